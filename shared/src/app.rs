@@ -1,0 +1,51 @@
+//! What a function builds once, at cold start, and reuses for every request.
+
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+
+use crate::store::Store;
+
+pub struct App {
+    pub store: Store,
+}
+
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl App {
+    /// Reads `TABLE_NAME` and the standard AWS settings (region, credentials,
+    /// `AWS_ENDPOINT_URL_DYNAMODB`).
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let table = std::env::var("TABLE_NAME")
+            .map_err(|_| ConfigError("TABLE_NAME must be set".into()))?;
+        let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
+        let client = aws_sdk_dynamodb::Client::from_conf(dynamodb_config(&sdk).build());
+        Ok(Self::new(Store::new(client, table)))
+    }
+
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+}
+
+/// Timeouts sized for an API behind API Gateway (29 s limit) on Lambda: a stalled
+/// connection fails fast and the SDK's standard retries (3 attempts) get to try again.
+pub fn dynamodb_config(sdk: &SdkConfig) -> aws_sdk_dynamodb::config::Builder {
+    aws_sdk_dynamodb::config::Builder::from(sdk).timeout_config(
+        TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(1))
+            .operation_attempt_timeout(Duration::from_secs(3))
+            .operation_timeout(Duration::from_secs(8))
+            .build(),
+    )
+}

@@ -1,0 +1,27 @@
+//! Values that can only hold valid data, and the records built from them. No I/O here.
+
+mod customer;
+mod email;
+mod ids;
+mod new_customer;
+mod password;
+mod records;
+mod signup;
+mod text;
+mod username;
+
+pub use customer::{CustomerCode, CustomerStatus, CustomerType};
+pub use email::Email;
+pub use ids::{CustomerId, OrgId, ProfileId, UserId, VendorId};
+pub use new_customer::CustomerForm;
+pub use password::{Password, PasswordHash};
+pub use records::{
+    Customer, Membership, Organization, ProfileType, Role, Timestamp, User, UserProfile, Vendor,
+};
+pub use signup::{Signup, SignupForm};
+pub use text::{CompanyName, CustomerName, OrgName, PersonName, Phone};
+pub use username::Username;
+
+pub mod argon2_params {
+    pub use super::password::{ITERATIONS, MEMORY_KIB, PARALLELISM};
+}

@@ -1,0 +1,127 @@
+//! Passwords in and argon2id hashes out. Neither type can be printed or serialized.
+
+use std::fmt;
+
+use argon2::password_hash::phc::PasswordHash as Phc;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::{Algorithm, Argon2, Params, Version};
+
+/// A password that passed the policy. Its `Debug` is redacted so it cannot leak into logs.
+pub struct Password(String);
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+impl Password {
+    /// `personal` holds what the password must not equal (username, email), case-insensitively.
+    pub fn parse(raw: &str, personal: &[&str]) -> Result<Self, &'static str> {
+        let length = raw.chars().count();
+        if length < 8 {
+            return Err("must be at least 8 characters");
+        }
+        if length > 256 {
+            return Err("must be at most 256 characters");
+        }
+        if raw.chars().all(|c| c.is_ascii_digit()) {
+            return Err("must not be entirely numeric");
+        }
+        let lowered = raw.to_lowercase();
+        if personal
+            .iter()
+            .any(|p| !p.is_empty() && p.trim().to_lowercase() == lowered)
+        {
+            return Err("must not be the same as the username or email");
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An argon2id PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordHash(String);
+
+impl fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PasswordHash(<redacted>)")
+    }
+}
+
+/// OWASP's minimum for argon2id: 19 MiB, two passes, one lane.
+pub const MEMORY_KIB: u32 = 19_456;
+pub const ITERATIONS: u32 = 2;
+pub const PARALLELISM: u32 = 1;
+
+fn hasher() -> Argon2<'static> {
+    let params = Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None)
+        .expect("constant argon2 parameters are valid");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+impl PasswordHash {
+    /// CPU-bound (tens of milliseconds): call it off the async executor.
+    pub fn create(password: &Password) -> Self {
+        let phc = hasher()
+            .hash_password(password.expose().as_bytes())
+            .expect("argon2 hashing with a fresh salt cannot fail");
+        Self(phc.to_string())
+    }
+
+    /// Wraps a stored PHC string; only the store calls this.
+    pub fn from_stored(phc: String) -> Self {
+        Self(phc)
+    }
+
+    pub fn as_phc(&self) -> &str {
+        &self.0
+    }
+
+    /// Constant-time verification with the parameters recorded in the hash itself.
+    pub fn verify(&self, password: &str) -> bool {
+        Phc::new(&self.0)
+            .map(|phc| hasher().verify_password(password.as_bytes(), &phc).is_ok())
+            .unwrap_or(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy() {
+        assert!(Password::parse("correct horse", &["jane"]).is_ok());
+        assert_eq!(
+            Password::parse("short", &[]).unwrap_err(),
+            "must be at least 8 characters"
+        );
+        assert_eq!(
+            Password::parse("12345678", &[]).unwrap_err(),
+            "must not be entirely numeric"
+        );
+        assert!(Password::parse("JaneDoe99", &["janedoe99", "j@example.com"]).is_err());
+        assert!(Password::parse("J@Example.com", &["jane", "j@example.com"]).is_err());
+        assert!(Password::parse(&"x".repeat(257), &[]).is_err());
+    }
+
+    #[test]
+    fn hashes_are_argon2id_at_owasp_parameters_and_verify() {
+        let password = Password::parse("correct horse", &[]).unwrap();
+        let hash = PasswordHash::create(&password);
+        assert!(
+            hash.as_phc().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{}",
+            hash.as_phc()
+        );
+        assert!(hash.verify("correct horse"));
+        assert!(!hash.verify("correct horsE"));
+        assert_ne!(hash, PasswordHash::create(&password), "salts must differ");
+        assert!(!format!("{hash:?}{password:?}").contains("horse"));
+    }
+}

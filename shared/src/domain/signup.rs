@@ -1,0 +1,109 @@
+//! Sign-up as pure data: validated input in, every record it creates out.
+
+use super::{
+    Customer, CustomerCode, CustomerId, CustomerName, CustomerStatus, CustomerType, Email,
+    Membership, OrgId, OrgName, Organization, Password, PersonName, ProfileId, ProfileType, Role,
+    Timestamp, User, UserId, UserProfile, Username, Vendor, VendorId,
+};
+
+/// A sign-up request that passed validation.
+#[derive(Debug)]
+pub struct SignupForm {
+    pub email: Email,
+    pub username: Username,
+    pub first_name: PersonName,
+    pub last_name: PersonName,
+    pub password: Password,
+    pub organization_name: Option<OrgName>,
+}
+
+/// Everything one sign-up writes.
+#[derive(Clone, Debug)]
+pub struct Signup {
+    pub user: User,
+    pub organization: Organization,
+    pub membership: Membership,
+    pub profiles: [UserProfile; 3],
+    pub vendor: Vendor,
+    pub customer: Customer,
+}
+
+impl Signup {
+    pub fn assemble(form: SignupForm) -> Self {
+        let now = Timestamp::now();
+        let user_id = UserId::generate();
+        let org_id = OrgId::generate();
+        let user = User {
+            id: user_id,
+            username: form.username,
+            email: form.email,
+            first_name: form.first_name,
+            last_name: form.last_name,
+            created_at: now.clone(),
+        };
+        let org_name = form
+            .organization_name
+            .unwrap_or_else(|| OrgName::truncated(&format!("{}'s Organization", user.first_name)));
+        let organization = Organization {
+            id: org_id,
+            name: org_name,
+            owner_id: user_id,
+            created_at: now.clone(),
+        };
+        let membership = Membership {
+            organization: org_id,
+            user_id,
+            role: Role::Owner,
+            created_at: now.clone(),
+        };
+        let profiles = ProfileType::ALL.map(|profile_type| UserProfile {
+            id: ProfileId::of(user_id, profile_type),
+            user_id,
+            profile_type,
+            is_primary: profile_type == ProfileType::Vendor,
+            organization: org_id,
+            created_at: now.clone(),
+            updated_at: now.clone(),
+        });
+        let vendor = Vendor {
+            id: VendorId::generate(),
+            organization: org_id,
+            user_id,
+            user_profile: ProfileId::of(user_id, ProfileType::Vendor),
+            name: organization.name.clone(),
+            email: user.email.clone(),
+            created_at: now.clone(),
+        };
+        let customer = Customer {
+            id: CustomerId::generate(),
+            organization: org_id,
+            user_id: Some(user_id),
+            user_profile: Some(ProfileId::of(user_id, ProfileType::Customer)),
+            code: CustomerCode::generate(),
+            name: CustomerName::truncated(&user.full_name()),
+            first_name: Some(user.first_name.clone()),
+            last_name: Some(user.last_name.clone()),
+            email: user.email.clone(),
+            phone: None,
+            customer_type: CustomerType::Individual,
+            status: CustomerStatus::Active,
+            company_name: None,
+            created_at: now.clone(),
+            updated_at: now,
+        };
+        Self {
+            user,
+            organization,
+            membership,
+            profiles,
+            vendor,
+            customer,
+        }
+    }
+
+    /// A fresh code after a generated one clashed.
+    pub fn with_new_customer_code(mut self) -> Self {
+        self.customer.code = CustomerCode::generate();
+        self
+    }
+}

@@ -1,0 +1,89 @@
+//! Free text fields: trimmed, non-blank, bounded, free of control characters.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Text<const MAX: usize>(String);
+
+pub type PersonName = Text<150>;
+pub type OrgName = Text<200>;
+pub type CustomerName = Text<255>;
+pub type CompanyName = Text<255>;
+
+impl<const MAX: usize> Text<MAX> {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let text = raw.trim();
+        if text.is_empty() {
+            return Err("must not be blank".into());
+        }
+        if text.chars().count() > MAX {
+            return Err(format!("must be at most {MAX} characters"));
+        }
+        if text.chars().any(char::is_control) {
+            return Err("must not contain control characters".into());
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// For text we compose ourselves (default names), cut to fit rather than refused.
+    pub fn truncated(text: &str) -> Self {
+        Self(text.chars().take(MAX).collect())
+    }
+}
+
+impl<const MAX: usize> fmt::Display for Text<MAX> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A phone number as people write it: digits with `+ - ( ) .` and spaces.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Phone(String);
+
+impl Phone {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let phone = raw.trim();
+        let digits = phone.chars().filter(char::is_ascii_digit).count();
+        if phone.len() > 32 {
+            return Err("must be at most 32 characters".into());
+        }
+        if digits < 3
+            || !phone
+                .chars()
+                .all(|c| c.is_ascii_digit() || " +-().".contains(c))
+        {
+            return Err("must be a phone number: digits, spaces and + - ( ) .".into());
+        }
+        Ok(Self(phone.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_trimmed_bounded_and_clean() {
+        assert_eq!(PersonName::parse("  Jane ").unwrap().as_str(), "Jane");
+        assert!(PersonName::parse("   ").is_err());
+        assert!(PersonName::parse(&"x".repeat(151)).is_err());
+        assert!(PersonName::parse("a\nb").is_err());
+        assert_eq!(OrgName::truncated(&"y".repeat(300)).as_str().len(), 200);
+    }
+
+    #[test]
+    fn phones() {
+        assert!(Phone::parse("+1 (555) 010-9999").is_ok());
+        assert!(Phone::parse("call me").is_err());
+        assert!(Phone::parse("12").is_err());
+    }
+}

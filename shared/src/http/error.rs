@@ -1,0 +1,140 @@
+//! Every error response the API gives, and the one place they become HTTP.
+//!
+//! Shape: `{"error": {"code": "...", "message": "...", "fields": {"email": "..."}}}`;
+//! `fields` appears when the error is about particular fields.
+
+use std::collections::BTreeMap;
+
+use lambda_http::http::{header, HeaderValue, StatusCode};
+use lambda_http::{Body, Response};
+use serde_json::json;
+
+use crate::store::StoreError;
+
+/// Field name to what is wrong with it, in a stable order.
+pub type FieldErrors = BTreeMap<String, String>;
+
+#[derive(Debug)]
+pub enum ApiError {
+    Validation(FieldErrors),
+    Unauthorized(&'static str),
+    Forbidden(&'static str),
+    NotFound(&'static str),
+    MethodNotAllowed {
+        allow: &'static str,
+    },
+    Conflict {
+        message: String,
+        fields: FieldErrors,
+    },
+    /// Other transactions kept holding the same items; the client may simply retry.
+    Contended,
+    PayloadTooLarge {
+        limit: usize,
+    },
+    UnsupportedMediaType,
+    Unavailable,
+    Internal,
+}
+
+impl ApiError {
+    pub fn field(name: &str, message: impl Into<String>) -> Self {
+        Self::Validation(FieldErrors::from([(name.to_owned(), message.into())]))
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Validation(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict { .. } | Self::Contended => StatusCode::CONFLICT,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn code_and_message(&self) -> (&'static str, String) {
+        match self {
+            Self::Validation(fields) => (
+                "validation_failed",
+                format!(
+                    "Invalid {}.",
+                    fields
+                        .keys()
+                        .map(String::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
+            Self::Unauthorized(m) => ("unauthorized", (*m).to_owned()),
+            Self::Forbidden(m) => ("forbidden", (*m).to_owned()),
+            Self::NotFound(m) => ("not_found", (*m).to_owned()),
+            Self::MethodNotAllowed { allow } => (
+                "method_not_allowed",
+                format!("Method not allowed; use {allow}."),
+            ),
+            Self::Conflict { message, .. } => ("conflict", message.clone()),
+            Self::Contended => (
+                "transaction_conflict",
+                "The request collided with a concurrent change; retry it.".to_owned(),
+            ),
+            Self::PayloadTooLarge { limit } => (
+                "payload_too_large",
+                format!("The request body must be at most {limit} bytes."),
+            ),
+            Self::UnsupportedMediaType => (
+                "unsupported_media_type",
+                "The request body must be JSON (Content-Type: application/json).".to_owned(),
+            ),
+            Self::Unavailable => (
+                "service_unavailable",
+                "The data store is unavailable; retry later.".to_owned(),
+            ),
+            Self::Internal => ("internal_error", "Internal server error.".to_owned()),
+        }
+    }
+
+    pub fn into_response(self) -> Response<Body> {
+        let (code, message) = self.code_and_message();
+        let mut error = json!({ "code": code, "message": message });
+        if let Self::Validation(fields) | Self::Conflict { fields, .. } = &self {
+            if !fields.is_empty() {
+                error["fields"] = json!(fields);
+            }
+        }
+        let mut response = super::json_response(self.status(), &json!({ "error": error }));
+        let headers = response.headers_mut();
+        match &self {
+            Self::MethodNotAllowed { allow } => {
+                headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+            }
+            Self::Contended | Self::Unavailable => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            Self::Unauthorized(_) => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(detail) => {
+                tracing::warn!(%detail, "store unavailable");
+                Self::Unavailable
+            }
+            StoreError::Internal(detail) => {
+                tracing::error!(%detail, "store error");
+                Self::Internal
+            }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! Reads fields out of a JSON object, collecting one message per bad field, so a client
+//! learns everything wrong with its request at once.
+
+use serde_json::{Map, Value};
+
+use super::{ApiError, FieldErrors};
+
+pub struct Form {
+    object: Map<String, Value>,
+    errors: FieldErrors,
+}
+
+impl Form {
+    pub fn new(object: Map<String, Value>) -> Self {
+        Self {
+            object,
+            errors: FieldErrors::new(),
+        }
+    }
+
+    /// A string field that must be present and not blank, parsed into `T`.
+    pub fn required<T, E: ToString>(
+        &mut self,
+        name: &str,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Option<T> {
+        let raw = self.raw(name)?;
+        self.parse(name, &raw, parse)
+    }
+
+    /// A string field that may be absent or null; blank counts as absent.
+    pub fn optional<T, E: ToString>(
+        &mut self,
+        name: &str,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Option<T> {
+        match self.text(name) {
+            Ok(Some(raw)) => self.parse(name, &raw, parse),
+            _ => None,
+        }
+    }
+
+    /// The raw string, for fields checked against others (the password).
+    pub fn raw(&mut self, name: &str) -> Option<String> {
+        match self.text(name) {
+            Ok(Some(raw)) => Some(raw),
+            Ok(None) => {
+                let present = !matches!(self.object.get(name), None | Some(Value::Null));
+                self.reject(
+                    name,
+                    if present {
+                        "must not be blank"
+                    } else {
+                        "is required"
+                    },
+                );
+                None
+            }
+            Err(()) => None,
+        }
+    }
+
+    pub fn reject(&mut self, name: &str, message: impl Into<String>) {
+        self.errors
+            .entry(name.to_owned())
+            .or_insert_with(|| message.into());
+    }
+
+    pub fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+
+    pub fn into_error(self) -> ApiError {
+        ApiError::Validation(self.errors)
+    }
+
+    /// `Ok(None)` for absent, null or blank; `Err` (already recorded) for a wrong type.
+    fn text(&mut self, name: &str) -> Result<Option<String>, ()> {
+        match self.object.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => {
+                self.reject(name, "must be a string");
+                Err(())
+            }
+        }
+    }
+
+    fn parse<T, E: ToString>(
+        &mut self,
+        name: &str,
+        raw: &str,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Option<T> {
+        match parse(raw) {
+            Ok(value) => Some(value),
+            Err(e) => {
+                self.reject(name, e.to_string());
+                None
+            }
+        }
+    }
+}

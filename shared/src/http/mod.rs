@@ -1,0 +1,33 @@
+//! API Gateway HTTP API requests in, JSON responses out. One module per route; errors are
+//! mapped to responses in [`error`] alone.
+
+mod body;
+pub mod customers;
+mod error;
+mod form;
+pub mod signup;
+
+use lambda_http::http::{header, HeaderValue, StatusCode};
+use lambda_http::{Body, Response};
+use serde::Serialize;
+
+pub use body::MAX_BODY_BYTES;
+pub use error::{ApiError, FieldErrors};
+
+pub(crate) fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Response<Body> {
+    let json = serde_json::to_string(body).expect("response bodies serialize");
+    let mut response = Response::new(Body::Text(json));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// Every handler's last step: a result becomes a response either way.
+pub(crate) fn respond(
+    result: Result<Response<Body>, ApiError>,
+) -> Result<Response<Body>, lambda_http::Error> {
+    Ok(result.unwrap_or_else(ApiError::into_response))
+}

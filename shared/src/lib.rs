@@ -1,0 +1,12 @@
+//! The shared core of the CRM's Lambda functions.
+//!
+//! - [`domain`]: validated values and records; pure.
+//! - [`store`]: DynamoDB: keys, the table, and one transaction per use case.
+//! - [`http`]: API Gateway requests in, JSON responses out, errors mapped in one place.
+//! - [`app`]: what a function builds once at cold start.
+
+pub mod app;
+pub mod domain;
+pub mod http;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,172 @@
+//! Every key format in the table, and nothing else builds keys.
+//!
+//! Keys are made only from server-generated ids and from validated, normalised values
+//! (`Username`, `Email`, `CustomerCode`), none of which can hold `#` or a control
+//! character, so no input can forge a key of another shape.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::domain::{
+    CustomerCode, CustomerId, Email, OrgId, ProfileType, UserId, Username, VendorId,
+};
+
+pub const PK: &str = "pk";
+pub const SK: &str = "sk";
+pub const GSI1: &str = "gsi1";
+pub const GSI1_PK: &str = "gsi1pk";
+pub const GSI1_SK: &str = "gsi1sk";
+
+/// A primary key: partition key and sort key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Key {
+    pub pk: String,
+    pub sk: String,
+}
+
+/// A GSI1 key: the item's place in a list of its organization's records.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListKey {
+    pub pk: String,
+    pub sk: String,
+}
+
+fn key(pk: String, sk: &str) -> Key {
+    Key {
+        pk,
+        sk: sk.to_owned(),
+    }
+}
+
+impl Key {
+    pub fn user(user: UserId) -> Self {
+        key(format!("USER#{user}"), "USER")
+    }
+
+    /// Claims a username, case-insensitively. Also what log-in reads.
+    pub fn username(username: &Username) -> Self {
+        key(format!("USERNAME#{}", username.normalized()), "USERNAME")
+    }
+
+    /// Claims a user's email, case-insensitively. Also what log-in reads.
+    pub fn user_email(email: &Email) -> Self {
+        key(format!("EMAIL#{}", email.normalized()), "EMAIL")
+    }
+
+    pub fn organization(org: OrgId) -> Self {
+        key(format!("ORG#{org}"), "ORG")
+    }
+
+    pub fn membership(org: OrgId, user: UserId) -> Self {
+        Key {
+            pk: format!("ORG#{org}"),
+            sk: format!("MEMBER#{user}"),
+        }
+    }
+
+    /// One per (user, profile type): the key itself is the constraint.
+    pub fn profile(user: UserId, profile_type: ProfileType) -> Self {
+        Key {
+            pk: format!("USER#{user}"),
+            sk: format!("PROFILE#{profile_type}"),
+        }
+    }
+
+    pub fn vendor(vendor: VendorId) -> Self {
+        key(format!("VENDOR#{vendor}"), "VENDOR")
+    }
+
+    pub fn customer(customer: CustomerId) -> Self {
+        key(format!("CUSTOMER#{customer}"), "CUSTOMER")
+    }
+
+    /// The org#user key: a user is a customer of an organization at most once.
+    pub fn customer_of_user(org: OrgId, user: UserId) -> Self {
+        key(format!("ORG#{org}#USER#{user}"), "CUSTOMER")
+    }
+
+    /// A customer email is unique per organization, case-insensitively.
+    pub fn customer_email(org: OrgId, email: &Email) -> Self {
+        key(
+            format!("ORG#{org}#EMAIL#{}", email.normalized()),
+            "CUSTOMER_EMAIL",
+        )
+    }
+
+    /// A customer code is unique per organization.
+    pub fn customer_code(org: OrgId, code: &CustomerCode) -> Self {
+        key(format!("ORG#{org}#CODE#{code}"), "CUSTOMER_CODE")
+    }
+
+    pub fn to_item(&self) -> HashMap<String, AttributeValue> {
+        HashMap::from([
+            (PK.to_owned(), AttributeValue::S(self.pk.clone())),
+            (SK.to_owned(), AttributeValue::S(self.sk.clone())),
+        ])
+    }
+}
+
+impl ListKey {
+    /// Customers of an organization; the sort key is the UUIDv7 id, so newest sorts last.
+    pub fn customer(org: OrgId, customer: CustomerId) -> Self {
+        ListKey {
+            pk: Self::customers_of(org),
+            sk: customer.to_string(),
+        }
+    }
+
+    pub fn customers_of(org: OrgId) -> String {
+        format!("ORG#{org}#CUSTOMERS")
+    }
+
+    pub fn vendor(org: OrgId, vendor: VendorId) -> Self {
+        ListKey {
+            pk: format!("ORG#{org}#VENDORS"),
+            sk: vendor.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn case_variants_claim_the_same_key() {
+        let a = Username::parse("JaneDoe").unwrap();
+        let b = Username::parse("janedoe").unwrap();
+        assert_eq!(Key::username(&a), Key::username(&b));
+        let a = Email::parse("Jane@Example.com").unwrap();
+        let b = Email::parse("jane@example.COM").unwrap();
+        assert_eq!(Key::user_email(&a), Key::user_email(&b));
+        let org = OrgId::generate();
+        assert_eq!(Key::customer_email(org, &a), Key::customer_email(org, &b));
+    }
+
+    #[test]
+    fn keys_of_different_kinds_never_meet() {
+        let org = OrgId::generate();
+        let user = UserId::generate();
+        let email = Email::parse("x@example.com").unwrap();
+        let code = CustomerCode::parse("X").unwrap();
+        let keys = [
+            Key::user(user),
+            Key::organization(org),
+            Key::membership(org, user),
+            Key::profile(user, ProfileType::Customer),
+            Key::customer_of_user(org, user),
+            Key::customer_email(org, &email),
+            Key::customer_code(org, &code),
+        ];
+        for (i, a) in keys.iter().enumerate() {
+            for b in &keys[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        assert_eq!(
+            Key::customer_of_user(org, user).pk,
+            format!("ORG#{org}#USER#{user}")
+        );
+    }
+}

@@ -1,0 +1,256 @@
+//! The integration tests' harness: a DynamoDB-compatible server reached over HTTP with the
+//! real SDK, a fresh table per test, a count of the calls a handler makes, and helpers to
+//! drive handlers with API Gateway requests.
+
+mod calls;
+mod inject;
+mod server;
+
+use std::collections::HashMap;
+
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_dynamodb::config::Credentials;
+use aws_sdk_dynamodb::types::{AttributeValue, Select};
+use aws_sdk_dynamodb::Client;
+use lambda_http::http::{header, Method, StatusCode};
+use lambda_http::{Body, Request, Response};
+use serde_json::Value;
+use shared::app::{dynamodb_config, App};
+use shared::store::{table, Store};
+
+pub use calls::CallLog;
+pub use inject::ConflictInjector;
+pub use server::endpoint;
+
+pub type Item = HashMap<String, AttributeValue>;
+
+/// One test's world: its own table, the app under test (whose calls are counted), and an
+/// uncounted client for looking at the table.
+pub struct TestEnv {
+    pub app: App,
+    pub calls: CallLog,
+    pub conflicts: ConflictInjector,
+    /// Not counted: for reading the table back.
+    pub admin: Client,
+    pub table: String,
+}
+
+async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new(
+            std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into()),
+        ));
+    // A local server takes any credentials; a real account gets the caller's own.
+    if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+        loader =
+            loader.credentials_provider(Credentials::new("local", "local", None, None, "tests"));
+    }
+    loader.load().await
+}
+
+impl TestEnv {
+    pub async fn new() -> Self {
+        let sdk = sdk_config(endpoint()).await;
+        let admin = Client::new(&sdk);
+        let table = format!("crm-test-{}", uuid::Uuid::now_v7().simple());
+        table::create_table(&admin, &table)
+            .await
+            .unwrap_or_else(|e| panic!("creating {table} at {}: {e}", endpoint()));
+        let calls = CallLog::default();
+        let conflicts = ConflictInjector::wrap(default_http_client());
+        let client = Client::from_conf(
+            dynamodb_config(&sdk)
+                .interceptor(calls.clone())
+                .http_client(conflicts.clone())
+                .build(),
+        );
+        Self {
+            app: App::new(Store::new(client, table.clone())),
+            calls,
+            conflicts,
+            admin,
+            table,
+        }
+    }
+
+    /// Every item in the table.
+    pub async fn scan(&self) -> Vec<Item> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .admin
+                .scan()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .expect("scan");
+            items.extend(page.items().iter().cloned());
+            start = page.last_evaluated_key().cloned();
+            if start.is_none() {
+                return items;
+            }
+        }
+    }
+
+    pub async fn item_count(&self) -> usize {
+        let mut count = 0;
+        let mut start = None;
+        loop {
+            let page = self
+                .admin
+                .scan()
+                .table_name(&self.table)
+                .select(Select::Count)
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .expect("count scan");
+            count += usize::try_from(page.count()).expect("a count is not negative");
+            start = page.last_evaluated_key().cloned();
+            if start.is_none() {
+                return count;
+            }
+        }
+    }
+
+    pub async fn get(&self, pk: &str, sk: &str) -> Option<Item> {
+        self.admin
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(pk.to_owned()))
+            .key("sk", AttributeValue::S(sk.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("get item")
+            .item
+    }
+
+    /// POST /api/users/ with a JSON body; returns the status and the JSON answer.
+    pub async fn signup(&self, body: &Value) -> (StatusCode, Value) {
+        let response = shared::http::signup::handle(&self.app, post_json("/api/users/", body))
+            .await
+            .expect("handlers answer every request");
+        read(response)
+    }
+
+    /// POST /api/customers/ with a JSON body.
+    pub async fn create_customer(&self, body: &Value) -> (StatusCode, Value) {
+        let response =
+            shared::http::customers::handle_create(&self.app, post_json("/api/customers/", body))
+                .await
+                .expect("handlers answer every request");
+        read(response)
+    }
+
+    /// Signs a user up (each call with a fresh username and email) and returns the answer.
+    pub async fn signed_up_user(&self) -> Value {
+        self.signed_up_user_with(&sample_signup()).await
+    }
+
+    pub async fn signed_up_user_with(&self, body: &Value) -> Value {
+        let (status, answer) = self.signup(body).await;
+        assert_eq!(status, StatusCode::CREATED, "{answer}");
+        answer
+    }
+}
+
+/// The SDK's default client, built here because a conflict injector has to wrap it.
+fn default_http_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+        .build_https()
+}
+
+/// An app whose DynamoDB endpoint refuses connections: the store is down.
+pub async fn app_with_store_down() -> App {
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let port = dead.local_addr().expect("an address").port();
+    drop(dead);
+    let sdk = sdk_config(&format!("http://127.0.0.1:{port}")).await;
+    App::new(Store::new(
+        Client::from_conf(dynamodb_config(&sdk).build()),
+        "crm-down",
+    ))
+}
+
+/// A valid sign-up body with a username and email no other call returns.
+pub fn sample_signup() -> Value {
+    let tag = &uuid::Uuid::now_v7().simple().to_string()[20..];
+    serde_json::json!({
+        "email": format!("jane.{tag}@example.com"),
+        "username": format!("jane_{tag}"),
+        "first_name": "Jane",
+        "last_name": "Doe",
+        "password": "correct horse battery",
+    })
+}
+
+pub fn post_json(path: &str, body: &Value) -> Request {
+    request(
+        Method::POST,
+        path,
+        Some("application/json"),
+        Body::Text(body.to_string()),
+    )
+}
+
+pub fn request(method: Method, path: &str, content_type: Option<&str>, body: Body) -> Request {
+    let mut builder = lambda_http::http::Request::builder()
+        .method(method)
+        .uri(path);
+    if let Some(content_type) = content_type {
+        builder = builder.header(header::CONTENT_TYPE, content_type);
+    }
+    builder.body(body).expect("a valid request")
+}
+
+/// The status and JSON body of a response; every response of this API is JSON.
+pub fn read(response: Response<Body>) -> (StatusCode, Value) {
+    let status = response.status();
+    let content_type = response.headers().get(header::CONTENT_TYPE).cloned();
+    assert_eq!(
+        content_type.as_ref().and_then(|v| v.to_str().ok()),
+        Some("application/json"),
+        "every response is JSON"
+    );
+    let body = match response.body() {
+        Body::Text(text) => serde_json::from_str(text).expect("a JSON body"),
+        Body::Binary(bytes) => serde_json::from_slice(bytes).expect("a JSON body"),
+        _ => Value::Null,
+    };
+    (status, body)
+}
+
+/// An event file from `events/`, parsed by lambda_http exactly as Lambda would hand it over.
+pub fn event(name: &str) -> Request {
+    lambda_http::request::from_str(&event_json(name).to_string()).expect("an API Gateway event")
+}
+
+/// An event file as JSON, for tests that fill in ids before handing it over.
+pub fn event_json(name: &str) -> Value {
+    let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// Parses an event after replacing its JSON body.
+pub fn event_with_body(name: &str, body: &Value) -> Request {
+    let mut event = event_json(name);
+    event["body"] = Value::String(body.to_string());
+    event["isBase64Encoded"] = Value::Bool(false);
+    lambda_http::request::from_str(&event.to_string()).expect("an API Gateway event")
+}
+
+/// The string attribute `name` of an item.
+pub fn s<'a>(item: &'a Item, name: &str) -> &'a str {
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .unwrap_or_else(|| panic!("{name} is not a string attribute"))
+}

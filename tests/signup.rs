@@ -1,0 +1,448 @@
+//! POST /api/users/ against a real DynamoDB-compatible server.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use crm_tests::{app_with_store_down, event, event_json, read, request, s, sample_signup, TestEnv};
+use lambda_http::http::{header, Method, StatusCode};
+use lambda_http::Body;
+use serde_json::{json, Value};
+use shared::domain::{ProfileId, ProfileType, UserId};
+
+const ITEMS_PER_SIGNUP: usize = 13;
+
+fn id(value: &Value) -> &str {
+    value["id"].as_str().expect("an id")
+}
+
+#[tokio::test]
+async fn signup_writes_every_item_in_one_transaction_and_links_them() {
+    let env = TestEnv::new().await;
+    let body = sample_signup();
+    let (status, created) = env.signup(&body).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(env.calls.take(), ["TransactWriteItems"]);
+    assert_eq!(env.item_count().await, ITEMS_PER_SIGNUP);
+
+    let user_id = id(&created["user"]);
+    let org_id = id(&created["organization"]);
+    let user = env
+        .get(&format!("USER#{user_id}"), "USER")
+        .await
+        .expect("user item");
+    assert!(s(&user, "password_hash").starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+    assert_eq!(s(&user, "username"), body["username"]);
+    for (pk, sk) in [
+        (
+            format!(
+                "USERNAME#{}",
+                body["username"].as_str().unwrap().to_lowercase()
+            ),
+            "USERNAME",
+        ),
+        (
+            format!("EMAIL#{}", body["email"].as_str().unwrap().to_lowercase()),
+            "EMAIL",
+        ),
+    ] {
+        let claim = env.get(&pk, sk).await.unwrap_or_else(|| panic!("{pk}"));
+        assert_eq!(s(&claim, "id"), user_id);
+    }
+
+    let org = env
+        .get(&format!("ORG#{org_id}"), "ORG")
+        .await
+        .expect("organization item");
+    assert_eq!(s(&org, "owner_id"), user_id);
+    assert_eq!(s(&org, "name"), "Jane's Organization");
+    let member = env
+        .get(&format!("ORG#{org_id}"), &format!("MEMBER#{user_id}"))
+        .await
+        .expect("membership");
+    assert_eq!(s(&member, "role"), "owner");
+
+    let user_uuid = UserId::parse(user_id).unwrap();
+    let profiles = created["profiles"].as_array().expect("profiles");
+    assert_eq!(profiles.len(), 3);
+    for profile_type in ProfileType::ALL {
+        let item = env
+            .get(
+                &format!("USER#{user_id}"),
+                &format!("PROFILE#{profile_type}"),
+            )
+            .await
+            .unwrap_or_else(|| panic!("{profile_type} profile"));
+        assert_eq!(
+            s(&item, "id"),
+            ProfileId::of(user_uuid, profile_type).to_string()
+        );
+        assert_eq!(s(&item, "organization"), org_id);
+        let primary = item["is_primary"].as_bool().unwrap();
+        assert_eq!(
+            *primary,
+            profile_type == ProfileType::Vendor,
+            "{profile_type}"
+        );
+        let answered = profiles
+            .iter()
+            .find(|p| p["profile_type"] == profile_type.as_str())
+            .unwrap();
+        assert_eq!(answered["id"], s(&item, "id"));
+        assert_eq!(answered["is_primary"], *primary);
+    }
+
+    let vendor_id = id(&created["vendor"]);
+    let vendor = env
+        .get(&format!("VENDOR#{vendor_id}"), "VENDOR")
+        .await
+        .expect("vendor item");
+    assert_eq!(s(&vendor, "organization"), org_id);
+    assert_eq!(
+        s(&vendor, "user_profile"),
+        ProfileId::of(user_uuid, ProfileType::Vendor).to_string()
+    );
+
+    let customer = &created["customer"];
+    let customer_id = id(customer);
+    let item = env
+        .get(&format!("CUSTOMER#{customer_id}"), "CUSTOMER")
+        .await
+        .expect("customer item");
+    assert_eq!(s(&item, "organization"), org_id);
+    assert_eq!(s(&item, "user_id"), user_id);
+    assert_eq!(
+        s(&item, "user_profile"),
+        ProfileId::of(user_uuid, ProfileType::Customer).to_string()
+    );
+    assert_eq!(s(&item, "name"), "Jane Doe");
+    assert_eq!(s(&item, "customer_type"), "individual");
+    assert_eq!(s(&item, "status"), "active");
+    assert_eq!(customer["user_profile"], s(&item, "user_profile"));
+    assert_eq!(customer["code"], s(&item, "code"));
+
+    let claim = env
+        .get(&format!("ORG#{org_id}#USER#{user_id}"), "CUSTOMER")
+        .await
+        .expect("org#user claim");
+    assert_eq!(s(&claim, "customer_id"), customer_id);
+    let email = body["email"].as_str().unwrap().to_lowercase();
+    assert!(env
+        .get(&format!("ORG#{org_id}#EMAIL#{email}"), "CUSTOMER_EMAIL")
+        .await
+        .is_some());
+    let code = customer["code"].as_str().unwrap();
+    assert!(env
+        .get(&format!("ORG#{org_id}#CODE#{code}"), "CUSTOMER_CODE")
+        .await
+        .is_some());
+}
+
+#[tokio::test]
+async fn the_answer_never_carries_the_password_or_its_hash() {
+    let env = TestEnv::new().await;
+    let body = sample_signup();
+    let (status, created) = env.signup(&body).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let text = created.to_string();
+    assert!(!text.contains("argon2"), "{text}");
+    assert!(!text.contains("password"), "{text}");
+    assert!(!text.contains(body["password"].as_str().unwrap()), "{text}");
+    for key in ["id", "username", "email", "first_name", "last_name"] {
+        assert!(created["user"].get(key).is_some(), "user.{key}");
+    }
+}
+
+#[tokio::test]
+async fn organization_name_is_taken_from_the_request_when_given() {
+    let env = TestEnv::new().await;
+    let mut body = sample_signup();
+    body["organization_name"] = json!("  Doe Consulting ");
+    let (status, created) = env.signup(&body).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["organization"]["name"], "Doe Consulting");
+}
+
+#[tokio::test]
+async fn a_taken_username_or_email_in_any_case_is_a_409_naming_it_and_writes_nothing() {
+    let env = TestEnv::new().await;
+    let first = sample_signup();
+    env.signed_up_user_with(&first).await;
+    let before = env.item_count().await;
+    let shout = |v: &Value| v.as_str().unwrap().to_uppercase();
+
+    let mut same_username = sample_signup();
+    same_username["username"] = json!(shout(&first["username"]));
+    let mut same_email = sample_signup();
+    same_email["email"] = json!(shout(&first["email"]));
+    let mut both = first.clone();
+    both["username"] = json!(shout(&first["username"]));
+
+    for (body, fields) in [
+        (same_username, vec!["username"]),
+        (same_email, vec!["email"]),
+        (both, vec!["email", "username"]),
+    ] {
+        env.calls.take();
+        let (status, answer) = env.signup(&body).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{answer}");
+        let named: Vec<&str> = answer["error"]["fields"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(named, fields, "{answer}");
+        assert_eq!(env.calls.take(), ["TransactWriteItems"]);
+        assert_eq!(env.item_count().await, before);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_concurrent_signups_for_one_username_make_one_user() {
+    let env = Arc::new(TestEnv::new().await);
+    let username = sample_signup()["username"].clone();
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let env = Arc::clone(&env);
+            let mut body = sample_signup();
+            body["username"] = username.clone();
+            tokio::spawn(async move { env.signup(&body).await.0 })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    let created = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CREATED)
+        .count();
+    let conflicts = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CONFLICT)
+        .count();
+    assert_eq!((created, conflicts), (1, 19), "{statuses:?}");
+    assert_eq!(env.item_count().await, ITEMS_PER_SIGNUP, "no orphans");
+}
+
+#[tokio::test]
+async fn every_invalid_request_is_a_400_naming_the_field_and_touches_nothing() {
+    let env = TestEnv::new().await;
+    let valid = sample_signup();
+    let with = |field: &str, value: Value| {
+        let mut body = valid.clone();
+        body[field] = value;
+        body
+    };
+    let without = |field: &str| {
+        let mut body = valid.clone();
+        body.as_object_mut().unwrap().remove(field);
+        body
+    };
+    let username = valid["username"].as_str().unwrap();
+    let email = valid["email"].as_str().unwrap();
+    let cases: Vec<(&str, Value, &str)> = vec![
+        ("missing email", without("email"), "email"),
+        ("missing username", without("username"), "username"),
+        ("missing first name", without("first_name"), "first_name"),
+        ("missing last name", without("last_name"), "last_name"),
+        ("missing password", without("password"), "password"),
+        ("blank username", with("username", json!("   ")), "username"),
+        (
+            "blank first name",
+            with("first_name", json!("")),
+            "first_name",
+        ),
+        (
+            "null last name",
+            with("last_name", Value::Null),
+            "last_name",
+        ),
+        (
+            "number as first name",
+            with("first_name", json!(5)),
+            "first_name",
+        ),
+        ("object as email", with("email", json!({"a": 1})), "email"),
+        (
+            "array as organization name",
+            with("organization_name", json!(["x"])),
+            "organization_name",
+        ),
+        (
+            "invalid email",
+            with("email", json!("jane.example.com")),
+            "email",
+        ),
+        (
+            "username with a space",
+            with("username", json!("jane doe")),
+            "username",
+        ),
+        (
+            "username with #",
+            with("username", json!("jane#ORG")),
+            "username",
+        ),
+        (
+            "username too long",
+            with("username", json!("j".repeat(151))),
+            "username",
+        ),
+        (
+            "password too short",
+            with("password", json!("s3cret!")),
+            "password",
+        ),
+        (
+            "password all digits",
+            with("password", json!("1234567890")),
+            "password",
+        ),
+        (
+            "password equal to username",
+            with("password", json!(username.to_uppercase())),
+            "password",
+        ),
+        (
+            "password equal to email",
+            with("password", json!(email)),
+            "password",
+        ),
+        (
+            "confirmation differs",
+            with("password_confirm", json!("something else")),
+            "password_confirm",
+        ),
+    ];
+    for (case, body, field) in cases {
+        let (status, answer) = env.signup(&body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{case}: {answer}");
+        assert_eq!(answer["error"]["code"], "validation_failed", "{case}");
+        assert!(
+            answer["error"]["fields"][field].is_string(),
+            "{case}: {answer}"
+        );
+    }
+    for (case, raw) in [
+        ("invalid JSON", "{\"email\": "),
+        ("not an object", "[1, 2]"),
+        ("empty", ""),
+    ] {
+        let response = shared::http::signup::handle(
+            &env.app,
+            request(
+                Method::POST,
+                "/api/users/",
+                Some("application/json"),
+                Body::Text(raw.into()),
+            ),
+        )
+        .await
+        .unwrap();
+        let (status, answer) = read(response);
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{case}");
+        assert!(
+            answer["error"]["fields"]["body"].is_string(),
+            "{case}: {answer}"
+        );
+    }
+    assert!(
+        env.calls.take().is_empty(),
+        "bad input never reaches DynamoDB"
+    );
+    assert_eq!(env.item_count().await, 0);
+}
+
+#[tokio::test]
+async fn several_bad_fields_are_reported_together() {
+    let env = TestEnv::new().await;
+    let (status, answer) = env
+        .signup(&json!({"email": "nope", "password": "123"}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let fields = answer["error"]["fields"].as_object().unwrap();
+    for field in ["email", "username", "first_name", "last_name", "password"] {
+        assert!(fields.contains_key(field), "{field}: {answer}");
+    }
+}
+
+#[tokio::test]
+async fn wrong_method_media_type_or_size_get_405_415_413() {
+    let env = TestEnv::new().await;
+    let body = sample_signup().to_string();
+    let call = |method: Method, content_type: Option<&'static str>, body: String| {
+        let app = &env.app;
+        async move {
+            let response = shared::http::signup::handle(
+                app,
+                request(method, "/api/users/", content_type, Body::Text(body)),
+            )
+            .await
+            .unwrap();
+            let allow = response.headers().get(header::ALLOW).cloned();
+            (read(response), allow)
+        }
+    };
+    let ((status, answer), allow) = call(Method::GET, None, String::new()).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{answer}");
+    assert_eq!(allow.unwrap(), "POST");
+    let ((status, _), _) = call(Method::POST, Some("text/plain"), body.clone()).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let ((status, _), _) = call(Method::POST, None, body.clone()).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let ((status, _), _) = call(Method::POST, Some("application/json; charset=utf-8"), body).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let mut huge = sample_signup();
+    huge["first_name"] = json!("x".repeat(shared::http::MAX_BODY_BYTES));
+    let ((status, answer), _) =
+        call(Method::POST, Some("application/json"), huge.to_string()).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{answer}");
+    assert_eq!(
+        env.item_count().await,
+        ITEMS_PER_SIGNUP,
+        "only the one valid request wrote"
+    );
+}
+
+#[tokio::test]
+async fn the_sample_event_signs_up_through_lambda_http() {
+    let env = TestEnv::new().await;
+    let response = shared::http::signup::handle(&env.app, event("signup.json"))
+        .await
+        .unwrap();
+    let (status, created) = read(response);
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["user"]["username"], "janedoe");
+    assert_eq!(created["organization"]["name"], "Doe Consulting");
+    assert_eq!(env.item_count().await, ITEMS_PER_SIGNUP);
+}
+
+#[tokio::test]
+async fn a_base64_encoded_body_is_decoded() {
+    let env = TestEnv::new().await;
+    let mut event = event_json("signup.json");
+    let body = event["body"].as_str().unwrap().to_owned();
+    event["body"] = json!(base64::engine::general_purpose::STANDARD.encode(body));
+    event["isBase64Encoded"] = json!(true);
+    let request = lambda_http::request::from_str(&event.to_string()).unwrap();
+    let (status, created) = read(
+        shared::http::signup::handle(&env.app, request)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["user"]["email"], "jane.doe@example.com");
+}
+
+#[tokio::test]
+async fn an_unreachable_store_is_a_503() {
+    let app = app_with_store_down().await;
+    let request = crm_tests::post_json("/api/users/", &sample_signup());
+    let response = shared::http::signup::handle(&app, request).await.unwrap();
+    let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
+    let (status, answer) = read(response);
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{answer}");
+    assert_eq!(answer["error"]["code"], "service_unavailable");
+    assert!(retry_after.is_some());
+}
