@@ -240,11 +240,16 @@ pub fn event_json(name: &str) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-/// Parses an event after replacing its JSON body.
-pub fn event_with_body(name: &str, body: &Value) -> Request {
+/// Parses an event after overwriting fields of its JSON body: the sample events carry
+/// placeholder ids that a test replaces with ones it created.
+pub fn event_with(name: &str, fields: &Value) -> Request {
     let mut event = event_json(name);
+    let mut body: Value =
+        serde_json::from_str(event["body"].as_str().expect("a JSON body")).expect("a JSON body");
+    for (field, value) in fields.as_object().expect("an object of fields") {
+        body[field] = value.clone();
+    }
     event["body"] = Value::String(body.to_string());
-    event["isBase64Encoded"] = Value::Bool(false);
     lambda_http::request::from_str(&event.to_string()).expect("an API Gateway event")
 }
 
