@@ -9,7 +9,7 @@ CARGO ?= cargo
 ## Every test: unit tests, then integration tests against an embedded dynoxide server
 ## (or AWS_ENDPOINT_URL_DYNAMODB when set). Needs only cargo.
 test:
-	$(CARGO) test --workspace --locked --all-targets
+	$(CARGO) test --workspace --locked
 
 lint: fmt clippy
 

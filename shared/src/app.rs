@@ -5,10 +5,12 @@ use std::time::Duration;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 
+use crate::auth::Tokens;
 use crate::store::Store;
 
 pub struct App {
     pub store: Store,
+    pub tokens: Tokens,
 }
 
 #[derive(Debug)]
@@ -23,18 +25,20 @@ impl std::fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 impl App {
-    /// Reads `TABLE_NAME` and the standard AWS settings (region, credentials,
-    /// `AWS_ENDPOINT_URL_DYNAMODB`).
+    /// Reads `TABLE_NAME`, the token settings (see [`Tokens::from_env`]) and the standard
+    /// AWS settings (region, credentials, `AWS_ENDPOINT_URL_DYNAMODB`). Fails, and so the
+    /// function refuses to start, when any is missing.
     pub async fn from_env() -> Result<Self, ConfigError> {
         let table = std::env::var("TABLE_NAME")
             .map_err(|_| ConfigError("TABLE_NAME must be set".into()))?;
+        let tokens = Tokens::from_env()?;
         let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
         let client = aws_sdk_dynamodb::Client::from_conf(dynamodb_config(&sdk).build());
-        Ok(Self::new(Store::new(client, table)))
+        Ok(Self::new(Store::new(client, table), tokens))
     }
 
-    pub fn new(store: Store) -> Self {
-        Self { store }
+    pub fn new(store: Store, tokens: Tokens) -> Self {
+        Self { store, tokens }
     }
 }
 

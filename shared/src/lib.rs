@@ -3,9 +3,11 @@
 //! - [`domain`]: validated values and records; pure.
 //! - [`store`]: DynamoDB: keys, the table, and one transaction per use case.
 //! - [`http`]: API Gateway requests in, JSON responses out, errors mapped in one place.
+//! - [`auth`]: access tokens.
 //! - [`app`]: what a function builds once at cold start.
 
 pub mod app;
+pub mod auth;
 pub mod domain;
 pub mod http;
 pub mod store;

@@ -16,6 +16,7 @@ use lambda_http::http::{header, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 use shared::app::{dynamodb_config, App};
+use shared::auth::Tokens;
 use shared::store::{table, Store};
 
 pub use calls::CallLog;
@@ -23,6 +24,19 @@ pub use inject::ConflictInjector;
 pub use server::endpoint;
 
 pub type Item = HashMap<String, AttributeValue>;
+
+/// The signing key of every app the tests build.
+pub const TEST_TOKEN_SECRET: &[u8] = b"test-only signing key, at least 32 bytes long";
+
+pub fn test_tokens() -> Tokens {
+    Tokens::new(
+        TEST_TOKEN_SECRET,
+        "crm-api",
+        "crm-api",
+        std::time::Duration::from_secs(3600),
+    )
+    .expect("a valid test key")
+}
 
 /// One test's world: its own table, the app under test (whose calls are counted), and an
 /// uncounted client for looking at the table.
@@ -66,7 +80,7 @@ impl TestEnv {
                 .build(),
         );
         Self {
-            app: App::new(Store::new(client, table.clone())),
+            app: App::new(Store::new(client, table.clone()), test_tokens()),
             calls,
             conflicts,
             admin,
@@ -139,12 +153,38 @@ impl TestEnv {
         read(response)
     }
 
-    /// POST /api/customers/ with a JSON body.
-    pub async fn create_customer(&self, body: &Value) -> (StatusCode, Value) {
-        let response =
-            shared::http::customers::handle_create(&self.app, post_json("/api/customers/", body))
-                .await
-                .expect("handlers answer every request");
+    /// POST /api/customers/ with a JSON body, as the holder of `token`.
+    pub async fn create_customer(&self, token: &str, body: &Value) -> (StatusCode, Value) {
+        let request = with_token(post_json("/api/customers/", body), token);
+        let response = shared::http::customers::handle_create(&self.app, request)
+            .await
+            .expect("handlers answer every request");
+        read(response)
+    }
+
+    /// POST /api/auth/login/.
+    pub async fn login(&self, body: &Value) -> (StatusCode, Value) {
+        let response = shared::http::login::handle(&self.app, post_json("/api/auth/login/", body))
+            .await
+            .expect("handlers answer every request");
+        read(response)
+    }
+
+    /// GET on a customers path (`/api/customers/{id}/`, or the list with its query string).
+    pub async fn get_customers(&self, token: &str, path_and_query: &str) -> (StatusCode, Value) {
+        let request = lambda_http::http::Request::builder()
+            .method(Method::GET)
+            .uri(format!("https://api.example.com{path_and_query}"))
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::Empty)
+            .expect("a valid request");
+        let request = lambda_http::RequestExt::with_query_string_parameters(
+            request,
+            query_of(path_and_query),
+        );
+        let response = shared::http::customers::handle_read(&self.app, request)
+            .await
+            .expect("handlers answer every request");
         read(response)
     }
 
@@ -174,10 +214,10 @@ pub async fn app_with_store_down() -> App {
     let port = dead.local_addr().expect("an address").port();
     drop(dead);
     let sdk = sdk_config(&format!("http://127.0.0.1:{port}")).await;
-    App::new(Store::new(
-        Client::from_conf(dynamodb_config(&sdk).build()),
-        "crm-down",
-    ))
+    App::new(
+        Store::new(Client::from_conf(dynamodb_config(&sdk).build()), "crm-down"),
+        test_tokens(),
+    )
 }
 
 /// A valid sign-up body with a username and email no other call returns.
@@ -190,6 +230,50 @@ pub fn sample_signup() -> Value {
         "last_name": "Doe",
         "password": "correct horse battery",
     })
+}
+
+/// A signed-up user as the tests use one.
+pub struct Member {
+    pub user: String,
+    pub org: String,
+    pub token: String,
+    pub signup: Value,
+}
+
+impl TestEnv {
+    /// Signs a fresh user up; their organization is their own.
+    pub async fn member(&self) -> Member {
+        let signup = self.signed_up_user().await;
+        self.calls.take();
+        Member {
+            user: signup["user"]["id"].as_str().expect("user id").to_owned(),
+            org: signup["organization"]["id"]
+                .as_str()
+                .expect("org id")
+                .to_owned(),
+            token: signup["access_token"].as_str().expect("a token").to_owned(),
+            signup,
+        }
+    }
+}
+
+pub fn with_token(mut request: Request, token: &str) -> Request {
+    request.headers_mut().insert(
+        header::AUTHORIZATION,
+        format!("Bearer {token}").parse().expect("a header value"),
+    );
+    request
+}
+
+fn query_of(path_and_query: &str) -> HashMap<String, String> {
+    let Some((_, query)) = path_and_query.split_once('?') else {
+        return HashMap::new();
+    };
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
 }
 
 pub fn post_json(path: &str, body: &Value) -> Request {
@@ -240,16 +324,23 @@ pub fn event_json(name: &str) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-/// Parses an event after overwriting fields of its JSON body: the sample events carry
-/// placeholder ids that a test replaces with ones it created.
-pub fn event_with(name: &str, fields: &Value) -> Request {
+/// Parses an event after overwriting fields of its JSON body and, when given, its bearer
+/// token: the sample events carry placeholder ids and tokens that a test replaces with ones
+/// it created.
+pub fn event_with(name: &str, token: Option<&str>, fields: &Value) -> Request {
     let mut event = event_json(name);
-    let mut body: Value =
-        serde_json::from_str(event["body"].as_str().expect("a JSON body")).expect("a JSON body");
-    for (field, value) in fields.as_object().expect("an object of fields") {
-        body[field] = value.clone();
+    if let Some(token) = token {
+        event["headers"]["authorization"] = Value::String(format!("Bearer {token}"));
     }
-    event["body"] = Value::String(body.to_string());
+    let fields = fields.as_object().expect("an object of fields");
+    if !fields.is_empty() {
+        let mut body: Value = serde_json::from_str(event["body"].as_str().expect("a JSON body"))
+            .expect("a JSON body");
+        for (field, value) in fields {
+            body[field] = value.clone();
+        }
+        event["body"] = Value::String(body.to_string());
+    }
     lambda_http::request::from_str(&event.to_string()).expect("an API Gateway event")
 }
 

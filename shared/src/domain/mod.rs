@@ -3,6 +3,7 @@
 mod customer;
 mod email;
 mod ids;
+mod login;
 mod new_customer;
 mod password;
 mod records;
@@ -13,8 +14,9 @@ mod username;
 pub use customer::{CustomerCode, CustomerStatus, CustomerType};
 pub use email::Email;
 pub use ids::{CustomerId, OrgId, ProfileId, UserId, VendorId};
+pub use login::LoginName;
 pub use new_customer::CustomerForm;
-pub use password::{Password, PasswordHash};
+pub use password::{Password, PasswordHash, DUMMY_HASH};
 pub use records::{
     Customer, Membership, Organization, ProfileType, Role, Timestamp, User, UserProfile, Vendor,
 };

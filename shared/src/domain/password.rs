@@ -90,6 +90,12 @@ impl PasswordHash {
     }
 }
 
+/// Verified when no user matches a log-in, so that an unknown user costs the same argon2
+/// work as a wrong password and the two cannot be told apart by timing. Its password is a
+/// random value nobody kept.
+pub const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$vx31zyifGHDbT8Z4+f3qhQ$rkNEtkDk0p21JmYmgJBEaJH1YPChplzdVDJaEl7JxLY";
+
 #[cfg(test)]
 mod tests {
     use super::*;

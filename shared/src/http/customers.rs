@@ -1,18 +1,25 @@
-//! POST /api/customers/: create a customer, or find the user's existing one.
+//! /api/customers/: create (POST), read one (GET /{id}/), list an organization's (GET).
 
 use lambda_http::http::{Method, StatusCode};
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::app::App;
 use crate::domain::{
-    CompanyName, CustomerCode, CustomerForm, CustomerName, CustomerStatus, CustomerType, Email,
-    OrgId, PersonName, Phone, UserId,
+    CompanyName, Customer, CustomerCode, CustomerForm, CustomerId, CustomerName, CustomerStatus,
+    CustomerType, Email, OrgId, PersonName, Phone, UserId,
 };
 use crate::store::{CreateCustomerError, CustomerCreated};
 
+use super::auth::caller;
 use super::form::Form;
-use super::{json_response, respond, ApiError, FieldErrors};
+use super::{cursor, json_response, respond, ApiError, FieldErrors};
+
+const NOT_FOUND: &str = "No such customer.";
+const NOT_MEMBER: &str = "You are not a member of this organization.";
+const DEFAULT_PAGE: usize = 20;
+const MAX_PAGE: usize = 100;
 
 pub async fn handle_create(
     app: &App,
@@ -21,9 +28,18 @@ pub async fn handle_create(
     respond(create(app, request).await)
 }
 
+/// Both reads: GET /api/customers/{id}/ and GET /api/customers/?organization=….
+pub async fn handle_read(
+    app: &App,
+    request: Request,
+) -> Result<Response<Body>, lambda_http::Error> {
+    respond(read(app, request).await)
+}
+
 async fn create(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
+    let caller = caller(app, &request)?;
     let form = parse(super::body::json_object(&request, Method::POST, "POST")?)?;
-    match app.store.create_customer(&form).await {
+    match app.store.create_customer(&form, caller).await {
         Ok(CustomerCreated::New(customer)) => {
             tracing::info!(customer_id = %customer.id, organization = %customer.organization, "customer created");
             Ok(json_response(StatusCode::CREATED, &customer))
@@ -32,6 +48,10 @@ async fn create(app: &App, request: Request) -> Result<Response<Body>, ApiError>
         Err(CreateCustomerError::OrganizationNotFound) => {
             Err(ApiError::NotFound("The organization does not exist."))
         }
+        Err(CreateCustomerError::UnknownCaller) => Err(ApiError::Unauthorized(
+            "The access token's user no longer exists.",
+        )),
+        Err(CreateCustomerError::NotMember) => Err(ApiError::Forbidden(NOT_MEMBER)),
         Err(CreateCustomerError::UserNotFound) => {
             Err(ApiError::field("user_id", "no user has this id"))
         }
@@ -61,6 +81,108 @@ async fn create(app: &App, request: Request) -> Result<Response<Body>, ApiError>
         Err(CreateCustomerError::Contended) => Err(ApiError::Contended),
         Err(CreateCustomerError::Store(e)) => Err(e.into()),
     }
+}
+
+async fn read(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
+    if request.method() != Method::GET {
+        return Err(ApiError::MethodNotAllowed { allow: "GET" });
+    }
+    let caller = caller(app, &request)?;
+    match customer_id_in_path(&request) {
+        Some(raw) => get_one(app, caller, &raw).await,
+        None => list(app, caller, &request).await,
+    }
+}
+
+/// The `{id}` of /api/customers/{id}/: API Gateway's path parameter, or the path's last
+/// segment where no gateway parsed it.
+fn customer_id_in_path(request: &Request) -> Option<String> {
+    if let Some(id) = request.path_parameters().first("id") {
+        return Some(id.to_owned());
+    }
+    let path = request.uri().path();
+    let tail = path.trim_end_matches('/').rsplit_once("/api/customers")?.1;
+    let id = tail.trim_start_matches('/');
+    (!id.is_empty()).then(|| id.to_owned())
+}
+
+/// 404 alike for a malformed id, a missing customer and another organization's customer:
+/// a caller learns nothing about customers it may not see.
+async fn get_one(app: &App, caller: UserId, raw_id: &str) -> Result<Response<Body>, ApiError> {
+    let id = CustomerId::parse(raw_id).map_err(|_| ApiError::NotFound(NOT_FOUND))?;
+    let customer = app
+        .store
+        .customer(id)
+        .await?
+        .ok_or(ApiError::NotFound(NOT_FOUND))?;
+    if !app.store.is_member(customer.organization, caller).await? {
+        return Err(ApiError::NotFound(NOT_FOUND));
+    }
+    Ok(json_response(StatusCode::OK, &customer))
+}
+
+#[derive(Serialize)]
+struct Page {
+    customers: Vec<Customer>,
+    next_cursor: Option<String>,
+}
+
+async fn list(app: &App, caller: UserId, request: &Request) -> Result<Response<Body>, ApiError> {
+    let query = request.query_string_parameters();
+    let mut errors = FieldErrors::new();
+    let org = match query.first("organization").map(OrgId::parse) {
+        Some(Ok(org)) => Some(org),
+        Some(Err(e)) => {
+            errors.insert("organization".into(), e.into());
+            None
+        }
+        None => {
+            errors.insert("organization".into(), "is required".into());
+            None
+        }
+    };
+    let limit = match query.first("limit") {
+        None => DEFAULT_PAGE,
+        Some(raw) => match raw.parse::<usize>() {
+            Ok(n) if (1..=MAX_PAGE).contains(&n) => n,
+            _ => {
+                errors.insert(
+                    "limit".into(),
+                    format!("must be a whole number from 1 to {MAX_PAGE}"),
+                );
+                DEFAULT_PAGE
+            }
+        },
+    };
+    let after = match (org, query.first("cursor")) {
+        (Some(org), Some(raw)) if !raw.is_empty() => match cursor::decode(org, raw) {
+            Ok(last) => Some(last),
+            Err(e) => {
+                errors.insert("cursor".into(), e.into());
+                None
+            }
+        },
+        _ => None,
+    };
+    let Some(org) = org.filter(|_| errors.is_empty()) else {
+        return Err(ApiError::Validation(errors));
+    };
+    // Independent reads: the membership check and the page go out together.
+    let (member, page) = tokio::join!(
+        app.store.is_member(org, caller),
+        app.store.customers_page(org, limit, after)
+    );
+    if !member? {
+        return Err(ApiError::Forbidden(NOT_MEMBER));
+    }
+    let page = page?;
+    Ok(json_response(
+        StatusCode::OK,
+        &Page {
+            next_cursor: page.last.map(|last| cursor::encode(org, last)),
+            customers: page.customers,
+        },
+    ))
 }
 
 fn parse(object: Map<String, Value>) -> Result<CustomerForm, ApiError> {

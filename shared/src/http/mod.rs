@@ -1,10 +1,13 @@
 //! API Gateway HTTP API requests in, JSON responses out. One module per route; errors are
 //! mapped to responses in [`error`] alone.
 
+mod auth;
 mod body;
+mod cursor;
 pub mod customers;
 mod error;
 mod form;
+pub mod login;
 pub mod signup;
 
 use lambda_http::http::{header, HeaderValue, StatusCode};

@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::app::App;
+use crate::auth::AccessToken;
 use crate::domain::{
     Customer, Email, OrgName, Organization, Password, PasswordHash, PersonName, Signup, SignupForm,
     User, UserProfile, Username, Vendor,
@@ -17,6 +18,8 @@ use super::{json_response, respond, ApiError, FieldErrors};
 
 #[derive(Serialize)]
 struct Created<'a> {
+    #[serde(flatten)]
+    token: AccessToken,
     user: &'a User,
     organization: &'a Organization,
     profiles: &'a [UserProfile; 3],
@@ -63,6 +66,7 @@ async fn sign_up(app: &App, request: Request) -> Result<Response<Body>, ApiError
     Ok(json_response(
         StatusCode::CREATED,
         &Created {
+            token: app.tokens.issue(signup.user.id),
             user: &signup.user,
             organization: &signup.organization,
             profiles: &signup.profiles,

@@ -58,6 +58,8 @@ fn item_body(customer: &Customer) -> Item {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Guard {
     Organization,
+    Caller,
+    Membership,
     User,
     AlreadyCustomer,
     Email,
@@ -76,8 +78,15 @@ pub enum CustomerCreated {
 #[derive(Debug)]
 pub enum CreateCustomerError {
     OrganizationNotFound,
+    /// The token's user no longer exists.
+    UnknownCaller,
+    /// The caller is not a member of the organization.
+    NotMember,
     UserNotFound,
-    Taken { email: bool, code: bool },
+    Taken {
+        email: bool,
+        code: bool,
+    },
     Contended,
     Store(StoreError),
 }
@@ -87,19 +96,36 @@ const CODE_ATTEMPTS: usize = 3;
 
 impl Store {
     /// One call on every path: creates the customer, or finds the user's existing one.
+    /// `caller` must exist and be a member of the organization; both are conditions of the
+    /// same transaction.
     pub async fn create_customer(
         &self,
         form: &CustomerForm,
+        caller: UserId,
     ) -> Result<CustomerCreated, CreateCustomerError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
             let customer = form.to_customer();
-            match self.customer_transaction(&customer).commit(self).await {
+            match self
+                .customer_transaction(&customer, caller)
+                .commit(self)
+                .await
+            {
                 Ok(()) => return Ok(CustomerCreated::New(customer)),
                 Err(CommitError::Rejected(rejection)) => {
+                    // Precedence: what the caller may know comes before what it asked about.
                     if rejection.failed(Guard::Organization) {
                         return Err(CreateCustomerError::OrganizationNotFound);
+                    }
+                    let caller_is_user = customer.user_id == Some(caller);
+                    if rejection.failed(Guard::Caller)
+                        || (caller_is_user && rejection.failed(Guard::User))
+                    {
+                        return Err(CreateCustomerError::UnknownCaller);
+                    }
+                    if rejection.failed(Guard::Membership) {
+                        return Err(CreateCustomerError::NotMember);
                     }
                     if let Some(existing) = rejection.existing(Guard::AlreadyCustomer) {
                         return existing_customer(existing).map(CustomerCreated::Existing);
@@ -127,11 +153,17 @@ impl Store {
         }
     }
 
-    fn customer_transaction(&self, customer: &Customer) -> Transaction<Guard> {
+    fn customer_transaction(&self, customer: &Customer, caller: UserId) -> Transaction<Guard> {
         let org = customer.organization;
         let items = CustomerItems::of(customer);
         let mut tx = Transaction::new(&self.table);
-        tx.require(Guard::Organization, &Key::organization(org));
+        tx.require(Guard::Organization, &Key::organization(org))
+            .require(Guard::Membership, &Key::membership(org, caller));
+        // A transaction may name an item once: when callers make themselves customers, the
+        // check that the named user exists is also the check that the caller does.
+        if customer.user_id != Some(caller) {
+            tx.require(Guard::Caller, &Key::user(caller));
+        }
         if let (Some(user), Some(user_claim)) = (customer.user_id, items.user_claim) {
             tx.create_or_return_existing(Guard::AlreadyCustomer, user_claim)
                 .require(Guard::User, &Key::user(user));

@@ -5,6 +5,8 @@ mod customers;
 mod error;
 mod items;
 pub mod keys;
+mod login;
+mod reads;
 mod signup;
 pub mod table;
 mod transaction;
@@ -13,6 +15,7 @@ use aws_sdk_dynamodb::Client;
 
 pub use customers::{CreateCustomerError, CustomerCreated};
 pub use error::StoreError;
+pub use reads::CustomerPage;
 pub use signup::SignupError;
 pub use transaction::MAX_ATTEMPTS;
 

@@ -1,0 +1,6 @@
+//! Who is calling: signed access tokens (issued at sign-up and log-in, checked on every
+//! other route).
+
+mod tokens;
+
+pub use tokens::{AccessToken, TokenError, Tokens};

@@ -1,0 +1,183 @@
+//! HS256 JSON Web Tokens: `sub` (user id), `iat`, `exp`, `iss`, `aud`.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::app::ConfigError;
+use crate::domain::UserId;
+
+/// An HS256 key shorter than the hash's output weakens it (RFC 7518 §3.2).
+pub const MIN_SECRET_BYTES: usize = 32;
+const DEFAULT_LIFETIME: Duration = Duration::from_secs(3600);
+const DEFAULT_ISSUER: &str = "crm-api";
+const DEFAULT_AUDIENCE: &str = "crm-api";
+/// Clock skew tolerated between the Lambda that issued a token and the one checking it.
+const LEEWAY_SECONDS: u64 = 30;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: String,
+    iat: u64,
+    exp: u64,
+    iss: String,
+    aud: String,
+}
+
+/// Issues and verifies access tokens. Built once at cold start from configuration.
+pub struct Tokens {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    issuer: String,
+    audience: String,
+    lifetime: Duration,
+}
+
+/// A freshly issued token and how long it lives.
+#[derive(Debug, Serialize)]
+pub struct AccessToken {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: u64,
+}
+
+/// Why a token was refused. Callers answer 401 to all of them alike; the kind is for logs.
+#[derive(Debug, PartialEq, Eq)]
+pub enum TokenError {
+    Expired,
+    Invalid,
+}
+
+impl std::fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tokens")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("lifetime", &self.lifetime)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Tokens {
+    pub fn new(
+        secret: &[u8],
+        issuer: &str,
+        audience: &str,
+        lifetime: Duration,
+    ) -> Result<Self, ConfigError> {
+        if secret.len() < MIN_SECRET_BYTES {
+            return Err(ConfigError(format!(
+                "the token signing key must be at least {MIN_SECRET_BYTES} bytes"
+            )));
+        }
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&[audience]);
+        validation.set_required_spec_claims(&["exp", "iat", "sub", "iss", "aud"]);
+        validation.leeway = LEEWAY_SECONDS;
+        Ok(Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            issuer: issuer.to_owned(),
+            audience: audience.to_owned(),
+            lifetime,
+        })
+    }
+
+    /// `TOKEN_SECRET` (required, at least 32 bytes), `TOKEN_LIFETIME_SECONDS` (default 3600),
+    /// `TOKEN_ISSUER` and `TOKEN_AUDIENCE` (default `crm-api`).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let secret = std::env::var("TOKEN_SECRET").map_err(|_| {
+            ConfigError(
+                "TOKEN_SECRET must be set: the functions refuse to start without a signing key"
+                    .into(),
+            )
+        })?;
+        let lifetime = match std::env::var("TOKEN_LIFETIME_SECONDS") {
+            Ok(raw) => raw
+                .parse::<u64>()
+                .ok()
+                .filter(|s| *s > 0)
+                .map(Duration::from_secs)
+                .ok_or_else(|| {
+                    ConfigError("TOKEN_LIFETIME_SECONDS must be a positive number".into())
+                })?,
+            Err(_) => DEFAULT_LIFETIME,
+        };
+        let issuer = std::env::var("TOKEN_ISSUER").unwrap_or_else(|_| DEFAULT_ISSUER.into());
+        let audience = std::env::var("TOKEN_AUDIENCE").unwrap_or_else(|_| DEFAULT_AUDIENCE.into());
+        Self::new(secret.as_bytes(), &issuer, &audience, lifetime)
+    }
+
+    pub fn issue(&self, user: UserId) -> AccessToken {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let claims = Claims {
+            sub: user.to_string(),
+            iat: now,
+            exp: now + self.lifetime.as_secs(),
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+        };
+        let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .expect("HS256 signing with a valid key cannot fail");
+        AccessToken {
+            access_token: token,
+            token_type: "Bearer",
+            expires_in: self.lifetime.as_secs(),
+        }
+    }
+
+    /// The user a token was issued to, if it is ours, intact, unexpired and meant for us.
+    pub fn verify(&self, token: &str) -> Result<UserId, TokenError> {
+        let data =
+            decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| {
+                match e.kind() {
+                    jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
+                    _ => TokenError::Invalid,
+                }
+            })?;
+        UserId::parse(&data.claims.sub).map_err(|_| TokenError::Invalid)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens(secret: &[u8]) -> Tokens {
+        Tokens::new(secret, "crm-api", "crm-api", DEFAULT_LIFETIME).unwrap()
+    }
+
+    #[test]
+    fn a_token_names_its_user() {
+        let t = tokens(&[7; 32]);
+        let user = UserId::generate();
+        let issued = t.issue(user);
+        assert_eq!(issued.expires_in, 3600);
+        assert_eq!(t.verify(&issued.access_token), Ok(user));
+    }
+
+    #[test]
+    fn short_keys_are_refused() {
+        assert!(Tokens::new(&[1; 31], "i", "a", DEFAULT_LIFETIME).is_err());
+    }
+
+    #[test]
+    fn other_keys_audiences_and_issuers_are_refused() {
+        let issued = tokens(&[7; 32]).issue(UserId::generate()).access_token;
+        assert_eq!(tokens(&[8; 32]).verify(&issued), Err(TokenError::Invalid));
+        let other_audience = Tokens::new(&[7; 32], "crm-api", "billing", DEFAULT_LIFETIME).unwrap();
+        assert_eq!(other_audience.verify(&issued), Err(TokenError::Invalid));
+        let other_issuer = Tokens::new(&[7; 32], "someone", "crm-api", DEFAULT_LIFETIME).unwrap();
+        assert_eq!(other_issuer.verify(&issued), Err(TokenError::Invalid));
+        assert_eq!(
+            tokens(&[7; 32]).verify("not.a.token"),
+            Err(TokenError::Invalid)
+        );
+    }
+}

@@ -1,0 +1,38 @@
+//! `Authorization: Bearer <token>` to the calling user.
+
+use lambda_http::http::header;
+use lambda_http::Request;
+
+use crate::app::App;
+use crate::auth::TokenError;
+use crate::domain::UserId;
+
+use super::ApiError;
+
+const MISSING: &str = "Authorization: Bearer <token> is required.";
+const REFUSED: &str = "The access token is invalid or expired.";
+
+/// The caller's user id. Whether the user still exists is for the store to check, in the
+/// same call as the work.
+pub fn caller(app: &App, request: &Request) -> Result<UserId, ApiError> {
+    let value = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or(ApiError::Unauthorized(MISSING))?;
+    let (scheme, token) = value
+        .trim()
+        .split_once(' ')
+        .ok_or(ApiError::Unauthorized(MISSING))?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(ApiError::Unauthorized(MISSING));
+    }
+    app.tokens.verify(token.trim()).map_err(|e| {
+        let reason = match e {
+            TokenError::Expired => "expired",
+            TokenError::Invalid => "invalid",
+        };
+        tracing::info!(reason, "access token refused");
+        ApiError::Unauthorized(REFUSED)
+    })
+}

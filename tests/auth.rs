@@ -1,0 +1,234 @@
+//! Log-in, access tokens, and who may create customers where.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crm_tests::{event_with, post_json, read, TestEnv, TEST_TOKEN_SECRET};
+use jsonwebtoken::{encode, EncodingKey, Header};
+use lambda_http::http::{header, StatusCode};
+use serde::Serialize;
+use serde_json::{json, Value};
+use shared::domain::UserId;
+
+#[derive(Serialize)]
+struct Claims {
+    sub: String,
+    iat: u64,
+    exp: u64,
+    iss: String,
+    aud: String,
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// A token as an attacker or a misconfigured peer might make one.
+fn forged(user: &str, key: &[u8], exp: u64, aud: &str) -> String {
+    let claims = Claims {
+        sub: user.into(),
+        iat: now(),
+        exp,
+        iss: "crm-api".into(),
+        aud: aud.into(),
+    };
+    encode(&Header::default(), &claims, &EncodingKey::from_secret(key)).unwrap()
+}
+
+fn password_of(signup: &Value) -> &'static str {
+    assert!(signup["user"].is_object());
+    "correct horse battery"
+}
+
+#[tokio::test]
+async fn log_in_by_username_or_email_in_any_case_with_one_read() {
+    let env = TestEnv::new().await;
+    let m = env.member().await;
+    let username = m.signup["user"]["username"]
+        .as_str()
+        .unwrap()
+        .to_uppercase();
+    let email = m.signup["user"]["email"].as_str().unwrap().to_uppercase();
+    for body in [
+        json!({"username": username, "password": password_of(&m.signup)}),
+        json!({"email": email, "password": password_of(&m.signup)}),
+    ] {
+        let (status, answer) = env.login(&body).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        assert_eq!(env.calls.take(), ["GetItem"]);
+        assert_eq!(answer["token_type"], "Bearer");
+        assert_eq!(answer["expires_in"], 3600);
+        assert_eq!(answer["user"]["id"], m.user.as_str());
+        assert!(!answer.to_string().contains("argon2"), "{answer}");
+        let token = answer["access_token"].as_str().unwrap();
+        assert_eq!(
+            env.app.tokens.verify(token),
+            Ok(UserId::parse(&m.user).unwrap())
+        );
+    }
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_user_get_the_same_401() {
+    let env = TestEnv::new().await;
+    let m = env.member().await;
+    let username = m.signup["user"]["username"].as_str().unwrap();
+    let (wrong_status, wrong) = env
+        .login(&json!({"username": username, "password": "not the password"}))
+        .await;
+    let (unknown_status, unknown) = env
+        .login(&json!({"username": "nobody_here", "password": "whatever it is"}))
+        .await;
+    let (unknown_email_status, _) = env
+        .login(&json!({"email": "nobody@example.com", "password": "whatever it is"}))
+        .await;
+    assert_eq!(wrong_status, StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown_status, StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown_email_status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong, unknown, "indistinguishable answers");
+    assert_eq!(env.calls.take(), ["GetItem"; 3]);
+}
+
+#[tokio::test]
+async fn log_in_refuses_malformed_requests_with_400() {
+    let env = TestEnv::new().await;
+    for (body, field) in [
+        (json!({"password": "x"}), "username"),
+        (json!({"username": "jane"}), "password"),
+        (json!({"username": 7, "password": "x"}), "username"),
+        (json!({"email": "not-an-email", "password": "x"}), "email"),
+    ] {
+        let (status, answer) = env.login(&body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
+        assert!(
+            answer["error"]["fields"][field].is_string(),
+            "{field}: {answer}"
+        );
+    }
+    assert!(env.calls.take().is_empty());
+}
+
+#[tokio::test]
+async fn sign_up_answers_with_a_working_token() {
+    let env = TestEnv::new().await;
+    let m = env.member().await;
+    assert_eq!(m.signup["token_type"], "Bearer");
+    let body = json!({"organization": m.org, "email": "first@example.com"});
+    assert_eq!(
+        env.create_customer(&m.token, &body).await.0,
+        StatusCode::CREATED
+    );
+}
+
+#[tokio::test]
+async fn bad_tokens_are_401_and_write_nothing() {
+    let env = TestEnv::new().await;
+    let m = env.member().await;
+    let before = env.item_count().await;
+    let body = json!({"organization": m.org, "email": "x@example.com"});
+    let mut tampered = m.token.clone().into_bytes();
+    let middle = tampered.len() / 2;
+    tampered[middle] = if tampered[middle] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    let cases = [
+        (
+            "expired",
+            forged(&m.user, TEST_TOKEN_SECRET, now() - 3600, "crm-api"),
+        ),
+        ("tampered", tampered),
+        (
+            "signed with another key",
+            forged(
+                &m.user,
+                b"another key that is also 32 bytes long!",
+                now() + 600,
+                "crm-api",
+            ),
+        ),
+        (
+            "another audience",
+            forged(&m.user, TEST_TOKEN_SECRET, now() + 600, "billing-api"),
+        ),
+        ("not a JWT", "hello".to_owned()),
+    ];
+    for (case, token) in cases {
+        let (status, answer) = env.create_customer(&token, &body).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{case}: {answer}");
+    }
+    // No Authorization header, and a scheme other than Bearer.
+    for request in [post_json("/api/customers/", &body), {
+        let mut r = post_json("/api/customers/", &body);
+        r.headers_mut()
+            .insert(header::AUTHORIZATION, "Basic amFuZTpwdw==".parse().unwrap());
+        r
+    }] {
+        let response = shared::http::customers::handle_create(&env.app, request)
+            .await
+            .unwrap();
+        assert!(response.headers().get(header::WWW_AUTHENTICATE).is_some());
+        assert_eq!(read(response).0, StatusCode::UNAUTHORIZED);
+    }
+    assert!(
+        env.calls.take().is_empty(),
+        "refused before any DynamoDB call"
+    );
+    assert_eq!(env.item_count().await, before);
+}
+
+#[tokio::test]
+async fn a_valid_token_for_a_user_who_does_not_exist_is_401() {
+    let env = TestEnv::new().await;
+    let m = env.member().await;
+    let ghost = UserId::generate().to_string();
+    let token = forged(&ghost, TEST_TOKEN_SECRET, now() + 600, "crm-api");
+    let before = env.item_count().await;
+    for body in [
+        json!({"organization": m.org, "email": "x@example.com"}),
+        json!({"organization": m.org, "user_id": ghost, "email": "x@example.com"}),
+    ] {
+        let (status, answer) = env.create_customer(&token, &body).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}: {answer}");
+        assert_eq!(env.calls.take(), ["TransactWriteItems"], "still one call");
+    }
+    assert_eq!(env.item_count().await, before);
+}
+
+#[tokio::test]
+async fn a_member_of_one_organization_cannot_create_customers_in_another() {
+    let env = TestEnv::new().await;
+    let a = env.member().await;
+    let b = env.member().await;
+    let before = env.item_count().await;
+    for body in [
+        json!({"organization": b.org, "email": "x@example.com"}),
+        json!({"organization": b.org, "user_id": a.user, "email": "x@example.com"}),
+        // Even the existing record is not handed out to a non-member.
+        json!({"organization": b.org, "user_id": b.user, "email": "x@example.com"}),
+    ] {
+        let (status, answer) = env.create_customer(&a.token, &body).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}: {answer}");
+        assert_eq!(env.calls.take(), ["TransactWriteItems"]);
+    }
+    assert_eq!(env.item_count().await, before);
+}
+
+#[tokio::test]
+async fn the_login_events_log_in_through_lambda_http() {
+    let env = TestEnv::new().await;
+    let signup = shared::http::signup::handle(&env.app, crm_tests::event("signup.json"))
+        .await
+        .unwrap();
+    assert_eq!(read(signup).0, StatusCode::CREATED);
+    for name in ["login-username.json", "login-email.json"] {
+        let request = event_with(name, None, &json!({}));
+        let (status, answer) = read(
+            shared::http::login::handle(&env.app, request)
+                .await
+                .unwrap(),
+        );
+        assert_eq!(status, StatusCode::OK, "{name}: {answer}");
+        assert_eq!(answer["user"]["username"], "janedoe");
+    }
+}

@@ -1,0 +1,168 @@
+//! Timings of each request path, end to end through the handler and the SDK over HTTP to
+//! the local server, beside the floor that server sets (a bare GetItem) and one argon2id
+//! hash at the production parameters.
+//!
+//! `cargo bench -p crm-tests --bench paths`; `BENCH_ROUNDS` sets the sample size.
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use crm_tests::{sample_signup, TestEnv};
+use lambda_http::http::StatusCode;
+use serde_json::json;
+use shared::domain::{argon2_params, Password, PasswordHash};
+
+fn rounds() -> usize {
+    std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(200)
+}
+
+fn report(name: &str, mut samples: Vec<Duration>) {
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+    let mean = samples.iter().sum::<Duration>() / samples.len() as u32;
+    println!(
+        "{name:<44} n={:<4} mean={:>8.3?} p50={:>8.3?} p95={:>8.3?} max={:>8.3?}",
+        samples.len(),
+        mean,
+        at(0.5),
+        at(0.95),
+        at(1.0)
+    );
+}
+
+async fn time<F, Fut>(n: usize, mut f: F) -> Vec<Duration>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let mut samples = Vec::with_capacity(n);
+    for i in 0..n {
+        let start = Instant::now();
+        f(i).await;
+        samples.push(start.elapsed());
+    }
+    samples
+}
+
+#[tokio::main]
+async fn main() {
+    let n = rounds();
+    println!(
+        "argon2id m={} KiB t={} p={}; {} rounds; local server {}",
+        argon2_params::MEMORY_KIB,
+        argon2_params::ITERATIONS,
+        argon2_params::PARALLELISM,
+        n,
+        crm_tests::endpoint()
+    );
+
+    let password = Password::parse("correct horse battery", &[]).unwrap();
+    let hashes = (0..20)
+        .map(|_| {
+            let start = Instant::now();
+            std::hint::black_box(PasswordHash::create(&password));
+            start.elapsed()
+        })
+        .collect();
+    report("argon2id hash (one)", hashes);
+
+    let env = TestEnv::new().await;
+    let owner = env.member().await;
+    let (org, token) = (owner.org.clone(), owner.token.clone());
+
+    let floor = time(n, |_| async {
+        env.admin
+            .get_item()
+            .table_name(&env.table)
+            .key("pk", AttributeValue::S(format!("ORG#{org}")))
+            .key("sk", AttributeValue::S("ORG".into()))
+            .send()
+            .await
+            .unwrap();
+    })
+    .await;
+    report("floor: bare GetItem", floor);
+
+    let signups = time(n.min(50), |_| async {
+        let (status, _) = env.signup(&sample_signup()).await;
+        assert_eq!(status, StatusCode::CREATED);
+    })
+    .await;
+    report("POST /api/users/ (incl. argon2id)", signups);
+
+    let username = owner.signup["user"]["username"].clone();
+    let logins = time(n.min(50), |_| {
+        let body = json!({"username": username, "password": "correct horse battery"});
+        let env = &env;
+        async move {
+            assert_eq!(env.login(&body).await.0, StatusCode::OK);
+        }
+    })
+    .await;
+    report("POST /api/auth/login/ (incl. argon2id)", logins);
+
+    let standalone = time(n, |i| {
+        let body = json!({"organization": org, "email": format!("s{i}@example.com")});
+        let (env, token) = (&env, &token);
+        async move {
+            assert_eq!(
+                env.create_customer(token, &body).await.0,
+                StatusCode::CREATED
+            );
+        }
+    })
+    .await;
+    report("POST /api/customers/ standalone (201)", standalone);
+
+    let mut users = Vec::new();
+    for _ in 0..n.min(50) {
+        users.push(env.member().await.user);
+    }
+    let linked = time(users.len(), |i| {
+        let body =
+            json!({"organization": org, "user_id": users[i], "email": format!("u{i}@example.com")});
+        let (env, token) = (&env, &token);
+        async move {
+            assert_eq!(
+                env.create_customer(token, &body).await.0,
+                StatusCode::CREATED
+            );
+        }
+    })
+    .await;
+    report("POST /api/customers/ new link (201)", linked);
+
+    let existing = time(n, |_| {
+        let body = json!({"organization": org, "user_id": owner.user, "email": "x@example.com"});
+        let (env, token) = (&env, &token);
+        async move {
+            assert_eq!(env.create_customer(token, &body).await.0, StatusCode::OK);
+        }
+    })
+    .await;
+    report("POST /api/customers/ existing user (200)", existing);
+
+    let customer = owner.signup["customer"]["id"].as_str().unwrap().to_owned();
+    let reads = time(n, |_| {
+        let path = format!("/api/customers/{customer}/");
+        let (env, token) = (&env, &token);
+        async move {
+            assert_eq!(env.get_customers(token, &path).await.0, StatusCode::OK);
+        }
+    })
+    .await;
+    report("GET /api/customers/{id}/", reads);
+
+    let lists = time(n, |_| {
+        let path = format!("/api/customers/?organization={org}&limit=20");
+        let (env, token) = (&env, &token);
+        async move {
+            assert_eq!(env.get_customers(token, &path).await.0, StatusCode::OK);
+        }
+    })
+    .await;
+    report("GET /api/customers/?limit=20", lists);
+}
