@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: test lint fmt clippy
+.PHONY: test run lint fmt clippy
 
 ## Every test: unit tests, then integration tests against an embedded dynoxide server
 ## (or AWS_ENDPOINT_URL_DYNAMODB when set). Needs only cargo.
@@ -18,3 +18,7 @@ fmt:
 
 clippy:
 	$(CARGO) clippy --workspace --locked --all-targets -- -D warnings
+
+## The API on http://127.0.0.1:9000 with a local DynamoDB (FRESH=1 starts clean).
+run:
+	scripts/run-local.sh

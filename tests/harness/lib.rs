@@ -49,7 +49,9 @@ pub struct TestEnv {
     pub table: String,
 }
 
-async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
+/// SDK settings for a DynamoDB endpoint: the caller's region and credentials when set, else
+/// `us-east-1` and the dummy credentials a local server accepts.
+pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(Region::new(

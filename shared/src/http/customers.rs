@@ -55,29 +55,10 @@ async fn create(app: &App, request: Request) -> Result<Response<Body>, ApiError>
         Err(CreateCustomerError::UserNotFound) => {
             Err(ApiError::field("user_id", "no user has this id"))
         }
-        Err(CreateCustomerError::Taken { email, code }) => {
-            let mut fields = FieldErrors::new();
-            if email {
-                fields.insert(
-                    "email".into(),
-                    "is already used by a customer of this organization".into(),
-                );
-            }
-            if code {
-                fields.insert(
-                    "code".into(),
-                    "is already used by a customer of this organization".into(),
-                );
-            }
-            let names: Vec<&str> = fields.keys().map(String::as_str).collect();
-            Err(ApiError::Conflict {
-                message: format!(
-                    "A customer with this {} already exists in the organization.",
-                    names.join(" and ")
-                ),
-                fields,
-            })
-        }
+        Err(CreateCustomerError::Taken { email, code }) => Err(ApiError::taken(
+            &[("email", email), ("code", code)],
+            "customer of this organization",
+        )),
         Err(CreateCustomerError::Contended) => Err(ApiError::Contended),
         Err(CreateCustomerError::Store(e)) => Err(e.into()),
     }

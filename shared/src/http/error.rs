@@ -42,6 +42,24 @@ impl ApiError {
         Self::Validation(FieldErrors::from([(name.to_owned(), message.into())]))
     }
 
+    /// A 409 naming each field whose value is already taken (`taken` pairs a field with
+    /// whether it clashed); `owner` says whose value it is, as in "A {owner} with this …".
+    pub fn taken(taken: &[(&str, bool)], owner: &str) -> Self {
+        let fields: FieldErrors = taken
+            .iter()
+            .filter(|(_, clashed)| *clashed)
+            .map(|(field, _)| ((*field).to_owned(), "is already taken".to_owned()))
+            .collect();
+        let names: Vec<&str> = fields.keys().map(String::as_str).collect();
+        Self::Conflict {
+            message: format!(
+                "A {owner} with this {} already exists.",
+                names.join(" and ")
+            ),
+            fields,
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Validation(_) => StatusCode::BAD_REQUEST,

@@ -14,7 +14,7 @@ use crate::domain::{
 use crate::store::SignupError;
 
 use super::form::Form;
-use super::{json_response, respond, ApiError, FieldErrors};
+use super::{json_response, respond, ApiError};
 
 #[derive(Serialize)]
 struct Created<'a> {
@@ -46,18 +46,7 @@ async fn sign_up(app: &App, request: Request) -> Result<Response<Body>, ApiError
         .await
         .map_err(|error| match error {
             SignupError::Taken { username, email } => {
-                let mut fields = FieldErrors::new();
-                if username {
-                    fields.insert("username".into(), "is already taken".into());
-                }
-                if email {
-                    fields.insert("email".into(), "is already registered".into());
-                }
-                let names: Vec<&str> = fields.keys().map(String::as_str).collect();
-                ApiError::Conflict {
-                    message: format!("A user with this {} already exists.", names.join(" and ")),
-                    fields,
-                }
+                ApiError::taken(&[("username", username), ("email", email)], "user")
             }
             SignupError::Contended => ApiError::Contended,
             SignupError::Store(e) => e.into(),

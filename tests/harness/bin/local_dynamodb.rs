@@ -1,0 +1,93 @@
+//! The local DynamoDB for `make run`.
+//!
+//! `local-dynamodb serve --port 8000 --data .local/dynamodb.sqlite --table crm-local`:
+//! dynoxide on a file (so data outlives restarts), the table created if missing; prints
+//! `ready <url>` once requests can be sent, and stops on Ctrl-C or SIGTERM.
+//!
+//! `local-dynamodb ensure-table --endpoint <url> --table <name>`: only creates the table on
+//! another server (DynamoDB Local, LocalStack) when it is missing.
+
+use std::process::ExitCode;
+
+use aws_sdk_dynamodb::operation::describe_table::DescribeTableError;
+use aws_sdk_dynamodb::Client;
+
+const USAGE: &str = "usage:\n  local-dynamodb serve --port <port> --data <file> --table <name>\n  local-dynamodb ensure-table --endpoint <url> --table <name>";
+
+fn option(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match (args.first().map(String::as_str), option(&args, "--table")) {
+        (Some("serve"), Some(table)) => {
+            let port = option(&args, "--port").unwrap_or_else(|| "8000".into());
+            let data = option(&args, "--data").unwrap_or_else(|| ".local/dynamodb.sqlite".into());
+            serve(&port, &data, &table).await
+        }
+        (Some("ensure-table"), Some(table)) => match option(&args, "--endpoint") {
+            Some(endpoint) => ensure_table(&endpoint, &table).await,
+            None => Err(USAGE.into()),
+        },
+        _ => Err(USAGE.into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("local-dynamodb: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+async fn serve(port: &str, data: &str, table: &str) -> Result<(), Error> {
+    if let Some(dir) = std::path::Path::new(data).parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let db = dynoxide::Database::new(data)?;
+    let listener = tokio::net::TcpListener::bind(format!("127.0.0.1:{port}")).await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let server = tokio::spawn(dynoxide::server::serve_with_shutdown(
+        listener,
+        db,
+        shutdown(),
+    ));
+    ensure_table(&url, table).await?;
+    println!("ready {url} table={table} data={data}");
+    server.await??;
+    Ok(())
+}
+
+async fn shutdown() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("a SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+async fn ensure_table(endpoint: &str, table: &str) -> Result<(), Error> {
+    let client = Client::new(&crm_tests::sdk_config(endpoint).await);
+    match client.describe_table().table_name(table).send().await {
+        Ok(_) => Ok(()),
+        Err(e)
+            if matches!(
+                e.as_service_error(),
+                Some(DescribeTableError::ResourceNotFoundException(_))
+            ) =>
+        {
+            shared::store::table::create_table(&client, table).await
+        }
+        Err(e) => Err(aws_sdk_dynamodb::error::DisplayErrorContext(e)
+            .to_string()
+            .into()),
+    }
+}
