@@ -481,6 +481,18 @@ async fn every_invalid_request_is_a_400_naming_the_field_and_touches_nothing() {
         call(Method::POST, json, huge).await,
         StatusCode::PAYLOAD_TOO_LARGE
     );
+    // The method is checked before the caller: a PUT without a token is still a 405.
+    let tokenless = request(
+        Method::PUT,
+        "/api/customers/",
+        json,
+        Body::Text(valid.to_string()),
+    );
+    let response = shared::http::customers::handle_create(&env.app, tokenless)
+        .await
+        .unwrap();
+    assert_eq!(response.headers().get(header::ALLOW).unwrap(), "POST");
+    assert_eq!(read(response).0, StatusCode::METHOD_NOT_ALLOWED);
     assert!(
         env.calls.take().is_empty(),
         "bad input never reaches DynamoDB"

@@ -8,16 +8,19 @@ use super::ApiError;
 
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// The request's JSON object, or the 405/415/413/400 that explains why there is none.
-/// API Gateway base64-encodes some bodies; lambda_http has decoded them by now.
-pub fn json_object(
-    request: &Request,
-    method: Method,
-    allow: &'static str,
-) -> Result<Map<String, Value>, ApiError> {
-    if request.method() != method {
-        return Err(ApiError::MethodNotAllowed { allow });
+/// The 405 for any method but `method`: the first check of every handler, before the
+/// caller or the body is looked at.
+pub fn expect_method(request: &Request, method: Method) -> Result<(), ApiError> {
+    if request.method() == method {
+        Ok(())
+    } else {
+        Err(ApiError::MethodNotAllowed { allow: method })
     }
+}
+
+/// The request's JSON object, or the 413/415/400 that explains why there is none.
+/// API Gateway base64-encodes some bodies; lambda_http has decoded them by now.
+pub fn json_object(request: &Request) -> Result<Map<String, Value>, ApiError> {
     let bytes: &[u8] = match request.body() {
         Body::Empty => &[],
         Body::Text(text) => text.as_bytes(),

@@ -13,6 +13,7 @@ use crate::domain::{
 use crate::store::{CreateCustomerError, CustomerCreated};
 
 use super::auth::caller;
+use super::body::{expect_method, json_object};
 use super::form::Form;
 use super::{cursor, json_response, respond, ApiError, FieldErrors};
 
@@ -37,8 +38,9 @@ pub async fn handle_read(
 }
 
 async fn create(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
+    expect_method(&request, Method::POST)?;
     let caller = caller(app, &request)?;
-    let form = parse(super::body::json_object(&request, Method::POST, "POST")?)?;
+    let form = parse(json_object(&request)?)?;
     match app.store.create_customer(&form, caller).await {
         Ok(CustomerCreated::New(customer)) => {
             tracing::info!(customer_id = %customer.id, organization = %customer.organization, "customer created");
@@ -65,9 +67,7 @@ async fn create(app: &App, request: Request) -> Result<Response<Body>, ApiError>
 }
 
 async fn read(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
-    if request.method() != Method::GET {
-        return Err(ApiError::MethodNotAllowed { allow: "GET" });
-    }
+    expect_method(&request, Method::GET)?;
     let caller = caller(app, &request)?;
     match customer_id_in_path(&request) {
         Some(raw) => get_one(app, caller, &raw).await,

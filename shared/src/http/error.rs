@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use lambda_http::http::{header, HeaderValue, StatusCode};
+use lambda_http::http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Response};
 use serde_json::json;
 
@@ -20,8 +20,9 @@ pub enum ApiError {
     Unauthorized(&'static str),
     Forbidden(&'static str),
     NotFound(&'static str),
+    /// `allow` is the one method the route takes.
     MethodNotAllowed {
-        allow: &'static str,
+        allow: Method,
     },
     Conflict {
         message: String,
@@ -128,7 +129,9 @@ impl ApiError {
         let headers = response.headers_mut();
         match &self {
             Self::MethodNotAllowed { allow } => {
-                headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+                if let Ok(value) = HeaderValue::from_str(allow.as_str()) {
+                    headers.insert(header::ALLOW, value);
+                }
             }
             Self::Contended | Self::Unavailable => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));

@@ -8,6 +8,7 @@ use crate::app::App;
 use crate::auth::AccessToken;
 use crate::domain::{Email, LoginName, PasswordHash, User, Username, DUMMY_HASH};
 
+use super::body::{expect_method, json_object};
 use super::form::Form;
 use super::{json_response, respond, ApiError};
 
@@ -54,7 +55,8 @@ async fn log_in(app: &App, request: Request) -> Result<Response<Body>, ApiError>
 }
 
 fn parse(request: &Request) -> Result<(LoginName, String), ApiError> {
-    let mut form = Form::new(super::body::json_object(request, Method::POST, "POST")?);
+    expect_method(request, Method::POST)?;
+    let mut form = Form::new(json_object(request)?);
     let username = form.optional("username", Username::parse);
     let email = form.optional("email", Email::parse);
     let password = form.raw("password");

@@ -13,6 +13,7 @@ use crate::domain::{
 };
 use crate::store::SignupError;
 
+use super::body::{expect_method, json_object};
 use super::form::Form;
 use super::{json_response, respond, ApiError};
 
@@ -32,7 +33,8 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, lambd
 }
 
 async fn sign_up(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
-    let form = parse(super::body::json_object(&request, Method::POST, "POST")?)?;
+    expect_method(&request, Method::POST)?;
+    let form = parse(json_object(&request)?)?;
     // Hashing is deliberately slow; keep it off the executor's threads.
     let (form, hash) = tokio::task::spawn_blocking(move || {
         let hash = PasswordHash::create(&form.password);

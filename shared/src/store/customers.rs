@@ -157,13 +157,15 @@ impl Store {
         let org = customer.organization;
         let items = CustomerItems::of(customer);
         let mut tx = Transaction::new(&self.table);
-        tx.require(Guard::Organization, &Key::organization(org))
-            .require(Guard::Membership, &Key::membership(org, caller));
+        // Actions run in the order the failures are answered in: 404, 401, 403, then the
+        // existing customer, then 400 and 409.
+        tx.require(Guard::Organization, &Key::organization(org));
         // A transaction may name an item once: when callers make themselves customers, the
         // check that the named user exists is also the check that the caller does.
         if customer.user_id != Some(caller) {
             tx.require(Guard::Caller, &Key::user(caller));
         }
+        tx.require(Guard::Membership, &Key::membership(org, caller));
         if let (Some(user), Some(user_claim)) = (customer.user_id, items.user_claim) {
             tx.create_or_return_existing(Guard::AlreadyCustomer, user_claim)
                 .require(Guard::User, &Key::user(user));
