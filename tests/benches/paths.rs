@@ -104,6 +104,26 @@ async fn main() {
     .await;
     report("POST /api/auth/login/ (incl. argon2id)", logins);
 
+    // A wrong password and an unknown user should cost the same: both verify one hash.
+    let wrong = time(n.min(50), |_| {
+        let body = json!({"username": username, "password": "not the password"});
+        let env = &env;
+        async move {
+            assert_eq!(env.login(&body).await.0, StatusCode::UNAUTHORIZED);
+        }
+    })
+    .await;
+    report("POST /api/auth/login/ wrong password (401)", wrong);
+    let unknown = time(n.min(50), |i| {
+        let body = json!({"username": format!("nobody{i}"), "password": "not the password"});
+        let env = &env;
+        async move {
+            assert_eq!(env.login(&body).await.0, StatusCode::UNAUTHORIZED);
+        }
+    })
+    .await;
+    report("POST /api/auth/login/ unknown user (401)", unknown);
+
     let standalone = time(n, |i| {
         let body = json!({"organization": org, "email": format!("s{i}@example.com")});
         let (env, token) = (&env, &token);

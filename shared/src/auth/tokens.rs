@@ -90,14 +90,19 @@ impl Tokens {
     /// `TOKEN_SECRET` (required, at least 32 bytes), `TOKEN_LIFETIME_SECONDS` (default 3600),
     /// `TOKEN_ISSUER` and `TOKEN_AUDIENCE` (default `crm-api`).
     pub fn from_env() -> Result<Self, ConfigError> {
-        let secret = std::env::var("TOKEN_SECRET").map_err(|_| {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// [`Tokens::from_env`] over any source of variables.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let secret = var("TOKEN_SECRET").ok_or_else(|| {
             ConfigError(
                 "TOKEN_SECRET must be set: the functions refuse to start without a signing key"
                     .into(),
             )
         })?;
-        let lifetime = match std::env::var("TOKEN_LIFETIME_SECONDS") {
-            Ok(raw) => raw
+        let lifetime = match var("TOKEN_LIFETIME_SECONDS") {
+            Some(raw) => raw
                 .parse::<u64>()
                 .ok()
                 .filter(|s| *s > 0)
@@ -105,10 +110,10 @@ impl Tokens {
                 .ok_or_else(|| {
                     ConfigError("TOKEN_LIFETIME_SECONDS must be a positive number".into())
                 })?,
-            Err(_) => DEFAULT_LIFETIME,
+            None => DEFAULT_LIFETIME,
         };
-        let issuer = std::env::var("TOKEN_ISSUER").unwrap_or_else(|_| DEFAULT_ISSUER.into());
-        let audience = std::env::var("TOKEN_AUDIENCE").unwrap_or_else(|_| DEFAULT_AUDIENCE.into());
+        let issuer = var("TOKEN_ISSUER").unwrap_or_else(|| DEFAULT_ISSUER.into());
+        let audience = var("TOKEN_AUDIENCE").unwrap_or_else(|| DEFAULT_AUDIENCE.into());
         Self::new(secret.as_bytes(), &issuer, &audience, lifetime)
     }
 
@@ -165,6 +170,26 @@ mod tests {
     #[test]
     fn short_keys_are_refused() {
         assert!(Tokens::new(&[1; 31], "i", "a", DEFAULT_LIFETIME).is_err());
+    }
+
+    fn from(vars: &[(&str, &str)]) -> Result<Tokens, ConfigError> {
+        Tokens::from_vars(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    #[test]
+    fn configuration_without_a_usable_key_or_lifetime_is_refused() {
+        let key = "k".repeat(32);
+        let missing = from(&[]).unwrap_err();
+        assert!(missing.0.contains("TOKEN_SECRET"), "{missing}");
+        assert!(from(&[("TOKEN_SECRET", "short")]).is_err());
+        assert!(from(&[("TOKEN_SECRET", &key), ("TOKEN_LIFETIME_SECONDS", "0")]).is_err());
+        assert!(from(&[("TOKEN_SECRET", &key), ("TOKEN_LIFETIME_SECONDS", "soon")]).is_err());
+        let tokens = from(&[("TOKEN_SECRET", &key), ("TOKEN_LIFETIME_SECONDS", "60")]).unwrap();
+        assert_eq!(tokens.issue(UserId::generate()).expires_in, 60);
     }
 
     #[test]

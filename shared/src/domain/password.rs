@@ -130,4 +130,14 @@ mod tests {
         assert_ne!(hash, PasswordHash::create(&password), "salts must differ");
         assert!(!format!("{hash:?}{password:?}").contains("horse"));
     }
+
+    #[test]
+    fn the_dummy_hash_costs_what_a_real_one_does() {
+        let dummy = PasswordHash::from_stored(DUMMY_HASH.to_owned());
+        assert!(DUMMY_HASH.starts_with(&format!(
+            "$argon2id$v=19$m={MEMORY_KIB},t={ITERATIONS},p={PARALLELISM}$"
+        )));
+        assert!(Phc::new(DUMMY_HASH).is_ok());
+        assert!(!dummy.verify("correct horse battery"));
+    }
 }
