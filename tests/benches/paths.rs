@@ -86,103 +86,110 @@ async fn main() {
     .await;
     report("floor: bare GetItem", floor);
 
-    let signups = time(n.min(50), |_| async {
-        let (status, _) = env.signup(&sample_signup()).await;
-        assert_eq!(status, StatusCode::CREATED);
-    })
-    .await;
-    report("POST /api/users/ (incl. argon2id)", signups);
-
+    let env = &env;
+    let token = token.as_str();
+    let few = n.min(50);
     let username = owner.signup["user"]["username"].clone();
-    let logins = time(n.min(50), |_| {
-        let body = json!({"username": username, "password": "correct horse battery"});
-        let env = &env;
-        async move {
-            assert_eq!(env.login(&body).await.0, StatusCode::OK);
+    let login = |password: &'static str| {
+        let username = username.clone();
+        move |_| {
+            let body = json!({"username": username, "password": password});
+            async move { env.login(&body).await }
         }
-    })
-    .await;
-    report("POST /api/auth/login/ (incl. argon2id)", logins);
+    };
 
+    measure(
+        "POST /api/users/ (incl. argon2id)",
+        few,
+        StatusCode::CREATED,
+        |_| async { env.signup(&sample_signup()).await },
+    )
+    .await;
+    let correct = login("correct horse battery");
+    measure(
+        "POST /api/auth/login/ (incl. argon2id)",
+        few,
+        StatusCode::OK,
+        correct,
+    )
+    .await;
     // A wrong password and an unknown user should cost the same: both verify one hash.
-    let wrong = time(n.min(50), |_| {
-        let body = json!({"username": username, "password": "not the password"});
-        let env = &env;
-        async move {
-            assert_eq!(env.login(&body).await.0, StatusCode::UNAUTHORIZED);
-        }
-    })
+    let wrong = login("not the password");
+    measure(
+        "POST /api/auth/login/ wrong password (401)",
+        few,
+        StatusCode::UNAUTHORIZED,
+        wrong,
+    )
     .await;
-    report("POST /api/auth/login/ wrong password (401)", wrong);
-    let unknown = time(n.min(50), |i| {
-        let body = json!({"username": format!("nobody{i}"), "password": "not the password"});
-        let env = &env;
-        async move {
-            assert_eq!(env.login(&body).await.0, StatusCode::UNAUTHORIZED);
-        }
-    })
+    measure(
+        "POST /api/auth/login/ unknown user (401)",
+        few,
+        StatusCode::UNAUTHORIZED,
+        |i| {
+            let body = json!({"username": format!("nobody{i}"), "password": "not the password"});
+            async move { env.login(&body).await }
+        },
+    )
     .await;
-    report("POST /api/auth/login/ unknown user (401)", unknown);
 
-    let standalone = time(n, |i| {
-        let body = json!({"organization": org, "email": format!("s{i}@example.com")});
-        let (env, token) = (&env, &token);
-        async move {
-            assert_eq!(
-                env.create_customer(token, &body).await.0,
-                StatusCode::CREATED
-            );
-        }
-    })
+    measure(
+        "POST /api/customers/ standalone (201)",
+        n,
+        StatusCode::CREATED,
+        |i| {
+            let body = json!({"organization": org, "email": format!("s{i}@example.com")});
+            async move { env.create_customer(token, &body).await }
+        },
+    )
     .await;
-    report("POST /api/customers/ standalone (201)", standalone);
-
     let mut users = Vec::new();
-    for _ in 0..n.min(50) {
+    for _ in 0..few {
         users.push(env.member().await.user);
     }
-    let linked = time(users.len(), |i| {
-        let body =
-            json!({"organization": org, "user_id": users[i], "email": format!("u{i}@example.com")});
-        let (env, token) = (&env, &token);
-        async move {
-            assert_eq!(
-                env.create_customer(token, &body).await.0,
-                StatusCode::CREATED
-            );
-        }
+    measure("POST /api/customers/ new link (201)", few, StatusCode::CREATED, |i| {
+        let body = json!({"organization": org, "user_id": users[i], "email": format!("u{i}@example.com")});
+        async move { env.create_customer(token, &body).await }
     })
     .await;
-    report("POST /api/customers/ new link (201)", linked);
-
-    let existing = time(n, |_| {
-        let body = json!({"organization": org, "user_id": owner.user, "email": "x@example.com"});
-        let (env, token) = (&env, &token);
-        async move {
-            assert_eq!(env.create_customer(token, &body).await.0, StatusCode::OK);
-        }
-    })
+    measure(
+        "POST /api/customers/ existing user (200)",
+        n,
+        StatusCode::OK,
+        |_| {
+            let body =
+                json!({"organization": org, "user_id": owner.user, "email": "x@example.com"});
+            async move { env.create_customer(token, &body).await }
+        },
+    )
     .await;
-    report("POST /api/customers/ existing user (200)", existing);
 
     let customer = owner.signup["customer"]["id"].as_str().unwrap().to_owned();
-    let reads = time(n, |_| {
-        let path = format!("/api/customers/{customer}/");
-        let (env, token) = (&env, &token);
-        async move {
-            assert_eq!(env.get_customers(token, &path).await.0, StatusCode::OK);
-        }
+    let one = format!("/api/customers/{customer}/");
+    measure("GET /api/customers/{id}/", n, StatusCode::OK, |_| {
+        env.get_customers(token, &one)
     })
     .await;
-    report("GET /api/customers/{id}/", reads);
+    let page = format!("/api/customers/?organization={org}&limit=20");
+    measure("GET /api/customers/?limit=20", n, StatusCode::OK, |_| {
+        env.get_customers(token, &page)
+    })
+    .await;
+}
 
-    let lists = time(n, |_| {
-        let path = format!("/api/customers/?organization={org}&limit=20");
-        let (env, token) = (&env, &token);
+/// Times `n` requests made by `request`, checking each answers `expected`, and reports.
+async fn measure<F, Fut>(name: &str, n: usize, expected: StatusCode, mut request: F)
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = (StatusCode, serde_json::Value)>,
+{
+    let samples = time(n, |i| {
+        let answer = request(i);
         async move {
-            assert_eq!(env.get_customers(token, &path).await.0, StatusCode::OK);
+            let (status, body) = answer.await;
+            assert_eq!(status, expected, "{name}: {body}");
         }
     })
     .await;
-    report("GET /api/customers/?limit=20", lists);
+    report(name, samples);
 }
