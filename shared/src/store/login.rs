@@ -17,16 +17,7 @@ impl Store {
             LoginName::Username(username) => Key::username(username),
             LoginName::Email(email) => Key::user_email(email),
         };
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key.to_item()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| StoreError::from_sdk(&e))?;
-        let Some(item) = output.item else {
+        let Some(item) = self.get_item(&key, None).await? else {
             return Ok(None);
         };
         let user: User = record(&item)?;

@@ -41,4 +41,26 @@ impl Store {
     pub fn client(&self) -> &Client {
         &self.client
     }
+
+    /// The item at `key`, read strongly consistently (so a write that just returned is
+    /// seen), or only the attributes in `projection` when given.
+    async fn get_item(
+        &self,
+        key: &keys::Key,
+        projection: Option<&str>,
+    ) -> Result<Option<transaction::Item>, StoreError> {
+        let mut get = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key.to_item()))
+            .consistent_read(true);
+        if let Some(attribute) = projection {
+            get = get
+                .projection_expression("#p")
+                .expression_attribute_names("#p", attribute);
+        }
+        let output = get.send().await.map_err(|e| StoreError::from_sdk(&e))?;
+        Ok(output.item)
+    }
 }

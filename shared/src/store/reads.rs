@@ -18,32 +18,14 @@ pub struct CustomerPage {
 
 impl Store {
     pub async fn customer(&self, id: CustomerId) -> Result<Option<Customer>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(Key::customer(id).to_item()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| StoreError::from_sdk(&e))?;
-        output.item.as_ref().map(record).transpose()
+        let item = self.get_item(&Key::customer(id), None).await?;
+        item.as_ref().map(record).transpose()
     }
 
     /// Whether `user` belongs to `org` (as owner, vendor or employee).
     pub async fn is_member(&self, org: OrgId, user: UserId) -> Result<bool, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(Key::membership(org, user).to_item()))
-            .projection_expression("#pk")
-            .expression_attribute_names("#pk", PK)
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| StoreError::from_sdk(&e))?;
-        Ok(output.item.is_some())
+        let key = Key::membership(org, user);
+        Ok(self.get_item(&key, Some(PK)).await?.is_some())
     }
 
     /// Up to `limit` customers of `org` created before `after`, newest first: one `Query` on
