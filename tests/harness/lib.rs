@@ -184,6 +184,16 @@ impl TestEnv {
             request,
             query_of(path_and_query),
         );
+        // As API Gateway's route /api/customers/{id}/ does.
+        let path = path_and_query.split('?').next().unwrap_or_default();
+        let id = path.trim_end_matches('/').strip_prefix("/api/customers/");
+        let request = match id.filter(|id| !id.is_empty()) {
+            Some(id) => lambda_http::RequestExt::with_path_parameters(
+                request,
+                HashMap::from([("id".to_owned(), id.to_owned())]),
+            ),
+            None => request,
+        };
         let response = shared::http::customers::handle_read(&self.app, request)
             .await
             .expect("handlers answer every request");

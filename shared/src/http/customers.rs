@@ -75,16 +75,10 @@ async fn read(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     }
 }
 
-/// The `{id}` of /api/customers/{id}/: API Gateway's path parameter, or the path's last
-/// segment where no gateway parsed it.
+/// The `{id}` of /api/customers/{id}/, as the route's path parameter (API Gateway and
+/// `cargo lambda watch` both fill it in); the list route has none.
 fn customer_id_in_path(request: &Request) -> Option<String> {
-    if let Some(id) = request.path_parameters().first("id") {
-        return Some(id.to_owned());
-    }
-    let path = request.uri().path();
-    let tail = path.trim_end_matches('/').rsplit_once("/api/customers")?.1;
-    let id = tail.trim_start_matches('/');
-    (!id.is_empty()).then(|| id.to_owned())
+    request.path_parameters().first("id").map(str::to_owned)
 }
 
 /// 404 alike for a malformed id, a missing customer and another organization's customer:
