@@ -6,7 +6,7 @@ use crm_tests::{event_with, post_json, read, request, s, with_token, Item, TestE
 use lambda_http::http::{header, Method, StatusCode};
 use lambda_http::Body;
 use serde_json::{json, Value};
-use shared::domain::{OrgId, ProfileId, ProfileType, UserId};
+use shared::domain::{OrgId, ProfileId, ProfileType, Role, UserId};
 use shared::store::MAX_ATTEMPTS;
 
 fn str_of<'a>(value: &'a Value, field: &str) -> &'a str {
@@ -80,6 +80,7 @@ async fn check_2_a_user_who_already_is_a_customer_gets_the_existing_record_and_n
         "answered from the cancellation"
     );
     assert_eq!(env.item_count().await, before);
+    env.assert_invariants().await;
 }
 
 #[tokio::test]
@@ -142,7 +143,7 @@ async fn check_4_one_user_can_be_a_customer_of_several_organizations_once_each()
 
     let (status, in_bob) = env.create_customer(&bob.token, &body).await;
     assert_eq!(status, StatusCode::CREATED, "{in_bob}");
-    assert_eq!(env.calls.take(), ["TransactWriteItems"]);
+    assert_eq!(env.calls.take(), ["BatchGetItem", "TransactWriteItems"]);
     assert_eq!(in_bob["user_id"], alice.user.as_str());
     assert_eq!(in_bob["organization"], bob.org.as_str());
     assert_eq!(in_bob["user_profile"], customer_profile_id(&alice.user));
@@ -150,6 +151,11 @@ async fn check_4_one_user_can_be_a_customer_of_several_organizations_once_each()
 
     let (status, again) = env.create_customer(&bob.token, &body).await;
     assert_eq!((status, &again), (StatusCode::OK, &in_bob));
+    assert_eq!(
+        env.calls.take(),
+        ["BatchGetItem"],
+        "answered by the look alone"
+    );
     assert_eq!(
         customers_of(&env, &bob.org, Some(&alice.user)).await.len(),
         1
@@ -160,6 +166,7 @@ async fn check_4_one_user_can_be_a_customer_of_several_organizations_once_each()
             .len(),
         1
     );
+    env.assert_invariants().await;
 }
 
 #[tokio::test]
@@ -189,20 +196,21 @@ async fn check_5_customer_email_is_unique_within_an_organization_only() {
 // Linking, codes, races.
 
 #[tokio::test]
-async fn linking_moves_an_existing_customer_profile_to_the_organization() {
+async fn a_user_making_themself_a_customer_moves_their_own_profile_in_one_call() {
     let env = TestEnv::new().await;
     let alice = env.member().await;
     let bob = env.member().await;
     let pk = format!("USER#{}", alice.user);
     let before = env.get(&pk, "PROFILE#customer").await.unwrap();
     assert_eq!(s(&before, "organization"), alice.org);
+    // Alice as an employee of Bob's organization.
+    let token = env.token_as_member(&alice.user, &bob.org, Role::Employee);
 
     let body =
         json!({"organization": bob.org, "user_id": alice.user, "email": "alice@example.com"});
-    assert_eq!(
-        env.create_customer(&bob.token, &body).await.0,
-        StatusCode::CREATED
-    );
+    let (status, customer) = env.create_customer(&token, &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{customer}");
+    assert_eq!(env.calls.take(), ["TransactWriteItems"]);
     let after = env.get(&pk, "PROFILE#customer").await.unwrap();
     assert_eq!(s(&after, "organization"), bob.org);
     assert_eq!(s(&after, "id"), s(&before, "id"));
@@ -215,6 +223,24 @@ async fn linking_moves_an_existing_customer_profile_to_the_organization() {
         .filter(|i| s(i, "pk") == pk && s(i, "sk").starts_with("PROFILE#"))
         .count();
     assert_eq!(profiles, 3, "still one profile per type");
+    env.assert_invariants().await;
+}
+
+#[tokio::test]
+async fn linking_someone_else_leaves_their_profile_exactly_as_it_is() {
+    let env = TestEnv::new().await;
+    let alice = env.member().await;
+    let bob = env.member().await;
+    let pk = format!("USER#{}", alice.user);
+    let before = env.get(&pk, "PROFILE#customer").await.unwrap();
+
+    let body =
+        json!({"organization": bob.org, "user_id": alice.user, "email": "alice@example.com"});
+    let (status, customer) = env.create_customer(&bob.token, &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{customer}");
+    assert_eq!(customer["user_profile"], s(&before, "id"));
+    assert_eq!(env.get(&pk, "PROFILE#customer").await.unwrap(), before);
+    env.assert_invariants().await;
 }
 
 #[tokio::test]
@@ -239,7 +265,7 @@ async fn linking_creates_the_customer_profile_when_the_user_has_none() {
         json!({"organization": bob.org, "user_id": alice.user, "email": "alice@example.com"});
     let (status, customer) = env.create_customer(&bob.token, &body).await;
     assert_eq!(status, StatusCode::CREATED, "{customer}");
-    assert_eq!(env.calls.take(), ["TransactWriteItems"]);
+    assert_eq!(env.calls.take(), ["BatchGetItem", "TransactWriteItems"]);
     let profile = env
         .get(&pk, "PROFILE#customer")
         .await
@@ -250,6 +276,7 @@ async fn linking_creates_the_customer_profile_when_the_user_has_none() {
     assert_eq!(s(&profile, "profile_type"), "customer");
     assert_eq!(s(&profile, "user_id"), alice.user);
     assert_eq!(profile["is_primary"].as_bool().ok(), Some(&false));
+    env.assert_invariants().await;
 }
 
 #[tokio::test]
@@ -341,20 +368,22 @@ async fn fifty_concurrent_requests_for_one_user_make_one_customer() {
         );
         assert_eq!(answer["id"], id);
     }
+    env.assert_invariants().await;
 }
 
 #[tokio::test]
 async fn a_transaction_conflict_is_retried_with_backoff() {
     let env = TestEnv::new().await;
     let m = env.member().await;
-    env.conflicts.conflict_next(2);
+    env.front.conflict_next(2);
     let body = json!({"organization": m.org, "email": "a@example.com"});
     let (status, customer) = env.create_customer(&m.token, &body).await;
     assert_eq!(status, StatusCode::CREATED, "{customer}");
-    assert_eq!(env.conflicts.injected(), 2);
+    assert_eq!(env.front.stats().faults, 2);
     assert_eq!(env.calls.take(), ["TransactWriteItems"; 3]);
     let key = format!("CUSTOMER#{}", str_of(&customer, "id"));
     assert!(env.get(&key, "CUSTOMER").await.is_some());
+    env.assert_invariants().await;
 }
 
 #[tokio::test]
@@ -362,7 +391,7 @@ async fn a_conflict_that_outlasts_the_retries_is_a_409_asking_to_retry() {
     let env = TestEnv::new().await;
     let m = env.member().await;
     let before = env.item_count().await;
-    env.conflicts.conflict_next(MAX_ATTEMPTS as usize);
+    env.front.conflict_next(MAX_ATTEMPTS as usize);
     let body = json!({"organization": m.org, "email": "a@example.com"});
     let request = with_token(post_json("/api/customers/", &body), &m.token);
     let response = shared::http::customers::handle_create(&env.app, request)
@@ -375,41 +404,44 @@ async fn a_conflict_that_outlasts_the_retries_is_a_409_asking_to_retry() {
     assert!(retry_after.is_some());
     assert_eq!(env.calls.take().len(), MAX_ATTEMPTS as usize);
     assert_eq!(env.item_count().await, before);
+    env.assert_invariants().await;
 }
 
 // Refusals.
 
 #[tokio::test]
-async fn an_unknown_organization_is_a_404_and_an_unknown_user_a_400() {
+async fn unknown_and_foreign_organizations_get_one_403_and_an_unknown_user_a_400() {
     let env = TestEnv::new().await;
     let m = env.member().await;
+    let stranger = env.member().await;
     let before = env.item_count().await;
     let nowhere = OrgId::generate().to_string();
     let nobody = UserId::generate().to_string();
 
-    let cases = [
-        (
-            json!({"organization": nowhere, "email": "a@example.com"}),
-            StatusCode::NOT_FOUND,
-        ),
-        (
-            json!({"organization": nowhere, "user_id": m.user, "email": "a@example.com"}),
-            StatusCode::NOT_FOUND,
-        ),
-        (
-            json!({"organization": m.org, "user_id": nobody, "email": "a@example.com"}),
-            StatusCode::BAD_REQUEST,
-        ),
-    ];
-    for (body, expected) in cases {
-        let (status, answer) = env.create_customer(&m.token, &body).await;
-        assert_eq!(status, expected, "{body}: {answer}");
-        assert_eq!(env.calls.take(), ["TransactWriteItems"]);
-        if expected == StatusCode::BAD_REQUEST {
-            assert!(answer["error"]["fields"]["user_id"].is_string(), "{answer}");
+    let mut forbidden = Vec::new();
+    for org in [&nowhere, &stranger.org] {
+        for body in [
+            json!({"organization": org, "email": "a@example.com"}),
+            json!({"organization": org, "user_id": m.user, "email": "a@example.com"}),
+        ] {
+            let (status, answer) = env.create_customer(&m.token, &body).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{body}: {answer}");
+            assert!(env.calls.take().is_empty(), "settled from the token alone");
+            forbidden.push(answer);
         }
     }
+    assert!(
+        forbidden.windows(2).all(|w| w[0] == w[1]),
+        "one answer whether or not the organization exists: {forbidden:?}"
+    );
+
+    let body = json!({"organization": m.org, "user_id": nobody, "email": "a@example.com"});
+    let (status, answer) = env.create_customer(&m.token, &body).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert!(answer["error"]["fields"]["user_id"].is_string(), "{answer}");
+    assert_eq!(env.calls.take(), ["BatchGetItem"]);
     assert_eq!(env.item_count().await, before);
+    env.assert_invariants().await;
 }
 
 #[tokio::test]

@@ -3,7 +3,8 @@
 //! drive handlers with API Gateway requests.
 
 mod calls;
-mod inject;
+mod front;
+pub mod invariants;
 mod server;
 
 use std::collections::HashMap;
@@ -20,7 +21,7 @@ use shared::auth::Tokens;
 use shared::store::{table, Store};
 
 pub use calls::CallLog;
-pub use inject::ConflictInjector;
+pub use front::{DynamoFront, Fault, FrontStats};
 pub use server::endpoint;
 
 pub type Item = HashMap<String, AttributeValue>;
@@ -38,12 +39,14 @@ pub fn test_tokens() -> Tokens {
     .expect("a valid test key")
 }
 
-/// One test's world: its own table, the app under test (whose calls are counted), and an
-/// uncounted client for looking at the table.
+/// One test's world: its own table, the app under test (whose calls are counted and pass
+/// through a [`DynamoFront`]), and an uncounted client for looking at the table.
 pub struct TestEnv {
     pub app: App,
     pub calls: CallLog,
-    pub conflicts: ConflictInjector,
+    pub front: DynamoFront,
+    /// The app's own client: counted, and through the front.
+    pub client: Client,
     /// Not counted: for reading the table back.
     pub admin: Client,
     pub table: String,
@@ -65,8 +68,36 @@ pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
     loader.load().await
 }
 
+/// Set (in milliseconds) to run every test on a store that applies DynamoDB's conflict
+/// rule; `make test` runs the suite once without and once with it.
+pub const CONFLICT_WINDOW_VAR: &str = "CRM_TEST_CONFLICT_WINDOW_MS";
+
+/// The conflict window `CRM_TEST_CONFLICT_WINDOW_MS` asks for, if any.
+pub fn conflict_window_from_env() -> Option<std::time::Duration> {
+    let raw = std::env::var(CONFLICT_WINDOW_VAR).ok()?;
+    let ms: u64 = raw
+        .parse()
+        .unwrap_or_else(|_| panic!("{CONFLICT_WINDOW_VAR}={raw:?} is not a number of ms"));
+    Some(std::time::Duration::from_millis(ms))
+}
+
 impl TestEnv {
+    /// A fresh table; the conflict rule applies when `CRM_TEST_CONFLICT_WINDOW_MS` is set.
     pub async fn new() -> Self {
+        Self::with_conflict_window(conflict_window_from_env()).await
+    }
+
+    /// A fresh table behind a front that applies DynamoDB's conflict rule with `window`
+    /// (`None`: the plain emulator).
+    pub async fn with_conflict_window(window: Option<std::time::Duration>) -> Self {
+        Self::build(window, |config| config).await
+    }
+
+    /// Like [`TestEnv::new`], with the SDK settings changed by `adjust` (short timeouts, say).
+    pub async fn build(
+        window: Option<std::time::Duration>,
+        adjust: impl FnOnce(aws_sdk_dynamodb::config::Builder) -> aws_sdk_dynamodb::config::Builder,
+    ) -> Self {
         let sdk = sdk_config(endpoint()).await;
         let admin = Client::new(&sdk);
         let table = format!("crm-test-{}", uuid::Uuid::now_v7().simple());
@@ -74,20 +105,34 @@ impl TestEnv {
             .await
             .unwrap_or_else(|e| panic!("creating {table} at {}: {e}", endpoint()));
         let calls = CallLog::default();
-        let conflicts = ConflictInjector::wrap(default_http_client());
+        let front = DynamoFront::wrap(default_http_client(), window);
         let client = Client::from_conf(
-            dynamodb_config(&sdk)
-                .interceptor(calls.clone())
-                .http_client(conflicts.clone())
-                .build(),
+            adjust(
+                dynamodb_config(&sdk)
+                    .interceptor(calls.clone())
+                    .http_client(front.clone()),
+            )
+            .build(),
         );
         Self {
-            app: App::new(Store::new(client, table.clone()), test_tokens()),
+            app: App::new(Store::new(client.clone(), table.clone()), test_tokens()),
+            client,
             calls,
-            conflicts,
+            front,
             admin,
             table,
         }
+    }
+
+    /// Panics with every violation when the table breaks an invariant of the data model.
+    pub async fn assert_invariants(&self) {
+        let report = invariants::check(&self.scan().await);
+        assert!(
+            report.is_clean(),
+            "{} invariant violations:\n{}",
+            report.violations.len(),
+            report.violations.join("\n")
+        );
     }
 
     /// Every item in the table.
@@ -212,7 +257,7 @@ impl TestEnv {
     }
 }
 
-/// The SDK's default client, built here because a conflict injector has to wrap it.
+/// The SDK's default client, built here because the front has to wrap it.
 fn default_http_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
     use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
     aws_smithy_http_client::Builder::new()
@@ -266,6 +311,19 @@ impl TestEnv {
             token: signup["access_token"].as_str().expect("a token").to_owned(),
             signup,
         }
+    }
+}
+
+impl TestEnv {
+    /// A token for `user` as a member of `org` with `role`: how a user who joined another
+    /// organization would be seen (no route adds members yet).
+    pub fn token_as_member(&self, user: &str, org: &str, role: shared::domain::Role) -> String {
+        let user = shared::domain::UserId::parse(user).expect("a user id");
+        let organization = shared::domain::OrgId::parse(org).expect("an org id");
+        self.app
+            .tokens
+            .issue(user, &[shared::domain::OrgRole { organization, role }])
+            .access_token
     }
 }
 

@@ -3,4 +3,4 @@
 
 mod tokens;
 
-pub use tokens::{AccessToken, TokenError, Tokens};
+pub use tokens::{AccessToken, Caller, TokenError, Tokens};

@@ -1,4 +1,8 @@
-//! HS256 JSON Web Tokens: `sub` (user id), `iat`, `exp`, `iss`, `aud`.
+//! HS256 JSON Web Tokens: `sub` (user id), `iat`, `exp`, `iss`, `aud`, and `orgs`, the
+//! caller's role in each of their organizations. Carrying the roles lets every route decide
+//! authorization without a read, and keeps each caller's own items out of the transactions
+//! of their requests; the price is that a change of membership reaches a caller when their
+//! token is next issued (at most one token lifetime later).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -6,7 +10,7 @@ use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, 
 use serde::{Deserialize, Serialize};
 
 use crate::app::ConfigError;
-use crate::domain::UserId;
+use crate::domain::{OrgId, OrgRole, Role, UserId};
 
 /// An HS256 key shorter than the hash's output weakens it (RFC 7518 §3.2).
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -23,6 +27,27 @@ struct Claims {
     exp: u64,
     iss: String,
     aud: String,
+    /// Absent in tokens minted before roles were carried: such a caller belongs nowhere
+    /// until they log in again.
+    #[serde(default)]
+    orgs: Vec<OrgRole>,
+}
+
+/// Who is calling, from a verified token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    pub user: UserId,
+    pub roles: Vec<OrgRole>,
+}
+
+impl Caller {
+    /// The caller's role in `org`, or `None` when they do not belong to it.
+    pub fn role_in(&self, org: OrgId) -> Option<Role> {
+        self.roles
+            .iter()
+            .find(|grant| grant.organization == org)
+            .map(|grant| grant.role)
+    }
 }
 
 /// Issues and verifies access tokens. Built once at cold start from configuration.
@@ -117,7 +142,7 @@ impl Tokens {
         Self::new(secret.as_bytes(), &issuer, &audience, lifetime)
     }
 
-    pub fn issue(&self, user: UserId) -> AccessToken {
+    pub fn issue(&self, user: UserId, roles: &[OrgRole]) -> AccessToken {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
@@ -127,6 +152,7 @@ impl Tokens {
             exp: now + self.lifetime.as_secs(),
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
+            orgs: roles.to_vec(),
         };
         let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .expect("HS256 signing with a valid key cannot fail");
@@ -137,8 +163,8 @@ impl Tokens {
         }
     }
 
-    /// The user a token was issued to, if it is ours, intact, unexpired and meant for us.
-    pub fn verify(&self, token: &str) -> Result<UserId, TokenError> {
+    /// The caller a token was issued to, if it is ours, intact, unexpired and meant for us.
+    pub fn verify(&self, token: &str) -> Result<Caller, TokenError> {
         let data =
             decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| {
                 match e.kind() {
@@ -146,7 +172,11 @@ impl Tokens {
                     _ => TokenError::Invalid,
                 }
             })?;
-        UserId::parse(&data.claims.sub).map_err(|_| TokenError::Invalid)
+        let user = UserId::parse(&data.claims.sub).map_err(|_| TokenError::Invalid)?;
+        Ok(Caller {
+            user,
+            roles: data.claims.orgs,
+        })
     }
 }
 
@@ -159,12 +189,20 @@ mod tests {
     }
 
     #[test]
-    fn a_token_names_its_user() {
+    fn a_token_names_its_user_and_their_roles() {
         let t = tokens(&[7; 32]);
         let user = UserId::generate();
-        let issued = t.issue(user);
+        let org = OrgId::generate();
+        let roles = [OrgRole {
+            organization: org,
+            role: Role::Employee,
+        }];
+        let issued = t.issue(user, &roles);
         assert_eq!(issued.expires_in, 3600);
-        assert_eq!(t.verify(&issued.access_token), Ok(user));
+        let caller = t.verify(&issued.access_token).unwrap();
+        assert_eq!(caller.user, user);
+        assert_eq!(caller.role_in(org), Some(Role::Employee));
+        assert_eq!(caller.role_in(OrgId::generate()), None);
     }
 
     #[test]
@@ -189,12 +227,12 @@ mod tests {
         assert!(from(&[("TOKEN_SECRET", &key), ("TOKEN_LIFETIME_SECONDS", "0")]).is_err());
         assert!(from(&[("TOKEN_SECRET", &key), ("TOKEN_LIFETIME_SECONDS", "soon")]).is_err());
         let tokens = from(&[("TOKEN_SECRET", &key), ("TOKEN_LIFETIME_SECONDS", "60")]).unwrap();
-        assert_eq!(tokens.issue(UserId::generate()).expires_in, 60);
+        assert_eq!(tokens.issue(UserId::generate(), &[]).expires_in, 60);
     }
 
     #[test]
     fn other_keys_audiences_and_issuers_are_refused() {
-        let issued = tokens(&[7; 32]).issue(UserId::generate()).access_token;
+        let issued = tokens(&[7; 32]).issue(UserId::generate(), &[]).access_token;
         assert_eq!(tokens(&[8; 32]).verify(&issued), Err(TokenError::Invalid));
         let other_audience = Tokens::new(&[7; 32], "crm-api", "billing", DEFAULT_LIFETIME).unwrap();
         assert_eq!(other_audience.verify(&issued), Err(TokenError::Invalid));

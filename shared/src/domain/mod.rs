@@ -18,7 +18,8 @@ pub use login::LoginName;
 pub use new_customer::CustomerForm;
 pub use password::{Password, PasswordHash, DUMMY_HASH};
 pub use records::{
-    Customer, Membership, Organization, ProfileType, Role, Timestamp, User, UserProfile, Vendor,
+    Customer, Membership, OrgRole, Organization, ProfileType, Role, Timestamp, User, UserProfile,
+    Vendor,
 };
 pub use signup::{Signup, SignupForm};
 pub use text::{CompanyName, CustomerName, OrgName, PersonName, Phone};

@@ -84,13 +84,30 @@ pub enum Role {
     Employee,
 }
 
-/// A user's membership of an organization: what authorization is decided on.
+/// A user's membership of an organization, as the organization keeps it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Membership {
     pub organization: OrgId,
     pub user_id: UserId,
     pub role: Role,
     pub created_at: Timestamp,
+}
+
+impl Membership {
+    pub fn grant(&self) -> OrgRole {
+        OrgRole {
+            organization: self.organization,
+            role: self.role,
+        }
+    }
+}
+
+/// A user's role in one organization: what the user's own items and access tokens carry,
+/// so that authorization needs no read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgRole {
+    pub organization: OrgId,
+    pub role: Role,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,6 +119,27 @@ pub struct UserProfile {
     pub organization: OrgId,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+impl UserProfile {
+    /// A user's profile of one type, pointing at `organization`. Its id is derived from
+    /// (user, type), so it can be named without being read.
+    pub fn new(
+        user_id: UserId,
+        profile_type: ProfileType,
+        organization: OrgId,
+        now: &Timestamp,
+    ) -> Self {
+        Self {
+            id: ProfileId::of(user_id, profile_type),
+            user_id,
+            profile_type,
+            is_primary: profile_type == ProfileType::Vendor,
+            organization,
+            created_at: now.clone(),
+            updated_at: now.clone(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

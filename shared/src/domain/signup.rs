@@ -56,15 +56,8 @@ impl Signup {
             role: Role::Owner,
             created_at: now.clone(),
         };
-        let profiles = ProfileType::ALL.map(|profile_type| UserProfile {
-            id: ProfileId::of(user_id, profile_type),
-            user_id,
-            profile_type,
-            is_primary: profile_type == ProfileType::Vendor,
-            organization: org_id,
-            created_at: now.clone(),
-            updated_at: now.clone(),
-        });
+        let profiles = ProfileType::ALL
+            .map(|profile_type| UserProfile::new(user_id, profile_type, org_id, &now));
         let vendor = Vendor {
             id: VendorId::generate(),
             organization: org_id,
@@ -99,11 +92,5 @@ impl Signup {
             vendor,
             customer,
         }
-    }
-
-    /// A fresh code after a generated one clashed.
-    pub fn with_new_customer_code(mut self) -> Self {
-        self.customer.code = CustomerCode::generate();
-        self
     }
 }

@@ -4,17 +4,15 @@ use lambda_http::http::header;
 use lambda_http::Request;
 
 use crate::app::App;
-use crate::auth::TokenError;
-use crate::domain::UserId;
+use crate::auth::{Caller, TokenError};
 
 use super::ApiError;
 
 const MISSING: &str = "Authorization: Bearer <token> is required.";
 const REFUSED: &str = "The access token is invalid or expired.";
 
-/// The caller's user id. Whether the user still exists is for the store to check, in the
-/// same call as the work.
-pub fn caller(app: &App, request: &Request) -> Result<UserId, ApiError> {
+/// The caller and their roles, as the token says; no read (see `auth::tokens`).
+pub fn caller(app: &App, request: &Request) -> Result<Caller, ApiError> {
     let value = request
         .headers()
         .get(header::AUTHORIZATION)

@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::app::App;
 use crate::auth::AccessToken;
 use crate::domain::{Email, LoginName, PasswordHash, User, Username, DUMMY_HASH};
+use crate::store::LoginRecord;
 
 use super::body::{expect_method, json_object};
 use super::form::Form;
@@ -29,8 +30,8 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, lambd
 async fn log_in(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let (name, password) = parse(&request)?;
     let found = app.store.find_login(&name).await?;
-    let (user, hash) = match found {
-        Some((user, hash)) => (Some(user), hash),
+    let (found, hash) = match found {
+        Some(LoginRecord { user, hash, roles }) => (Some((user, roles)), hash),
         None => (None, PasswordHash::from_stored(DUMMY_HASH.to_owned())),
     };
     // Verification is slow by design; it runs for unknown users too, so both paths take
@@ -38,17 +39,17 @@ async fn log_in(app: &App, request: Request) -> Result<Response<Body>, ApiError>
     let verified = tokio::task::spawn_blocking(move || hash.verify(&password))
         .await
         .map_err(|_| ApiError::Internal)?;
-    match user {
-        Some(user) if verified => {
+    match found {
+        Some((user, roles)) if verified => {
             tracing::info!(user_id = %user.id, "logged in");
-            let token = app.tokens.issue(user.id);
+            let token = app.tokens.issue(user.id, &roles);
             Ok(json_response(
                 StatusCode::OK,
                 &LoggedIn { token, user: &user },
             ))
         }
         _ => {
-            tracing::info!(known_user = user.is_some(), "log-in refused");
+            tracing::info!(known_user = found.is_some(), "log-in refused");
             Err(ApiError::Unauthorized(REFUSED))
         }
     }

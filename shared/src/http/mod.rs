@@ -8,6 +8,7 @@ pub mod customers;
 mod error;
 mod form;
 pub mod login;
+pub mod routes;
 pub mod signup;
 
 use lambda_http::http::{header, HeaderValue, StatusCode};

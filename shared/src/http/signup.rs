@@ -57,7 +57,9 @@ async fn sign_up(app: &App, request: Request) -> Result<Response<Body>, ApiError
     Ok(json_response(
         StatusCode::CREATED,
         &Created {
-            token: app.tokens.issue(signup.user.id),
+            token: app
+                .tokens
+                .issue(signup.user.id, &[signup.membership.grant()]),
             user: &signup.user,
             organization: &signup.organization,
             profiles: &signup.profiles,

@@ -1,14 +1,17 @@
-//! Customer creation in one `TransactWriteItems` call. The conditions do all the checking:
-//! no read comes first, so no race sits between a check and a write.
+//! Customer creation. The conditions of one `TransactWriteItems` do the checking, and the
+//! transaction names only items of this customer: its record, its claims, and (when callers
+//! make themselves customers) their own profile. Nothing that unrelated requests share, such
+//! as the organization or the caller's membership, is named, so concurrent creations in one
+//! organization never conflict (see "Contention" in docs/data-model.md).
 
 use std::collections::HashMap;
 
-use crate::domain::{Customer, CustomerForm, ProfileId, ProfileType, Timestamp, UserId};
+use crate::domain::{Customer, CustomerForm, ProfileType, UserId, UserProfile};
 
-use super::items::{bare_item, listed_item, record, string};
-use super::keys::{Key, ListKey};
+use super::items::{attribute, bare_item, field, item, listed_item, string, CUSTOMER, CUSTOMER_ID};
+use super::keys::{Key, ListKey, PK, SK};
 use super::transaction::{CommitError, Item, Transaction};
-use super::{Store, StoreError};
+use super::{Backoff, Store, StoreError};
 
 /// The items one customer is made of.
 pub(super) struct CustomerItems {
@@ -25,7 +28,7 @@ impl CustomerItems {
         let org = customer.organization;
         let claim = |entity: &str, key: Key| {
             let mut claim = bare_item(entity, &key);
-            claim.insert("customer_id".to_owned(), string(&customer.id.to_string()));
+            claim.insert(CUSTOMER_ID.to_owned(), string(&customer.id.to_string()));
             claim
         };
         Self {
@@ -37,10 +40,7 @@ impl CustomerItems {
             ),
             user_claim: customer.user_id.map(|user| {
                 let mut claim = claim("CUSTOMER_OF_USER", Key::customer_of_user(org, user));
-                claim.insert(
-                    CUSTOMER_ATTRIBUTE.to_owned(),
-                    aws_sdk_dynamodb::types::AttributeValue::M(item_body(customer)),
-                );
+                claim.insert(CUSTOMER.to_owned(), attribute(customer));
                 claim
             }),
             email_claim: claim("CUSTOMER_EMAIL", Key::customer_email(org, &customer.email)),
@@ -49,19 +49,10 @@ impl CustomerItems {
     }
 }
 
-const CUSTOMER_ATTRIBUTE: &str = "customer";
-
-fn item_body(customer: &Customer) -> Item {
-    serde_dynamo::aws_sdk_dynamodb_1::to_item(customer).expect("customers serialize to maps")
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Guard {
-    Organization,
-    Caller,
-    Membership,
-    User,
     AlreadyCustomer,
+    Profile,
     Email,
     Code,
     Other,
@@ -77,99 +68,172 @@ pub enum CustomerCreated {
 
 #[derive(Debug)]
 pub enum CreateCustomerError {
-    OrganizationNotFound,
-    /// The token's user no longer exists.
-    UnknownCaller,
-    /// The caller is not a member of the organization.
-    NotMember,
     UserNotFound,
-    Taken {
-        email: bool,
-        code: bool,
-    },
+    Taken { email: bool, code: bool },
     Contended,
     Store(StoreError),
+}
+
+impl From<StoreError> for CreateCustomerError {
+    fn from(error: StoreError) -> Self {
+        Self::Store(error)
+    }
+}
+
+/// How the new customer reaches its user's customer profile.
+enum Link {
+    /// A standalone customer.
+    Standalone,
+    /// Callers who make themselves customers move their own profile to the organization.
+    Own,
+    /// Anyone else's profile is created when missing and otherwise left exactly as it is.
+    Other { profile_exists: bool },
+}
+
+/// What a look at the named user found.
+enum Lookup {
+    AlreadyCustomer(Box<Customer>),
+    NoSuchUser,
+    User { profile_exists: bool },
 }
 
 /// How many fresh codes to try when a generated one is already in use.
 const CODE_ATTEMPTS: usize = 3;
 
 impl Store {
-    /// One call on every path: creates the customer, or finds the user's existing one.
-    /// `caller` must exist and be a member of the organization; both are conditions of the
-    /// same transaction.
+    /// Creates the customer, or finds the user's existing one. The caller's right to act in
+    /// the organization was settled from their token before this is called.
+    ///
+    /// Calls: a standalone customer, or callers making themselves customers, 1
+    /// (`TransactWriteItems`; the existing customer comes back from its cancellation). A
+    /// customer for another user: 1 `BatchGetItem` (the org#user claim, the user, their
+    /// profile), which alone answers when they already are a customer, then 1
+    /// `TransactWriteItems`.
     pub async fn create_customer(
         &self,
         form: &CustomerForm,
         caller: UserId,
     ) -> Result<CustomerCreated, CreateCustomerError> {
-        let mut attempt = 0;
+        let mut backoff = Backoff::new();
+        let mut code_attempts = 0;
+        // After a conflict the winner may have made this very customer: look before writing.
+        let mut look_first = false;
         loop {
-            attempt += 1;
             let customer = form.to_customer();
-            match self
-                .customer_transaction(&customer, caller)
+            let link = match customer.user_id {
+                None => Link::Standalone,
+                Some(user) if user == caller && !look_first => Link::Own,
+                Some(user) => match self.look_up(&customer, user).await? {
+                    Lookup::AlreadyCustomer(existing) => {
+                        return Ok(CustomerCreated::Existing(*existing))
+                    }
+                    Lookup::NoSuchUser => return Err(CreateCustomerError::UserNotFound),
+                    Lookup::User { .. } if user == caller => Link::Own,
+                    Lookup::User { profile_exists } => Link::Other { profile_exists },
+                },
+            };
+            let rejection = match self
+                .customer_transaction(&customer, &link)
                 .commit(self)
                 .await
             {
                 Ok(()) => return Ok(CustomerCreated::New(customer)),
-                Err(CommitError::Rejected(rejection)) => {
-                    // Precedence: what the caller may know comes before what it asked about.
-                    if rejection.failed(Guard::Organization) {
-                        return Err(CreateCustomerError::OrganizationNotFound);
+                Err(CommitError::Rejected(rejection)) => rejection,
+                Err(CommitError::Contended) => {
+                    if !backoff.wait().await {
+                        return Err(CreateCustomerError::Contended);
                     }
-                    let caller_is_user = customer.user_id == Some(caller);
-                    if rejection.failed(Guard::Caller)
-                        || (caller_is_user && rejection.failed(Guard::User))
-                    {
-                        return Err(CreateCustomerError::UnknownCaller);
-                    }
-                    if rejection.failed(Guard::Membership) {
-                        return Err(CreateCustomerError::NotMember);
-                    }
-                    if let Some(existing) = rejection.existing(Guard::AlreadyCustomer) {
-                        return existing_customer(existing).map(CustomerCreated::Existing);
-                    }
-                    if rejection.failed(Guard::User) {
-                        return Err(CreateCustomerError::UserNotFound);
-                    }
-                    let code_generated = form.code.is_none();
-                    if code_generated && rejection.only(Guard::Code) && attempt < CODE_ATTEMPTS {
-                        tracing::info!(attempt, "generated customer code in use; trying another");
-                        continue;
-                    }
-                    let email = rejection.failed(Guard::Email);
-                    let code = rejection.failed(Guard::Code);
-                    if email || code {
-                        return Err(CreateCustomerError::Taken { email, code });
-                    }
-                    return Err(CreateCustomerError::Store(StoreError::Internal(
-                        "a customer item under a fresh id already existed".into(),
-                    )));
+                    look_first = true;
+                    continue;
                 }
-                Err(CommitError::Contended) => return Err(CreateCustomerError::Contended),
-                Err(CommitError::Store(e)) => return Err(CreateCustomerError::Store(e)),
+                Err(CommitError::Store(e)) => return Err(e.into()),
+            };
+            if let Some(existing) = rejection.existing(Guard::AlreadyCustomer) {
+                return Ok(CustomerCreated::Existing(existing_customer(existing)?));
             }
+            let code_generated = form.code.is_none();
+            if code_generated && rejection.only(Guard::Code) && code_attempts + 1 < CODE_ATTEMPTS {
+                code_attempts += 1;
+                tracing::info!(
+                    code_attempts,
+                    "generated customer code in use; trying another"
+                );
+                continue;
+            }
+            let email = rejection.failed(Guard::Email);
+            let code = rejection.failed(Guard::Code);
+            if email || code {
+                return Err(CreateCustomerError::Taken { email, code });
+            }
+            if rejection.failed(Guard::Profile) {
+                // Another request created the profile since we looked: look again.
+                if !backoff.wait().await {
+                    return Err(CreateCustomerError::Contended);
+                }
+                look_first = true;
+                continue;
+            }
+            return Err(CreateCustomerError::Store(StoreError::Internal(
+                "a customer item under a fresh id already existed".into(),
+            )));
         }
     }
 
-    fn customer_transaction(&self, customer: &Customer, caller: UserId) -> Transaction<Guard> {
-        let org = customer.organization;
+    /// One strongly consistent `BatchGetItem`: plain reads never conflict with the
+    /// transactions in flight on these items.
+    async fn look_up(&self, customer: &Customer, user: UserId) -> Result<Lookup, StoreError> {
+        let claim = Key::customer_of_user(customer.organization, user);
+        let user_key = Key::user(user);
+        let profile = Key::profile(user, ProfileType::Customer);
+        let found = self
+            .get_many(
+                &[claim.clone(), user_key.clone(), profile.clone()],
+                &[CUSTOMER],
+            )
+            .await?;
+        let find = |key: &Key| {
+            found
+                .iter()
+                .find(|item| Key::of_item(item).as_ref() == Some(key))
+        };
+        if let Some(claim) = find(&claim) {
+            return existing_customer(claim).map(|c| Lookup::AlreadyCustomer(Box::new(c)));
+        }
+        if find(&user_key).is_none() {
+            return Ok(Lookup::NoSuchUser);
+        }
+        Ok(Lookup::User {
+            profile_exists: find(&profile).is_some(),
+        })
+    }
+
+    fn customer_transaction(&self, customer: &Customer, link: &Link) -> Transaction<Guard> {
         let items = CustomerItems::of(customer);
         let mut tx = Transaction::new(&self.table);
-        // Actions run in the order the failures are answered in: 404, 401, 403, then the
-        // existing customer, then 400 and 409.
-        tx.require(Guard::Organization, &Key::organization(org));
-        // A transaction may name an item once: when callers make themselves customers, the
-        // check that the named user exists is also the check that the caller does.
-        if customer.user_id != Some(caller) {
-            tx.require(Guard::Caller, &Key::user(caller));
-        }
-        tx.require(Guard::Membership, &Key::membership(org, caller));
         if let (Some(user), Some(user_claim)) = (customer.user_id, items.user_claim) {
-            tx.create_or_return_existing(Guard::AlreadyCustomer, user_claim)
-                .require(Guard::User, &Key::user(user));
-            link_customer_profile(&mut tx, user, customer);
+            tx.create_or_return_existing(Guard::AlreadyCustomer, user_claim);
+            let profile = UserProfile::new(
+                user,
+                ProfileType::Customer,
+                customer.organization,
+                &customer.updated_at,
+            );
+            let key = Key::profile(user, ProfileType::Customer);
+            match link {
+                Link::Own => {
+                    let (expression, names, values) = move_profile(&profile);
+                    tx.update(Guard::Other, &key, &expression, names, values);
+                }
+                Link::Other {
+                    profile_exists: false,
+                } => {
+                    tx.create(Guard::Profile, item("PROFILE", &key, &profile));
+                }
+                Link::Other {
+                    profile_exists: true,
+                }
+                | Link::Standalone => {}
+            }
         }
         tx.create(Guard::Other, items.record)
             .create(Guard::Email, items.email_claim)
@@ -178,60 +242,38 @@ impl Store {
     }
 }
 
-/// Points the user's customer profile at this organization, creating the profile if the
-/// user has none. An update with `if_not_exists` does both without reading the profile, and
-/// the profile's id is derived from (user, "customer"), so the customer can name it blind.
-fn link_customer_profile(tx: &mut Transaction<Guard>, user: UserId, customer: &Customer) {
-    let now: &Timestamp = &customer.updated_at;
-    let fields = [
-        (
-            "id",
-            string(&ProfileId::of(user, ProfileType::Customer).to_string()),
-        ),
-        ("user_id", string(&user.to_string())),
-        ("profile_type", string(ProfileType::Customer.as_str())),
-        (
-            "is_primary",
-            aws_sdk_dynamodb::types::AttributeValue::Bool(false),
-        ),
-        ("created_at", string(now.as_str())),
-        ("entity", string("PROFILE")),
-    ];
+/// The update that points a user's own customer profile at `profile.organization`, creating
+/// the profile when it is missing: every other attribute is written only if absent
+/// (`if_not_exists`), so an existing profile keeps its id and creation time. Derived from
+/// the record, so the update and the record cannot drift apart.
+fn move_profile(profile: &UserProfile) -> (String, HashMap<String, String>, Item) {
+    const MOVED: [&str; 2] = ["organization", "updated_at"];
+    let mut record = item(
+        "PROFILE",
+        &Key::profile(profile.user_id, profile.profile_type),
+        profile,
+    );
+    record.remove(PK);
+    record.remove(SK);
     let mut names = HashMap::new();
     let mut values = HashMap::new();
-    let mut set = vec![
-        "#organization = :organization".to_owned(),
-        "#updated_at = :updated_at".to_owned(),
-    ];
-    names.insert("#organization".to_owned(), "organization".to_owned());
-    names.insert("#updated_at".to_owned(), "updated_at".to_owned());
-    values.insert(
-        ":organization".to_owned(),
-        string(&customer.organization.to_string()),
-    );
-    values.insert(":updated_at".to_owned(), string(now.as_str()));
-    for (name, value) in fields {
-        set.push(format!("#{name} = if_not_exists(#{name}, :{name})"));
-        names.insert(format!("#{name}"), name.to_owned());
-        values.insert(format!(":{name}"), value);
+    let mut sets = Vec::new();
+    let mut attributes: Vec<_> = record.into_iter().collect();
+    attributes.sort_by(|a, b| a.0.cmp(&b.0));
+    for (i, (name, value)) in attributes.into_iter().enumerate() {
+        let (n, v) = (format!("#a{i}"), format!(":a{i}"));
+        sets.push(if MOVED.contains(&name.as_str()) {
+            format!("{n} = {v}")
+        } else {
+            format!("{n} = if_not_exists({n}, {v})")
+        });
+        names.insert(n, name);
+        values.insert(v, value);
     }
-    tx.update(
-        Guard::Other,
-        &Key::profile(user, ProfileType::Customer),
-        &format!("SET {}", set.join(", ")),
-        names,
-        values,
-    );
+    (format!("SET {}", sets.join(", ")), names, values)
 }
 
-fn existing_customer(claim: &Item) -> Result<Customer, CreateCustomerError> {
-    let body = claim
-        .get(CUSTOMER_ATTRIBUTE)
-        .and_then(|v| v.as_m().ok())
-        .ok_or_else(|| {
-            CreateCustomerError::Store(StoreError::Internal(
-                "org#user claim without its customer".into(),
-            ))
-        })?;
-    record(body).map_err(CreateCustomerError::Store)
+/// The customer an org#user claim carries.
+fn existing_customer(claim: &Item) -> Result<Customer, StoreError> {
+    field(claim, CUSTOMER)
 }

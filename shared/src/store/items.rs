@@ -10,6 +10,14 @@ use super::transaction::Item;
 use super::StoreError;
 
 pub const ENTITY: &str = "entity";
+/// On a user's login items: the argon2id PHC string.
+pub const PASSWORD_HASH: &str = "password_hash";
+/// On a user's login items: their role in each organization, as access tokens carry it.
+pub const MEMBERSHIPS: &str = "memberships";
+/// On claims: the customer the claim belongs to.
+pub const CUSTOMER_ID: &str = "customer_id";
+/// On the org#user claim: a copy of the whole customer.
+pub const CUSTOMER: &str = "customer";
 
 pub fn item<T: Serialize>(entity: &str, key: &Key, record: &T) -> Item {
     let mut item: Item = serde_dynamo::aws_sdk_dynamodb_1::to_item(record)
@@ -47,4 +55,20 @@ fn entity_of(item: &Item) -> &str {
 
 pub fn string(value: &str) -> AttributeValue {
     AttributeValue::S(value.to_owned())
+}
+
+/// A value as a DynamoDB attribute (a record as a map, a list as a list).
+pub fn attribute<T: Serialize>(value: &T) -> AttributeValue {
+    serde_dynamo::aws_sdk_dynamodb_1::to_attribute_value(value)
+        .expect("records serialize to plain values")
+}
+
+/// Attribute `name` of an item read back as `T`.
+pub fn field<T: DeserializeOwned>(item: &Item, name: &str) -> Result<T, StoreError> {
+    let value = item
+        .get(name)
+        .cloned()
+        .ok_or_else(|| StoreError::Internal(format!("{} item without {name}", entity_of(item))))?;
+    serde_dynamo::aws_sdk_dynamodb_1::from_attribute_value(value)
+        .map_err(|e| StoreError::Internal(format!("unreadable {name} on {}: {e}", entity_of(item))))
 }

@@ -99,6 +99,15 @@ impl Key {
         key(format!("ORG#{org}#CODE#{code}"), "CUSTOMER_CODE")
     }
 
+    /// The key of an item read back.
+    pub fn of_item(item: &HashMap<String, AttributeValue>) -> Option<Self> {
+        let part = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+        Some(Key {
+            pk: part(PK)?,
+            sk: part(SK)?,
+        })
+    }
+
     pub fn to_item(&self) -> HashMap<String, AttributeValue> {
         HashMap::from([
             (PK.to_owned(), AttributeValue::S(self.pk.clone())),

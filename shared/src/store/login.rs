@@ -1,30 +1,35 @@
-//! Log-in's single read: the username or email claim carries the user and the hash.
+//! Log-in's single read: the username or email claim carries the user, the hash and the
+//! user's roles.
 
-use crate::domain::{LoginName, PasswordHash, User};
+use crate::domain::{LoginName, OrgRole, PasswordHash, User};
 
-use super::items::record;
+use super::items::{field, record, MEMBERSHIPS, PASSWORD_HASH};
 use super::keys::Key;
 use super::{Store, StoreError};
 
+/// What log-in needs to know about a user.
+#[derive(Debug)]
+pub struct LoginRecord {
+    pub user: User,
+    pub hash: PasswordHash,
+    pub roles: Vec<OrgRole>,
+}
+
 impl Store {
-    /// The user and password hash for a log-in name; one strongly consistent `GetItem`, so a
-    /// user can log in the moment sign-up returns.
-    pub async fn find_login(
-        &self,
-        name: &LoginName,
-    ) -> Result<Option<(User, PasswordHash)>, StoreError> {
+    /// One strongly consistent `GetItem`, so a user can log in the moment sign-up returns.
+    pub async fn find_login(&self, name: &LoginName) -> Result<Option<LoginRecord>, StoreError> {
         let key = match name {
             LoginName::Username(username) => Key::username(username),
             LoginName::Email(email) => Key::user_email(email),
         };
-        let Some(item) = self.get_item(&key, None).await? else {
+        let Some(item) = self.get_item(&key).await? else {
             return Ok(None);
         };
-        let user: User = record(&item)?;
-        let hash = item
-            .get("password_hash")
-            .and_then(|v| v.as_s().ok())
-            .ok_or_else(|| StoreError::Internal("login item without a password hash".into()))?;
-        Ok(Some((user, PasswordHash::from_stored(hash.clone()))))
+        let hash: String = field(&item, PASSWORD_HASH)?;
+        Ok(Some(LoginRecord {
+            user: record(&item)?,
+            hash: PasswordHash::from_stored(hash),
+            roles: field(&item, MEMBERSHIPS)?,
+        }))
     }
 }

@@ -1,6 +1,7 @@
 //! DynamoDB: the only module that talks to it. One table, single-table design; see
 //! `docs/data-model.md`.
 
+mod backoff;
 mod customers;
 mod error;
 mod items;
@@ -11,13 +12,19 @@ mod signup;
 pub mod table;
 mod transaction;
 
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::KeysAndAttributes;
 use aws_sdk_dynamodb::Client;
 
+pub use backoff::MAX_ATTEMPTS;
 pub use customers::{CreateCustomerError, CustomerCreated};
 pub use error::StoreError;
+pub use login::LoginRecord;
 pub use reads::CustomerPage;
 pub use signup::SignupError;
-pub use transaction::MAX_ATTEMPTS;
+
+use backoff::Backoff;
 
 /// The DynamoDB client and table every function works with. Built once at cold start.
 #[derive(Clone, Debug)]
@@ -34,33 +41,67 @@ impl Store {
         }
     }
 
-    pub fn table(&self) -> &str {
-        &self.table
-    }
-
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
-
-    /// The item at `key`, read strongly consistently (so a write that just returned is
-    /// seen), or only the attributes in `projection` when given.
-    async fn get_item(
-        &self,
-        key: &keys::Key,
-        projection: Option<&str>,
-    ) -> Result<Option<transaction::Item>, StoreError> {
-        let mut get = self
+    /// The item at `key`, read strongly consistently, so a write that just returned is seen.
+    async fn get_item(&self, key: &keys::Key) -> Result<Option<transaction::Item>, StoreError> {
+        let output = self
             .client
             .get_item()
             .table_name(&self.table)
             .set_key(Some(key.to_item()))
-            .consistent_read(true);
-        if let Some(attribute) = projection {
-            get = get
-                .projection_expression("#p")
-                .expression_attribute_names("#p", attribute);
-        }
-        let output = get.send().await.map_err(|e| StoreError::from_sdk(&e))?;
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::from_sdk(&e))?;
         Ok(output.item)
+    }
+
+    /// The items at `keys` that exist, in one strongly consistent `BatchGetItem` (keys DynamoDB
+    /// leaves unprocessed under load are asked for again). Unlike `TransactGetItems`, these
+    /// reads never conflict with transactions in flight. `attributes` are read as well as
+    /// the key.
+    async fn get_many(
+        &self,
+        keys: &[keys::Key],
+        attributes: &[&str],
+    ) -> Result<Vec<transaction::Item>, StoreError> {
+        let mut names: HashMap<String, String> = HashMap::new();
+        let mut projection = Vec::new();
+        for (i, name) in [keys::PK, keys::SK].iter().chain(attributes).enumerate() {
+            names.insert(format!("#a{i}"), (*name).to_owned());
+            projection.push(format!("#a{i}"));
+        }
+        let mut request = Some(
+            KeysAndAttributes::builder()
+                .set_keys(Some(keys.iter().map(keys::Key::to_item).collect()))
+                .consistent_read(true)
+                .projection_expression(projection.join(", "))
+                .set_expression_attribute_names(Some(names))
+                .build()
+                .map_err(|e| StoreError::Internal(e.to_string()))?,
+        );
+        let mut found = Vec::new();
+        let mut backoff = Backoff::new();
+        while let Some(wanted) = request.take() {
+            let output = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, wanted)
+                .send()
+                .await
+                .map_err(|e| StoreError::from_sdk(&e))?;
+            if let Some(mut items) = output.responses {
+                found.extend(items.remove(&self.table).unwrap_or_default());
+            }
+            request = output
+                .unprocessed_keys
+                .and_then(|mut left| left.remove(&self.table))
+                .filter(|left| !left.keys().is_empty());
+            if request.is_some() && !backoff.wait().await {
+                return Err(StoreError::Unavailable(
+                    "BatchGetItem left keys unprocessed after every attempt".into(),
+                ));
+            }
+        }
+        Ok(found)
     }
 }

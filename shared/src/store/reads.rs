@@ -1,8 +1,9 @@
-//! Reading customers back, and the membership check that guards every read.
+//! Reading customers back. Who may read what is settled from the caller's token before
+//! these are called.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::domain::{Customer, CustomerId, OrgId, UserId};
+use crate::domain::{Customer, CustomerId, OrgId};
 
 use super::items::record;
 use super::keys::{Key, ListKey, GSI1, GSI1_PK, GSI1_SK, PK, SK};
@@ -18,14 +19,8 @@ pub struct CustomerPage {
 
 impl Store {
     pub async fn customer(&self, id: CustomerId) -> Result<Option<Customer>, StoreError> {
-        let item = self.get_item(&Key::customer(id), None).await?;
+        let item = self.get_item(&Key::customer(id)).await?;
         item.as_ref().map(record).transpose()
-    }
-
-    /// Whether `user` belongs to `org` (as owner, vendor or employee).
-    pub async fn is_member(&self, org: OrgId, user: UserId) -> Result<bool, StoreError> {
-        let key = Key::membership(org, user);
-        Ok(self.get_item(&key, Some(PK)).await?.is_some())
     }
 
     /// Up to `limit` customers of `org` created before `after`, newest first: one `Query` on

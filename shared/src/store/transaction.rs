@@ -2,13 +2,11 @@
 //! cancellation can be read back as "the username was taken", not "action 2 failed".
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
-    Update,
+    AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 
 use super::keys::Key;
@@ -16,13 +14,7 @@ use super::{Store, StoreError};
 
 pub type Item = HashMap<String, AttributeValue>;
 
-/// How often a transaction is sent when other transactions hold its items.
-pub const MAX_ATTEMPTS: u32 = 4;
-const BACKOFF_BASE: Duration = Duration::from_millis(25);
-const BACKOFF_CAP: Duration = Duration::from_millis(400);
-
 const MUST_NOT_EXIST: &str = "attribute_not_exists(pk)";
-const MUST_EXIST: &str = "attribute_exists(pk)";
 
 pub struct Transaction<R> {
     table: String,
@@ -57,7 +49,8 @@ impl<R: PartialEq> Rejection<R> {
 pub enum CommitError<R> {
     /// A condition failed; nothing was written.
     Rejected(Rejection<R>),
-    /// Other transactions kept holding the items through every attempt; nothing was written.
+    /// Another transaction held one of the items; nothing was written. Whether to look again
+    /// or try again is the use case's decision (see [`super::Backoff`]).
     Contended,
     Store(StoreError),
 }
@@ -97,20 +90,6 @@ impl<R: Copy + PartialEq> Transaction<R> {
         self.push(role, TransactWriteItem::builder().put(put).build())
     }
 
-    /// Writes nothing, but fails the transaction unless `key` exists.
-    pub fn require(&mut self, role: R, key: &Key) -> &mut Self {
-        let check = ConditionCheck::builder()
-            .table_name(&self.table)
-            .set_key(Some(key.to_item()))
-            .condition_expression(MUST_EXIST)
-            .build()
-            .expect("table, key and condition are set");
-        self.push(
-            role,
-            TransactWriteItem::builder().condition_check(check).build(),
-        )
-    }
-
     /// An update expression on `key`; `names` and `values` are its placeholders.
     pub fn update(
         &mut self,
@@ -136,90 +115,59 @@ impl<R: Copy + PartialEq> Transaction<R> {
         self
     }
 
-    /// Sends the transaction: one call, or a few when DynamoDB reports `TransactionConflict`
-    /// (another transaction held an item), with jittered exponential backoff between them.
+    /// Sends the transaction: one call. The SDK retries what it can on its own (throttling,
+    /// timeouts) with the same `ClientRequestToken`, so a retried commit is applied once.
     pub async fn commit(self, store: &Store) -> Result<(), CommitError<R>> {
         let (roles, actions): (Vec<R>, Vec<TransactWriteItem>) = self.actions.into_iter().unzip();
-        for attempt in 0..MAX_ATTEMPTS {
-            let sent = store
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(actions.clone()))
-                .send()
-                .await;
-            let outcome = match sent {
-                Ok(_) => return Ok(()),
-                Err(error) => classify(&roles, error),
-            };
-            match outcome {
-                CommitError::Contended if attempt + 1 < MAX_ATTEMPTS => {
-                    tracing::info!(attempt, "transaction conflict; retrying");
-                    tokio::time::sleep(backoff(attempt)).await;
-                }
-                other => return Err(other),
-            }
-        }
-        Err(CommitError::Contended)
+        store
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(actions))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|error| classify(&roles, error))
     }
 }
+
+/// Cancellation reason codes that mean DynamoDB is shedding load: try later.
+const SHED_LOAD: [&str; 3] = [
+    "ThrottlingError",
+    "ProvisionedThroughputExceeded",
+    "RequestLimitExceeded",
+];
 
 fn classify<R: Copy>(roles: &[R], error: SdkError<TransactWriteItemsError>) -> CommitError<R> {
-    match &error {
-        SdkError::ServiceError(service) => match service.err() {
-            TransactWriteItemsError::TransactionCanceledException(cancelled) => {
-                let reasons = cancelled.cancellation_reasons();
-                // A conflict means another transaction was mid-flight on one of our items:
-                // whatever else failed may be stale, so the whole attempt is retried.
-                if reasons
-                    .iter()
-                    .any(|r| r.code() == Some("TransactionConflict"))
-                {
-                    return CommitError::Contended;
-                }
-                let failed: Vec<(R, Option<Item>)> = reasons
-                    .iter()
-                    .zip(roles)
-                    .filter(|(reason, _)| reason.code() == Some("ConditionalCheckFailed"))
-                    .map(|(reason, role)| (*role, reason.item().cloned()))
-                    .collect();
-                if failed.is_empty() {
-                    CommitError::Store(StoreError::from_sdk(&error))
-                } else {
-                    CommitError::Rejected(Rejection { failed })
-                }
-            }
-            TransactWriteItemsError::TransactionInProgressException(_) => CommitError::Contended,
-            _ => CommitError::Store(StoreError::from_sdk(&error)),
-        },
-        _ => CommitError::Store(StoreError::from_sdk(&error)),
-    }
-}
-
-/// "Full jitter": a random pause up to an exponentially growing ceiling, so that clients
-/// that collided once do not collide again in lockstep.
-fn backoff(attempt: u32) -> Duration {
-    let ceiling = BACKOFF_BASE
-        .saturating_mul(1 << attempt.min(8))
-        .min(BACKOFF_CAP);
-    let mut bytes = [0u8; 4];
-    let fraction = match getrandom::fill(&mut bytes) {
-        Ok(()) => f64::from(u32::from_le_bytes(bytes)) / f64::from(u32::MAX),
-        Err(_) => 0.5,
+    let SdkError::ServiceError(service) = &error else {
+        return CommitError::Store(StoreError::from_sdk(&error));
     };
-    ceiling.mul_f64(fraction)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_stays_under_its_ceiling() {
-        for attempt in 0..20 {
-            let ceiling = BACKOFF_BASE
-                .saturating_mul(1 << attempt.min(8))
-                .min(BACKOFF_CAP);
-            assert!(backoff(attempt) <= ceiling);
+    match service.err() {
+        TransactWriteItemsError::TransactionCanceledException(cancelled) => {
+            let reasons = cancelled.cancellation_reasons();
+            let has = |code: &str| reasons.iter().any(|r| r.code() == Some(code));
+            // A conflict means another transaction was mid-flight on one of our items:
+            // whatever else failed may be stale.
+            if has("TransactionConflict") {
+                return CommitError::Contended;
+            }
+            let failed: Vec<(R, Option<Item>)> = reasons
+                .iter()
+                .zip(roles)
+                .filter(|(reason, _)| reason.code() == Some("ConditionalCheckFailed"))
+                .map(|(reason, role)| (*role, reason.item().cloned()))
+                .collect();
+            if !failed.is_empty() {
+                return CommitError::Rejected(Rejection { failed });
+            }
+            let detail = aws_sdk_dynamodb::error::DisplayErrorContext(&error).to_string();
+            if SHED_LOAD.iter().any(|code| has(code)) {
+                CommitError::Store(StoreError::Unavailable(detail))
+            } else {
+                // ValidationError and the like: a bug of ours, never the client's fault.
+                CommitError::Store(StoreError::Internal(detail))
+            }
         }
+        TransactWriteItemsError::TransactionInProgressException(_) => CommitError::Contended,
+        _ => CommitError::Store(StoreError::from_sdk(&error)),
     }
 }

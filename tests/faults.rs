@@ -1,0 +1,205 @@
+//! What every DynamoDB failure is answered with, and that none leaves anything written.
+//!
+//! Faults are injected in the SDK's HTTP path (see `DynamoFront`), as DynamoDB or the network
+//! would produce them. Each test ends with the table's invariant check.
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::config::retry::RetryConfig;
+use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+use crm_tests::{conflict_window_from_env, post_json, read, with_token, Fault, TestEnv};
+use lambda_http::http::{header, StatusCode};
+use lambda_http::{Body, Response};
+use serde_json::{json, Value};
+
+/// The SDK's own retries and timeouts, shortened so that exhausting them takes
+/// milliseconds.
+async fn impatient() -> TestEnv {
+    TestEnv::build(conflict_window_from_env(), |config| {
+        config
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(3)
+                    .with_initial_backoff(Duration::from_millis(5)),
+            )
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .operation_attempt_timeout(Duration::from_millis(300))
+                    .operation_timeout(Duration::from_secs(3))
+                    .build(),
+            )
+    })
+    .await
+}
+
+async fn create(env: &TestEnv, token: &str, body: &Value) -> Response<Body> {
+    shared::http::customers::handle_create(
+        &env.app,
+        with_token(post_json("/api/customers/", body), token),
+    )
+    .await
+    .expect("handlers answer every request")
+}
+
+/// Sends a customer creation for another user (a read, then a write) while `fault` is
+/// scripted for `count` calls of `operation`; checks the answer's status and that nothing
+/// was written.
+async fn expect_answer(
+    operation: &'static str,
+    fault: Fault,
+    count: usize,
+    expected: StatusCode,
+) -> Value {
+    let env = impatient().await;
+    let m = env.member().await;
+    let other = env.member().await;
+    let before = env.item_count().await;
+    env.front.fail_next(operation, fault.clone(), count);
+    let body = json!({"organization": m.org, "user_id": other.user, "email": "a@example.com"});
+    let response = create(&env, &m.token, &body).await;
+    let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
+    let (status, answer) = read(response);
+    assert_eq!(status, expected, "{operation} {fault:?}: {answer}");
+    if expected == StatusCode::SERVICE_UNAVAILABLE {
+        assert!(retry_after.is_some(), "503 says when to retry");
+        assert_eq!(answer["error"]["code"], "service_unavailable");
+    }
+    assert_eq!(env.item_count().await, before, "{fault:?}: nothing written");
+    env.assert_invariants().await;
+    answer
+}
+
+#[tokio::test]
+async fn throttled_cancellations_are_503_with_retry_after() {
+    for code in [
+        "ThrottlingError",
+        "ProvisionedThroughputExceeded",
+        "RequestLimitExceeded",
+    ] {
+        expect_answer(
+            "TransactWriteItems",
+            Fault::Cancelled(code),
+            1,
+            StatusCode::SERVICE_UNAVAILABLE,
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn throttling_that_outlasts_the_sdks_retries_is_503() {
+    for operation in ["TransactWriteItems", "BatchGetItem"] {
+        expect_answer(
+            operation,
+            Fault::Error(400, "ThrottlingException"),
+            3,
+            StatusCode::SERVICE_UNAVAILABLE,
+        )
+        .await;
+    }
+    expect_answer(
+        "TransactWriteItems",
+        Fault::Error(400, "ProvisionedThroughputExceededException"),
+        3,
+        StatusCode::SERVICE_UNAVAILABLE,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_unreachable_or_stalled_store_is_503() {
+    expect_answer(
+        "TransactWriteItems",
+        Fault::Unreachable,
+        3,
+        StatusCode::SERVICE_UNAVAILABLE,
+    )
+    .await;
+    expect_answer(
+        "TransactWriteItems",
+        Fault::Stall(Duration::from_secs(2)),
+        3,
+        StatusCode::SERVICE_UNAVAILABLE,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_validation_error_is_a_500_that_says_nothing_internal() {
+    for fault in [
+        Fault::Cancelled("ValidationError"),
+        Fault::Error(400, "ValidationException"),
+    ] {
+        let answer = expect_answer(
+            "TransactWriteItems",
+            fault,
+            1,
+            StatusCode::INTERNAL_SERVER_ERROR,
+        )
+        .await;
+        assert_eq!(answer["error"]["code"], "internal_error");
+        let text = answer.to_string();
+        for secret in ["Validation", "injected", "TransactWrite", "pk", "ORG#"] {
+            assert!(!text.contains(secret), "{secret} leaked: {text}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_fault_the_sdk_outlives_changes_nothing_for_the_client() {
+    // One throttled attempt and one lost connection: the SDK's own retries absorb both.
+    for fault in [Fault::Error(400, "ThrottlingException"), Fault::Unreachable] {
+        let env = impatient().await;
+        let m = env.member().await;
+        env.front.fail_next("TransactWriteItems", fault.clone(), 1);
+        let body = json!({"organization": m.org, "email": "a@example.com"});
+        let (status, answer) = read(create(&env, &m.token, &body).await);
+        assert_eq!(status, StatusCode::CREATED, "{fault:?}: {answer}");
+        env.assert_invariants().await;
+    }
+}
+
+#[tokio::test]
+async fn a_lost_answer_is_retried_with_the_same_token_and_applied_once() {
+    let env = impatient().await;
+    let m = env.member().await;
+    let before = env.item_count().await;
+    // The write reaches the table, its answer does not; the SDK sends it again with the same
+    // ClientRequestToken, which DynamoDB answers without applying it twice.
+    env.front
+        .fail_next("TransactWriteItems", Fault::LoseAnswer, 1);
+    let body = json!({"organization": m.org, "email": "lost@example.com"});
+    let (status, answer) = read(create(&env, &m.token, &body).await);
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    assert_eq!(
+        env.item_count().await,
+        before + 3,
+        "one record and its two claims"
+    );
+    env.assert_invariants().await;
+}
+
+#[tokio::test]
+async fn sign_up_and_reads_map_store_faults_the_same_way() {
+    let env = impatient().await;
+    let m = env.member().await;
+    let before = env.item_count().await;
+    env.front
+        .fail_next("TransactWriteItems", Fault::Cancelled("ThrottlingError"), 1);
+    let (status, answer) = env.signup(&crm_tests::sample_signup()).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{answer}");
+    env.front
+        .fail_next("Query", Fault::Error(400, "ThrottlingException"), 3);
+    let (status, answer) = env
+        .get_customers(&m.token, &format!("/api/customers/?organization={}", m.org))
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{answer}");
+    env.front.fail_next("GetItem", Fault::Unreachable, 3);
+    let id = m.signup["customer"]["id"].as_str().unwrap();
+    let (status, answer) = env
+        .get_customers(&m.token, &format!("/api/customers/{id}/"))
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{answer}");
+    assert_eq!(env.item_count().await, before);
+    env.assert_invariants().await;
+}

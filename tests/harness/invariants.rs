@@ -1,0 +1,382 @@
+//! Every cross-item invariant of `docs/data-model.md`, checked over a whole table's items.
+//!
+//! Pure: items in, violations out. `check-table` scans a table (local or real) and prints
+//! them; every race and fault test ends by asserting there are none. Keys are rebuilt with
+//! the production `Key` builders, so a key format that drifts shows up here too.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::de::DeserializeOwned;
+use shared::domain::{
+    Customer, Membership, OrgRole, Organization, ProfileId, ProfileType, Role, User, UserProfile,
+    Vendor,
+};
+use shared::store::keys::{Key, ListKey, GSI1_PK, GSI1_SK, PK, SK};
+
+pub type Item = HashMap<String, AttributeValue>;
+
+/// What a check found: a count of items per entity and every violation, each naming the
+/// item it is about.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub entities: BTreeMap<String, usize>,
+    pub violations: Vec<String>,
+}
+
+impl Report {
+    pub fn is_clean(&self) -> bool {
+        self.violations.is_empty()
+    }
+}
+
+/// Attributes that are the item's place in the table, not its record.
+const PLACE: [&str; 5] = [PK, SK, GSI1_PK, GSI1_SK, "entity"];
+
+pub fn check(items: &[Item]) -> Report {
+    let table = Table::index(items);
+    let mut report = Report::default();
+    for item in items {
+        let entity = text(item, "entity").unwrap_or("<none>").to_owned();
+        *report.entities.entry(entity.clone()).or_default() += 1;
+        let key = Key::of_item(item);
+        let label = match &key {
+            Some(k) => format!("{entity} {}/{}", k.pk, k.sk),
+            None => format!("{entity} without a key"),
+        };
+        let Some(key) = key else {
+            report.violations.push(label);
+            continue;
+        };
+        let mut problems = Vec::new();
+        match entity.as_str() {
+            "USER" => table.user(item, &key, &mut problems),
+            "USERNAME" | "EMAIL" => table.login_claim(item, &entity, &mut problems),
+            "ORG" => table.organization(item, &key, &mut problems),
+            "MEMBER" => table.membership(item, &key, &mut problems),
+            "PROFILE" => table.profile(item, &key, &mut problems),
+            "VENDOR" => table.vendor(item, &key, &mut problems),
+            "CUSTOMER" => table.customer(item, &key, &mut problems),
+            "CUSTOMER_OF_USER" | "CUSTOMER_EMAIL" | "CUSTOMER_CODE" => {
+                table.customer_claim(item, &key, &entity, &mut problems);
+            }
+            other => problems.push(format!("unknown entity {other:?}")),
+        }
+        report
+            .violations
+            .extend(problems.into_iter().map(|p| format!("{label}: {p}")));
+    }
+    report
+}
+
+struct Table<'a> {
+    by_key: HashMap<(String, String), &'a Item>,
+    /// user id to the roles their MEMBER items give them.
+    roles: HashMap<String, HashSet<(String, String)>>,
+}
+
+fn text<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
+}
+
+fn parse<T: DeserializeOwned>(item: &Item, problems: &mut Vec<String>) -> Option<T> {
+    match serde_dynamo::aws_sdk_dynamodb_1::from_item(item.clone()) {
+        Ok(record) => Some(record),
+        Err(e) => {
+            problems.push(format!("unreadable record: {e}"));
+            None
+        }
+    }
+}
+
+/// The record part of an item: everything but its place in the table (and `extras`).
+fn record_of(item: &Item, extras: &[&str]) -> Item {
+    item.iter()
+        .filter(|(name, _)| !PLACE.contains(&name.as_str()) && !extras.contains(&name.as_str()))
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect()
+}
+
+fn expect_key(actual: &Key, expected: &Key, problems: &mut Vec<String>) {
+    if actual != expected {
+        problems.push(format!(
+            "stored under {}/{}, its record says {}/{}",
+            actual.pk, actual.sk, expected.pk, expected.sk
+        ));
+    }
+}
+
+fn expect_list(item: &Item, expected: &ListKey, problems: &mut Vec<String>) {
+    let actual = (text(item, GSI1_PK), text(item, GSI1_SK));
+    if actual != (Some(expected.pk.as_str()), Some(expected.sk.as_str())) {
+        problems.push(format!(
+            "listed under {actual:?}, expected {}/{}",
+            expected.pk, expected.sk
+        ));
+    }
+}
+
+impl<'a> Table<'a> {
+    fn index(items: &'a [Item]) -> Self {
+        let mut by_key = HashMap::new();
+        let mut roles: HashMap<String, HashSet<(String, String)>> = HashMap::new();
+        for item in items {
+            if let Some(key) = Key::of_item(item) {
+                by_key.insert((key.pk, key.sk), item);
+            }
+            if text(item, "entity") == Some("MEMBER") {
+                if let (Some(user), Some(org), Some(role)) = (
+                    text(item, "user_id"),
+                    text(item, "organization"),
+                    text(item, "role"),
+                ) {
+                    roles
+                        .entry(user.to_owned())
+                        .or_default()
+                        .insert((org.to_owned(), role.to_owned()));
+                }
+            }
+        }
+        Self { by_key, roles }
+    }
+
+    fn get(&self, key: &Key) -> Option<&'a Item> {
+        self.by_key.get(&(key.pk.clone(), key.sk.clone())).copied()
+    }
+
+    fn require(&self, what: &str, key: &Key, problems: &mut Vec<String>) -> Option<&'a Item> {
+        let found = self.get(key);
+        if found.is_none() {
+            problems.push(format!("{what} {}/{} is missing", key.pk, key.sk));
+        }
+        found
+    }
+
+    fn user(&self, item: &Item, key: &Key, problems: &mut Vec<String>) {
+        let Some(user) = parse::<User>(item, problems) else {
+            return;
+        };
+        expect_key(key, &Key::user(user.id), problems);
+        for (what, claim_key) in [
+            ("username claim", Key::username(&user.username)),
+            ("email claim", Key::user_email(&user.email)),
+        ] {
+            let Some(claim) = self.require(what, &claim_key, problems) else {
+                continue;
+            };
+            if record_of(claim, &[]) != record_of(item, &[]) {
+                problems.push(format!(
+                    "{what} does not carry the same user, hash and roles"
+                ));
+            }
+        }
+        let carried: HashSet<(String, String)> = item
+            .get("memberships")
+            .and_then(|v| {
+                serde_dynamo::aws_sdk_dynamodb_1::from_attribute_value::<Vec<OrgRole>>(v.clone())
+                    .ok()
+            })
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| (r.organization.to_string(), role_name(r.role)))
+            .collect();
+        let kept = self
+            .roles
+            .get(&user.id.to_string())
+            .cloned()
+            .unwrap_or_default();
+        if carried != kept {
+            problems.push(format!(
+                "carries roles {carried:?}, its organizations keep {kept:?}"
+            ));
+        }
+        if text(item, "password_hash").is_none_or(|h| !h.starts_with("$argon2id$")) {
+            problems.push("no argon2id password hash".into());
+        }
+        for profile_type in ProfileType::ALL {
+            self.require("profile", &Key::profile(user.id, profile_type), problems);
+        }
+    }
+
+    fn login_claim(&self, item: &Item, entity: &str, problems: &mut Vec<String>) {
+        let Some(user) = parse::<User>(item, problems) else {
+            return;
+        };
+        let expected = if entity == "USERNAME" {
+            Key::username(&user.username)
+        } else {
+            Key::user_email(&user.email)
+        };
+        if let Some(key) = Key::of_item(item) {
+            expect_key(&key, &expected, problems);
+        }
+        self.require("user", &Key::user(user.id), problems);
+    }
+
+    fn organization(&self, item: &Item, key: &Key, problems: &mut Vec<String>) {
+        let Some(org) = parse::<Organization>(item, problems) else {
+            return;
+        };
+        expect_key(key, &Key::organization(org.id), problems);
+        let owner = self.require(
+            "owner's membership",
+            &Key::membership(org.id, org.owner_id),
+            problems,
+        );
+        if owner.is_some_and(|m| text(m, "role") != Some("owner")) {
+            problems.push("its owner's membership is not the owner role".into());
+        }
+    }
+
+    fn membership(&self, item: &Item, key: &Key, problems: &mut Vec<String>) {
+        let Some(membership) = parse::<Membership>(item, problems) else {
+            return;
+        };
+        expect_key(
+            key,
+            &Key::membership(membership.organization, membership.user_id),
+            problems,
+        );
+        self.require(
+            "organization",
+            &Key::organization(membership.organization),
+            problems,
+        );
+        self.require("user", &Key::user(membership.user_id), problems);
+    }
+
+    fn profile(&self, item: &Item, key: &Key, problems: &mut Vec<String>) {
+        let Some(profile) = parse::<UserProfile>(item, problems) else {
+            return;
+        };
+        expect_key(
+            key,
+            &Key::profile(profile.user_id, profile.profile_type),
+            problems,
+        );
+        if profile.id != ProfileId::of(profile.user_id, profile.profile_type) {
+            problems.push("its id is not the one derived from (user, type)".into());
+        }
+        if profile.is_primary != (profile.profile_type == ProfileType::Vendor) {
+            problems.push("only the vendor profile is primary".into());
+        }
+        self.require("user", &Key::user(profile.user_id), problems);
+    }
+
+    fn vendor(&self, item: &Item, key: &Key, problems: &mut Vec<String>) {
+        let Some(vendor) = parse::<Vendor>(item, problems) else {
+            return;
+        };
+        expect_key(key, &Key::vendor(vendor.id), problems);
+        expect_list(
+            item,
+            &ListKey::vendor(vendor.organization, vendor.id),
+            problems,
+        );
+        self.require(
+            "organization",
+            &Key::organization(vendor.organization),
+            problems,
+        );
+        if vendor.user_profile != ProfileId::of(vendor.user_id, ProfileType::Vendor) {
+            problems.push("not linked to its user's vendor profile".into());
+        }
+        self.require(
+            "vendor profile",
+            &Key::profile(vendor.user_id, ProfileType::Vendor),
+            problems,
+        );
+    }
+
+    fn customer(&self, item: &Item, key: &Key, problems: &mut Vec<String>) {
+        let Some(customer) = parse::<Customer>(item, problems) else {
+            return;
+        };
+        let org = customer.organization;
+        expect_key(key, &Key::customer(customer.id), problems);
+        expect_list(item, &ListKey::customer(org, customer.id), problems);
+        self.require("organization", &Key::organization(org), problems);
+        let id = customer.id.to_string();
+        let mut claims = vec![
+            ("email claim", Key::customer_email(org, &customer.email)),
+            ("code claim", Key::customer_code(org, &customer.code)),
+        ];
+        match customer.user_id {
+            Some(user) => {
+                claims.push(("org#user claim", Key::customer_of_user(org, user)));
+                if customer.user_profile != Some(ProfileId::of(user, ProfileType::Customer)) {
+                    problems.push("not linked to its user's customer profile".into());
+                }
+                self.require("user", &Key::user(user), problems);
+                self.require(
+                    "customer profile",
+                    &Key::profile(user, ProfileType::Customer),
+                    problems,
+                );
+            }
+            None if customer.user_profile.is_some() => {
+                problems.push("a profile without a user".into());
+            }
+            None => {}
+        }
+        for (what, claim_key) in claims {
+            let Some(claim) = self.require(what, &claim_key, problems) else {
+                continue;
+            };
+            if text(claim, "customer_id") != Some(id.as_str()) {
+                problems.push(format!(
+                    "its {what} belongs to {:?}",
+                    text(claim, "customer_id")
+                ));
+            }
+            if what == "org#user claim" {
+                let copy = claim.get("customer").and_then(|v| v.as_m().ok());
+                if copy != Some(&record_of(item, &[])) {
+                    problems.push("the org#user claim's copy differs from the record".into());
+                }
+            }
+        }
+    }
+
+    /// A claim points at an existing customer whose own claim is this very item: nothing
+    /// is orphaned, whatever a cancelled or half-understood write left behind.
+    fn customer_claim(&self, item: &Item, key: &Key, entity: &str, problems: &mut Vec<String>) {
+        let Some(id) = text(item, "customer_id") else {
+            problems.push("no customer_id".into());
+            return;
+        };
+        let Ok(customer_id) = shared::domain::CustomerId::parse(id) else {
+            problems.push(format!("customer_id {id:?} is not an id"));
+            return;
+        };
+        let Some(record) = self.require("customer", &Key::customer(customer_id), problems) else {
+            return;
+        };
+        let Some(customer) = parse::<Customer>(record, &mut Vec::new()) else {
+            problems.push("its customer is unreadable".into());
+            return;
+        };
+        let org = customer.organization;
+        let expected = match entity {
+            "CUSTOMER_EMAIL" => Some(Key::customer_email(org, &customer.email)),
+            "CUSTOMER_CODE" => Some(Key::customer_code(org, &customer.code)),
+            _ => customer
+                .user_id
+                .map(|user| Key::customer_of_user(org, user)),
+        };
+        if expected.as_ref() != Some(key) {
+            problems.push(format!(
+                "orphaned: its customer {id} does not claim this key"
+            ));
+        }
+    }
+}
+
+fn role_name(role: Role) -> String {
+    serde_json::to_value(role)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
