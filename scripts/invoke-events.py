@@ -54,6 +54,7 @@ def main():
     sam = invoke("signup", "signup-second-user.json", 201)
     invoke("login", "login-username.json", 200)
     invoke("login", "login-email.json", 200)
+    invoke("fallback", "fallback-login-slashed.json", 200)
     org, token = jane["organization"]["id"], jane["access_token"]
     existing = invoke("create-customer", "create-customer-existing-user.json", 200,
                       org=org, user=jane["user"]["id"], token=token)

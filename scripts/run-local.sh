@@ -10,6 +10,8 @@
 # Ctrl-C stops everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The signing key and the data (password hashes) are for this user's eyes only.
+umask 077
 
 state=${LOCAL_STATE:-.local}
 ddb_port=${LOCAL_DYNAMODB_PORT:-8000}
@@ -17,9 +19,10 @@ api_port=${API_PORT:-9000}
 table=${TABLE_NAME:-crm-local}
 mkdir -p "$state"
 
+# cargo-lambda from the project's own virtual environment, unless one is on PATH already.
 if ! command -v cargo-lambda >/dev/null 2>&1; then
-  echo "Installing cargo-lambda (pip)..."
-  python3 -m pip install --quiet cargo-lambda
+  # shellcheck source=scripts/venv.sh
+  source scripts/venv.sh scripts/requirements-run.txt
 fi
 
 if [[ "${FRESH:-0}" == 1 ]]; then
@@ -29,7 +32,6 @@ fi
 # A development signing key, made once and kept beside the data; never committed.
 if [[ ! -s "$state/token-secret" ]]; then
   python3 -c 'import secrets; print(secrets.token_urlsafe(48))' > "$state/token-secret"
-  chmod 600 "$state/token-secret"
 fi
 
 pids=()

@@ -74,6 +74,28 @@ async fn log_in_by_username_or_email_in_any_case_with_one_read() {
 }
 
 #[tokio::test]
+async fn answers_that_carry_tokens_are_never_cached() {
+    let env = TestEnv::new().await;
+    let body = crm_tests::sample_signup();
+    let signup = shared::http::signup::handle(&env.app, post_json("/api/users/", &body))
+        .await
+        .unwrap();
+    assert_eq!(
+        signup.headers().get(header::CACHE_CONTROL).unwrap(),
+        "no-store"
+    );
+    let login = json!({"username": body["username"], "password": body["password"]});
+    let login = shared::http::login::handle(&env.app, post_json("/api/auth/login/", &login))
+        .await
+        .unwrap();
+    assert_eq!(login.status(), StatusCode::OK);
+    assert_eq!(
+        login.headers().get(header::CACHE_CONTROL).unwrap(),
+        "no-store"
+    );
+}
+
+#[tokio::test]
 async fn wrong_password_and_unknown_user_get_the_same_401() {
     let env = TestEnv::new().await;
     let m = env.member().await;
@@ -228,10 +250,14 @@ async fn the_login_events_log_in_through_lambda_http() {
         .await
         .unwrap();
     assert_eq!(read(signup).0, StatusCode::CREATED);
-    for name in ["login-username.json", "login-email.json"] {
+    for name in [
+        "login-username.json",
+        "login-email.json",
+        "fallback-login-slashed.json",
+    ] {
         let request = event_with(name, None, &json!({}));
         let (status, answer) = read(
-            shared::http::login::handle(&env.app, request)
+            shared::http::routes::dispatch(&env.app, request)
                 .await
                 .unwrap(),
         );

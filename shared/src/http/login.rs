@@ -11,7 +11,7 @@ use crate::store::LoginRecord;
 
 use super::body::{expect_method, json_object};
 use super::form::Form;
-use super::{json_response, respond, ApiError};
+use super::{json_response, no_store, respond, ApiError};
 
 /// One answer for a wrong password and an unknown user alike.
 const REFUSED: &str = "Invalid username, email or password.";
@@ -43,10 +43,10 @@ async fn log_in(app: &App, request: Request) -> Result<Response<Body>, ApiError>
         Some((user, roles)) if verified => {
             tracing::info!(user_id = %user.id, "logged in");
             let token = app.tokens.issue(user.id, &roles);
-            Ok(json_response(
+            Ok(no_store(json_response(
                 StatusCode::OK,
                 &LoggedIn { token, user: &user },
-            ))
+            )))
         }
         _ => {
             tracing::info!(known_user = found.is_some(), "log-in refused");

@@ -29,6 +29,14 @@ pub(crate) fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Respo
     response
 }
 
+/// A response carrying a token must not be kept by any cache (RFC 6749 §5.1).
+pub(crate) fn no_store(mut response: Response<Body>) -> Response<Body> {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
 /// Every handler's last step: a result becomes a response either way.
 pub(crate) fn respond(
     result: Result<Response<Body>, ApiError>,

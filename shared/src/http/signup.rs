@@ -15,7 +15,7 @@ use crate::store::SignupError;
 
 use super::body::{expect_method, json_object};
 use super::form::Form;
-use super::{json_response, respond, ApiError};
+use super::{json_response, no_store, respond, ApiError};
 
 #[derive(Serialize)]
 struct Created<'a> {
@@ -54,7 +54,7 @@ async fn sign_up(app: &App, request: Request) -> Result<Response<Body>, ApiError
             SignupError::Store(e) => e.into(),
         })?;
     tracing::info!(user_id = %signup.user.id, organization = %signup.organization.id, "signed up");
-    Ok(json_response(
+    Ok(no_store(json_response(
         StatusCode::CREATED,
         &Created {
             token: app
@@ -66,7 +66,7 @@ async fn sign_up(app: &App, request: Request) -> Result<Response<Body>, ApiError
             vendor: &signup.vendor,
             customer: &signup.customer,
         },
-    ))
+    )))
 }
 
 fn parse(object: Map<String, Value>) -> Result<SignupForm, ApiError> {
