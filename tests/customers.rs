@@ -349,6 +349,14 @@ async fn fifty_concurrent_requests_for_one_user_make_one_customer() {
     for task in tasks {
         answers.push(task.await.unwrap());
     }
+    let stats = env.front.stats();
+    println!("50 requests for one (organization, user): {stats:?}");
+    if env.front.window().is_some() {
+        assert!(
+            stats.conflicts > 0,
+            "the requests really collided: {stats:?}"
+        );
+    }
     let stored = customers_of(&env, &owner.org, Some(&alice)).await;
     assert_eq!(
         stored.len(),
@@ -364,7 +372,7 @@ async fn fifty_concurrent_requests_for_one_user_make_one_customer() {
     for (status, answer) in &answers {
         assert!(
             *status == StatusCode::CREATED || *status == StatusCode::OK,
-            "{status}: {answer}"
+            "never a transaction_conflict: {status}: {answer}"
         );
         assert_eq!(answer["id"], id);
     }

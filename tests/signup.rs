@@ -206,23 +206,32 @@ async fn twenty_concurrent_signups_for_one_username_make_one_user() {
             let env = Arc::clone(&env);
             let mut body = sample_signup();
             body["username"] = username.clone();
-            tokio::spawn(async move { env.signup(&body).await.0 })
+            tokio::spawn(async move { env.signup(&body).await })
         })
         .collect();
-    let mut statuses = Vec::new();
+    let mut answers = Vec::new();
     for task in tasks {
-        statuses.push(task.await.unwrap());
+        answers.push(task.await.unwrap());
     }
-    let created = statuses
+    println!("20 sign-ups for one username: {:?}", env.front.stats());
+    let created = answers
         .iter()
-        .filter(|s| **s == StatusCode::CREATED)
+        .filter(|(status, _)| *status == StatusCode::CREATED)
         .count();
-    let conflicts = statuses
-        .iter()
-        .filter(|s| **s == StatusCode::CONFLICT)
-        .count();
-    assert_eq!((created, conflicts), (1, 19), "{statuses:?}");
+    assert_eq!(created, 1);
+    for (status, answer) in answers.iter().filter(|(s, _)| *s != StatusCode::CREATED) {
+        assert_eq!(*status, StatusCode::CONFLICT, "{answer}");
+        assert_eq!(
+            answer["error"]["code"], "conflict",
+            "taken, never told to retry: {answer}"
+        );
+        assert!(
+            answer["error"]["fields"]["username"].is_string(),
+            "{answer}"
+        );
+    }
     assert_eq!(env.item_count().await, ITEMS_PER_SIGNUP, "no orphans");
+    env.assert_invariants().await;
 }
 
 #[tokio::test]
