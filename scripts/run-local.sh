@@ -44,9 +44,10 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 cargo build --quiet --locked -p crm-tests --bin local-dynamodb
+local_dynamodb="${CARGO_TARGET_DIR:-target}/debug/local-dynamodb"
 if [[ -z "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]]; then
   endpoint="http://127.0.0.1:$ddb_port"
-  target/debug/local-dynamodb serve --port "$ddb_port" --data "$state/dynamodb.sqlite" --table "$table" \
+  "$local_dynamodb" serve --port "$ddb_port" --data "$state/dynamodb.sqlite" --table "$table" \
     > "$state/dynamodb.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 100); do
@@ -58,7 +59,7 @@ if [[ -z "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]]; then
   echo "Local DynamoDB: $endpoint (data in $state/dynamodb.sqlite; FRESH=1 starts clean)"
 else
   endpoint=$AWS_ENDPOINT_URL_DYNAMODB
-  target/debug/local-dynamodb ensure-table --endpoint "$endpoint" --table "$table"
+  "$local_dynamodb" ensure-table --endpoint "$endpoint" --table "$table"
   echo "DynamoDB: $endpoint"
 fi
 
