@@ -22,6 +22,7 @@ PLACEHOLDERS = {
     "user": "0192f1a0-0000-7000-8000-00000000b001",
     "customer": "0192f1a0-0000-7000-8000-00000000c001",
     "token": "REPLACE_WITH_ACCESS_TOKEN",
+    "refresh": "REPLACE_WITH_REFRESH_TOKEN",
 }
 
 
@@ -66,6 +67,9 @@ def main():
            customer=jane["customer"]["id"], token=token)
     page = invoke("read-customers", "list-customers.json", 200, org=org, token=token)
     assert len(page["customers"]) == 3, page
+    renewed = invoke("session", "refresh.json", 200, refresh=sam["refresh_token"])
+    invoke("session", "logout.json", 204, refresh=renewed["refresh_token"])
+    invoke("session", "refresh.json", 401, refresh=renewed["refresh_token"])
     print("every event answered as expected")
 
 

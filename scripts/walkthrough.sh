@@ -10,8 +10,13 @@ SIGNUP=$(curl -sS --fail-with-body -X POST "$API/api/users/" -H 'content-type: a
   -d "{\"email\":\"$U@example.com\",\"username\":\"$U\",\"first_name\":\"Jane\",\"last_name\":\"Doe\",\"password\":\"correct horse battery\"}")
 echo "$SIGNUP"
 ORG=$(echo "$SIGNUP" | json '["organization"]["id"]')
-TOKEN=$(curl -sS --fail-with-body -X POST "$API/api/auth/login/" -H 'content-type: application/json' \
-  -d "{\"username\":\"$U\",\"password\":\"correct horse battery\"}" | json '["access_token"]')
+LOGIN=$(curl -sS --fail-with-body -X POST "$API/api/auth/login/" -H 'content-type: application/json' \
+  -d "{\"username\":\"$U\",\"password\":\"correct horse battery\"}")
+TOKEN=$(echo "$LOGIN" | json '["access_token"]')
+# Access tokens live 15 minutes; the refresh token renews them (once each: it rotates).
+REFRESH=$(echo "$LOGIN" | json '["refresh_token"]')
+TOKEN=$(curl -sS --fail-with-body -X POST "$API/api/auth/refresh/" -H 'content-type: application/json' \
+  -d "{\"refresh_token\":\"$REFRESH\"}" | json '["access_token"]')
 curl -sS --fail-with-body -X POST "$API/api/customers/" -H 'content-type: application/json' \
   -H "authorization: Bearer $TOKEN" \
   -d "{\"organization\":\"$ORG\",\"email\":\"pat.lee@example.com\",\"first_name\":\"Pat\",\"last_name\":\"Lee\"}"

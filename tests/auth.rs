@@ -43,7 +43,7 @@ fn password_of(signup: &Value) -> &'static str {
 }
 
 #[tokio::test]
-async fn log_in_by_username_or_email_in_any_case_with_one_read() {
+async fn log_in_by_username_or_email_in_any_case_with_one_read_and_a_session_write() {
     let env = TestEnv::new().await;
     let m = env.member().await;
     let username = m.signup["user"]["username"]
@@ -57,9 +57,18 @@ async fn log_in_by_username_or_email_in_any_case_with_one_read() {
     ] {
         let (status, answer) = env.login(&body).await;
         assert_eq!(status, StatusCode::OK, "{answer}");
-        assert_eq!(env.calls.take(), ["GetItem"]);
+        assert_eq!(
+            env.calls.take(),
+            ["Query", "PutItem"],
+            "one read, the new session"
+        );
         assert_eq!(answer["token_type"], "Bearer");
-        assert_eq!(answer["expires_in"], 3600);
+        assert_eq!(answer["expires_in"], 900);
+        assert!(answer["refresh_token"]
+            .as_str()
+            .unwrap()
+            .starts_with("rt1."));
+        assert_eq!(answer["refresh_expires_in"], 30 * 24 * 3600);
         assert_eq!(answer["user"]["id"], m.user.as_str());
         assert!(!answer.to_string().contains("argon2"), "{answer}");
         let token = answer["access_token"].as_str().unwrap();
@@ -113,7 +122,18 @@ async fn wrong_password_and_unknown_user_get_the_same_401() {
     assert_eq!(unknown_status, StatusCode::UNAUTHORIZED);
     assert_eq!(unknown_email_status, StatusCode::UNAUTHORIZED);
     assert_eq!(wrong, unknown, "indistinguishable answers");
-    assert_eq!(env.calls.take(), ["GetItem"; 3]);
+    assert_eq!(
+        env.calls.take(),
+        [
+            "Query",
+            "UpdateItem",
+            "Query",
+            "UpdateItem",
+            "Query",
+            "UpdateItem"
+        ],
+        "one read each, and each failure counted"
+    );
 }
 
 #[tokio::test]

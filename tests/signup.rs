@@ -9,7 +9,9 @@ use lambda_http::Body;
 use serde_json::{json, Value};
 use shared::domain::{ProfileId, ProfileType, UserId};
 
-const ITEMS_PER_SIGNUP: usize = 13;
+/// User, 2 login claims, organization, membership, 3 profiles, vendor, customer, its 3
+/// claims, and the first session.
+const ITEMS_PER_SIGNUP: usize = 14;
 
 fn id(value: &Value) -> &str {
     value["id"].as_str().expect("an id")
@@ -26,6 +28,16 @@ async fn signup_writes_every_item_in_one_transaction_and_links_them() {
 
     let user_id = id(&created["user"]);
     let org_id = id(&created["organization"]);
+    let refresh = shared::auth::RefreshToken::parse(created["refresh_token"].as_str().unwrap())
+        .expect("a refresh token");
+    let session = env
+        .get(&format!("SESSION#{}", refresh.session), "SESSION")
+        .await
+        .expect("the first session, in the same transaction");
+    assert_eq!(s(&session, "current"), refresh.digest(), "stored hashed");
+    assert!(!session
+        .values()
+        .any(|v| v.as_s().is_ok_and(|v| v.contains(&refresh.expose()))));
     let user = env
         .get(&format!("USER#{user_id}"), "USER")
         .await
@@ -454,4 +466,61 @@ async fn an_unreachable_store_is_a_503() {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{answer}");
     assert_eq!(answer["error"]["code"], "service_unavailable");
     assert!(retry_after.is_some());
+}
+
+#[tokio::test]
+async fn look_alike_usernames_are_the_same_name_or_refused() {
+    let env = TestEnv::new().await;
+    let mut first = sample_signup();
+    first["username"] = json!("file_strasse_admin");
+    env.signed_up_user_with(&first).await;
+    let before = env.item_count().await;
+    // Fullwidth letters, a ligature, ß and upper case: all the same name.
+    for variant in [
+        "ｆｉｌｅ_strasse_admin",
+        "ﬁle_straße_admin",
+        "FILE_STRASSE_ADMIN",
+    ] {
+        let mut body = sample_signup();
+        body["username"] = json!(variant);
+        let (status, answer) = env.signup(&body).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{variant}: {answer}");
+        assert!(
+            answer["error"]["fields"]["username"].is_string(),
+            "{answer}"
+        );
+    }
+    // A Cyrillic а (U+0430) standing in for a Latin a.
+    let mut body = sample_signup();
+    body["username"] = json!("file_strasse_\u{430}dmin");
+    let (status, answer) = env.signup(&body).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert!(
+        answer["error"]["fields"]["username"].is_string(),
+        "{answer}"
+    );
+    assert_eq!(env.item_count().await, before);
+    // Log-in finds the account under any of the forms.
+    let login = json!({"username": "ｆｉｌｅ_STRASSE_admin", "password": first["password"]});
+    assert_eq!(env.login(&login).await.0, StatusCode::OK);
+    env.assert_invariants().await;
+}
+
+#[tokio::test]
+async fn names_with_invisible_characters_are_refused_naming_the_field() {
+    let env = TestEnv::new().await;
+    let before = env.item_count().await;
+    for (field, value) in [
+        ("first_name", "\u{200b}\u{200b}"),
+        ("last_name", "\u{202e}gnp.exe"),
+        ("organization_name", "Acme\u{2066}Corp"),
+    ] {
+        let mut body = sample_signup();
+        body[field] = json!(value);
+        let (status, answer) = env.signup(&body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{field}: {answer}");
+        assert!(answer["error"]["fields"][field].is_string(), "{answer}");
+    }
+    assert!(env.calls.take().is_empty());
+    assert_eq!(env.item_count().await, before);
 }

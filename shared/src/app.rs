@@ -6,6 +6,7 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 
 use crate::auth::Tokens;
+use crate::config::{Config, ConfigError};
 use crate::store::Store;
 
 pub struct App {
@@ -13,28 +14,16 @@ pub struct App {
     pub tokens: Tokens,
 }
 
-#[derive(Debug)]
-pub struct ConfigError(pub String);
-
-impl std::fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for ConfigError {}
-
 impl App {
-    /// Reads `TABLE_NAME`, the token settings (see [`Tokens::from_env`]) and the standard
-    /// AWS settings (region, credentials, `AWS_ENDPOINT_URL_DYNAMODB`). Fails, and so the
-    /// function refuses to start, when any is missing.
+    /// Reads the configuration (see [`Config`]) and the standard AWS settings (region,
+    /// credentials, `AWS_ENDPOINT_URL_DYNAMODB`). Fails, and so the function refuses to
+    /// start, when any is missing or unusable.
     pub async fn from_env() -> Result<Self, ConfigError> {
-        let table = std::env::var("TABLE_NAME")
-            .map_err(|_| ConfigError("TABLE_NAME must be set".into()))?;
-        let tokens = Tokens::from_env()?;
+        let config = Config::from_env()?;
+        let tokens = Tokens::new(&config.tokens)?;
         let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
         let client = aws_sdk_dynamodb::Client::from_conf(dynamodb_config(&sdk).build());
-        Ok(Self::new(Store::new(client, table), tokens))
+        Ok(Self::new(Store::new(client, config.table), tokens))
     }
 
     pub fn new(store: Store, tokens: Tokens) -> Self {

@@ -5,9 +5,11 @@
 //! - [`http`]: API Gateway requests in, JSON responses out, errors mapped in one place.
 //! - [`auth`]: access tokens.
 //! - [`app`]: what a function builds once at cold start.
+//! - [`config`]: every setting, read once.
 
 pub mod app;
 pub mod auth;
+pub mod config;
 pub mod domain;
 pub mod http;
 pub mod store;

@@ -60,6 +60,8 @@ pub fn check(items: &[Item]) -> Report {
             "CUSTOMER_OF_USER" | "CUSTOMER_EMAIL" | "CUSTOMER_CODE" => {
                 table.customer_claim(item, &key, &entity, &mut problems);
             }
+            "SESSION" => table.session(item, &key, &mut problems),
+            "LOGIN_FAILURES" => login_failures(item, &key, &mut problems),
             other => problems.push(format!("unknown entity {other:?}")),
         }
         report
@@ -370,6 +372,49 @@ impl<'a> Table<'a> {
             problems.push(format!(
                 "orphaned: its customer {id} does not claim this key"
             ));
+        }
+    }
+}
+
+fn number(item: &Item, name: &str) -> Option<u64> {
+    item.get(name)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse().ok())
+}
+
+/// Beside a username or email claim's key (whether or not the name is taken), counting.
+fn login_failures(item: &Item, key: &Key, problems: &mut Vec<String>) {
+    if !(key.pk.starts_with("USERNAME#") || key.pk.starts_with("EMAIL#"))
+        || key.sk != "LOGIN_FAILURES"
+    {
+        problems.push("not beside a log-in name".into());
+    }
+    if number(item, "count").is_none_or(|n| n == 0) || number(item, "last_at").is_none() {
+        problems.push("no count or time of the last failure".into());
+    }
+    if number(item, "expires_at").is_none() {
+        problems.push("no expires_at: it would never be removed".into());
+    }
+}
+
+impl Table<'_> {
+    /// A session belongs to an existing user, keeps only a digest, and expires.
+    fn session(&self, item: &Item, key: &Key, problems: &mut Vec<String>) {
+        let Some(user) = text(item, "user_id").and_then(|u| shared::domain::UserId::parse(u).ok())
+        else {
+            problems.push("no user".into());
+            return;
+        };
+        if !key.pk.starts_with("SESSION#") || key.sk != "SESSION" {
+            problems.push("not under a session key".into());
+        }
+        self.require("user", &Key::user(user), problems);
+        let digest = text(item, "current").unwrap_or_default();
+        if digest.len() != 64 || !digest.chars().all(|c| c.is_ascii_hexdigit()) {
+            problems.push("its current token is not stored as a SHA-256 digest".into());
+        }
+        if number(item, "expires_at").is_none() {
+            problems.push("no expires_at: it would never be removed".into());
         }
     }
 }

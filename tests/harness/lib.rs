@@ -30,12 +30,14 @@ pub type Item = HashMap<String, AttributeValue>;
 pub const TEST_TOKEN_SECRET: &[u8] = b"test-only signing key, at least 32 bytes long";
 
 pub fn test_tokens() -> Tokens {
-    Tokens::new(
-        TEST_TOKEN_SECRET,
-        "crm-api",
-        "crm-api",
-        std::time::Duration::from_secs(3600),
-    )
+    Tokens::new(&shared::config::TokenConfig {
+        secret: TEST_TOKEN_SECRET.to_vec(),
+        previous_secret: None,
+        lifetime: std::time::Duration::from_secs(900),
+        refresh_lifetime: std::time::Duration::from_secs(30 * 24 * 3600),
+        issuer: "crm-api".into(),
+        audience: "crm-api".into(),
+    })
     .expect("a valid test key")
 }
 

@@ -1,6 +1,12 @@
-//! Who is calling: signed access tokens (issued at sign-up and log-in, checked on every
-//! other route).
+//! Who is calling: signed access tokens (issued at sign-up, log-in and refresh, checked on
+//! every other route) and the opaque refresh tokens that renew them.
 
+mod refresh;
 mod tokens;
 
+pub use refresh::RefreshToken;
 pub use tokens::{AccessToken, Caller, TokenError, Tokens};
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

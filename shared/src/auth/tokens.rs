@@ -2,21 +2,24 @@
 //! caller's role in each of their organizations. Carrying the roles lets every route decide
 //! authorization without a read, and keeps each caller's own items out of the transactions
 //! of their requests; the price is that a change of membership reaches a caller when their
-//! token is next issued (at most one token lifetime later).
+//! token is next issued (at most one access-token lifetime later: 15 minutes by default).
+//!
+//! Every token names its key in the header (`kid`, derived from the key itself), so a new
+//! key can sign while the previous one still verifies the tokens it signed.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{
+    decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation,
+};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
-use crate::app::ConfigError;
+use crate::config::{ConfigError, TokenConfig};
 use crate::domain::{OrgId, OrgRole, Role, UserId};
 
 /// An HS256 key shorter than the hash's output weakens it (RFC 7518 §3.2).
 pub const MIN_SECRET_BYTES: usize = 32;
-const DEFAULT_LIFETIME: Duration = Duration::from_secs(3600);
-const DEFAULT_ISSUER: &str = "crm-api";
-const DEFAULT_AUDIENCE: &str = "crm-api";
 /// Clock skew tolerated between the Lambda that issued a token and the one checking it.
 const LEEWAY_SECONDS: u64 = 30;
 
@@ -50,14 +53,41 @@ impl Caller {
     }
 }
 
-/// Issues and verifies access tokens. Built once at cold start from configuration.
-pub struct Tokens {
+struct Key {
+    id: String,
     encoding: EncodingKey,
     decoding: DecodingKey,
+}
+
+impl Key {
+    fn new(secret: &[u8], which: &str) -> Result<Self, ConfigError> {
+        if secret.len() < MIN_SECRET_BYTES {
+            return Err(ConfigError(format!(
+                "{which} must be at least {MIN_SECRET_BYTES} bytes"
+            )));
+        }
+        Ok(Self {
+            id: key_id(secret),
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+        })
+    }
+}
+
+/// A key's name in token headers: the start of its SHA-256, which says nothing of the key.
+fn key_id(secret: &[u8]) -> String {
+    super::hex(&Sha256::digest(secret)[..8])
+}
+
+/// Issues and verifies access tokens. Built once at cold start from configuration.
+pub struct Tokens {
+    current: Key,
+    previous: Option<Key>,
     validation: Validation,
     issuer: String,
     audience: String,
     lifetime: Duration,
+    refresh_lifetime: Duration,
 }
 
 /// A freshly issued token and how long it lives.
@@ -78,6 +108,8 @@ pub enum TokenError {
 impl std::fmt::Debug for Tokens {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Tokens")
+            .field("key", &self.current.id)
+            .field("previous_key", &self.previous.as_ref().map(|k| &k.id))
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .field("lifetime", &self.lifetime)
@@ -85,67 +117,41 @@ impl std::fmt::Debug for Tokens {
     }
 }
 
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 impl Tokens {
-    pub fn new(
-        secret: &[u8],
-        issuer: &str,
-        audience: &str,
-        lifetime: Duration,
-    ) -> Result<Self, ConfigError> {
-        if secret.len() < MIN_SECRET_BYTES {
-            return Err(ConfigError(format!(
-                "the token signing key must be at least {MIN_SECRET_BYTES} bytes"
-            )));
-        }
+    pub fn new(config: &TokenConfig) -> Result<Self, ConfigError> {
         let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_issuer(&[issuer]);
-        validation.set_audience(&[audience]);
+        validation.set_issuer(&[&config.issuer]);
+        validation.set_audience(&[&config.audience]);
         validation.set_required_spec_claims(&["exp", "iat", "sub", "iss", "aud"]);
         validation.leeway = LEEWAY_SECONDS;
         Ok(Self {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
+            current: Key::new(&config.secret, "TOKEN_SECRET")?,
+            previous: config
+                .previous_secret
+                .as_deref()
+                .map(|secret| Key::new(secret, "TOKEN_PREVIOUS_SECRET"))
+                .transpose()?,
             validation,
-            issuer: issuer.to_owned(),
-            audience: audience.to_owned(),
-            lifetime,
+            issuer: config.issuer.clone(),
+            audience: config.audience.clone(),
+            lifetime: config.lifetime,
+            refresh_lifetime: config.refresh_lifetime,
         })
     }
 
-    /// `TOKEN_SECRET` (required, at least 32 bytes), `TOKEN_LIFETIME_SECONDS` (default 3600),
-    /// `TOKEN_ISSUER` and `TOKEN_AUDIENCE` (default `crm-api`).
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_vars(|name| std::env::var(name).ok())
-    }
-
-    /// [`Tokens::from_env`] over any source of variables.
-    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let secret = var("TOKEN_SECRET").ok_or_else(|| {
-            ConfigError(
-                "TOKEN_SECRET must be set: the functions refuse to start without a signing key"
-                    .into(),
-            )
-        })?;
-        let lifetime = match var("TOKEN_LIFETIME_SECONDS") {
-            Some(raw) => raw
-                .parse::<u64>()
-                .ok()
-                .filter(|s| *s > 0)
-                .map(Duration::from_secs)
-                .ok_or_else(|| {
-                    ConfigError("TOKEN_LIFETIME_SECONDS must be a positive number".into())
-                })?,
-            None => DEFAULT_LIFETIME,
-        };
-        let issuer = var("TOKEN_ISSUER").unwrap_or_else(|| DEFAULT_ISSUER.into());
-        let audience = var("TOKEN_AUDIENCE").unwrap_or_else(|| DEFAULT_AUDIENCE.into());
-        Self::new(secret.as_bytes(), &issuer, &audience, lifetime)
+    /// How long a refresh token lives from its issue.
+    pub fn refresh_lifetime(&self) -> Duration {
+        self.refresh_lifetime
     }
 
     pub fn issue(&self, user: UserId, roles: &[OrgRole]) -> AccessToken {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let now = now();
         let claims = Claims {
             sub: user.to_string(),
             iat: now,
@@ -154,7 +160,9 @@ impl Tokens {
             aud: self.audience.clone(),
             orgs: roles.to_vec(),
         };
-        let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(self.current.id.clone());
+        let token = encode(&header, &claims, &self.current.encoding)
             .expect("HS256 signing with a valid key cannot fail");
         AccessToken {
             access_token: token,
@@ -163,15 +171,26 @@ impl Tokens {
         }
     }
 
-    /// The caller a token was issued to, if it is ours, intact, unexpired and meant for us.
+    /// The caller a token was issued to, if it is ours (signed by the current or the
+    /// previous key), intact, unexpired and meant for us.
     pub fn verify(&self, token: &str) -> Result<Caller, TokenError> {
-        let data =
-            decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| {
-                match e.kind() {
-                    jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
-                    _ => TokenError::Invalid,
-                }
-            })?;
+        let header = decode_header(token).map_err(|_| TokenError::Invalid)?;
+        let key = match header.kid.as_deref() {
+            // Tokens from before keys were named were signed with the only key there was.
+            None => &self.current,
+            Some(id) if id == self.current.id => &self.current,
+            Some(id) => self
+                .previous
+                .as_ref()
+                .filter(|previous| previous.id == id)
+                .ok_or(TokenError::Invalid)?,
+        };
+        let data = decode::<Claims>(token, &key.decoding, &self.validation).map_err(|e| match e
+            .kind()
+        {
+            jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
+            _ => TokenError::Invalid,
+        })?;
         let user = UserId::parse(&data.claims.sub).map_err(|_| TokenError::Invalid)?;
         Ok(Caller {
             user,
@@ -184,12 +203,23 @@ impl Tokens {
 mod tests {
     use super::*;
 
+    fn config(secret: &[u8], previous: Option<&[u8]>) -> TokenConfig {
+        TokenConfig {
+            secret: secret.to_vec(),
+            previous_secret: previous.map(<[u8]>::to_vec),
+            lifetime: Duration::from_secs(900),
+            refresh_lifetime: Duration::from_secs(3600),
+            issuer: "crm-api".into(),
+            audience: "crm-api".into(),
+        }
+    }
+
     fn tokens(secret: &[u8]) -> Tokens {
-        Tokens::new(secret, "crm-api", "crm-api", DEFAULT_LIFETIME).unwrap()
+        Tokens::new(&config(secret, None)).unwrap()
     }
 
     #[test]
-    fn a_token_names_its_user_and_their_roles() {
+    fn a_token_names_its_user_their_roles_and_its_key() {
         let t = tokens(&[7; 32]);
         let user = UserId::generate();
         let org = OrgId::generate();
@@ -198,7 +228,9 @@ mod tests {
             role: Role::Employee,
         }];
         let issued = t.issue(user, &roles);
-        assert_eq!(issued.expires_in, 3600);
+        assert_eq!(issued.expires_in, 900);
+        let header = decode_header(&issued.access_token).unwrap();
+        assert_eq!(header.kid.as_deref(), Some(key_id(&[7; 32]).as_str()));
         let caller = t.verify(&issued.access_token).unwrap();
         assert_eq!(caller.user, user);
         assert_eq!(caller.role_in(org), Some(Role::Employee));
@@ -207,37 +239,42 @@ mod tests {
 
     #[test]
     fn short_keys_are_refused() {
-        assert!(Tokens::new(&[1; 31], "i", "a", DEFAULT_LIFETIME).is_err());
-    }
-
-    fn from(vars: &[(&str, &str)]) -> Result<Tokens, ConfigError> {
-        Tokens::from_vars(|name| {
-            vars.iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| (*v).to_owned())
-        })
+        assert!(Tokens::new(&config(&[1; 31], None)).is_err());
+        assert!(Tokens::new(&config(&[1; 32], Some(&[2; 8]))).is_err());
     }
 
     #[test]
-    fn configuration_without_a_usable_key_or_lifetime_is_refused() {
-        let key = "k".repeat(32);
-        let missing = from(&[]).unwrap_err();
-        assert!(missing.0.contains("TOKEN_SECRET"), "{missing}");
-        assert!(from(&[("TOKEN_SECRET", "short")]).is_err());
-        assert!(from(&[("TOKEN_SECRET", &key), ("TOKEN_LIFETIME_SECONDS", "0")]).is_err());
-        assert!(from(&[("TOKEN_SECRET", &key), ("TOKEN_LIFETIME_SECONDS", "soon")]).is_err());
-        let tokens = from(&[("TOKEN_SECRET", &key), ("TOKEN_LIFETIME_SECONDS", "60")]).unwrap();
-        assert_eq!(tokens.issue(UserId::generate(), &[]).expires_in, 60);
+    fn a_rotated_key_still_verifies_until_it_is_dropped() {
+        let old = tokens(&[1; 32]);
+        let issued = old.issue(UserId::generate(), &[]).access_token;
+        let rotated = Tokens::new(&config(&[2; 32], Some(&[1; 32]))).unwrap();
+        assert!(
+            rotated.verify(&issued).is_ok(),
+            "the previous key still verifies"
+        );
+        let fresh = rotated.issue(UserId::generate(), &[]).access_token;
+        assert!(old.verify(&fresh).is_err(), "new tokens use the new key");
+        let dropped = tokens(&[2; 32]);
+        assert_eq!(dropped.verify(&issued), Err(TokenError::Invalid));
+        assert!(dropped.verify(&fresh).is_ok());
     }
 
     #[test]
     fn other_keys_audiences_and_issuers_are_refused() {
         let issued = tokens(&[7; 32]).issue(UserId::generate(), &[]).access_token;
         assert_eq!(tokens(&[8; 32]).verify(&issued), Err(TokenError::Invalid));
-        let other_audience = Tokens::new(&[7; 32], "crm-api", "billing", DEFAULT_LIFETIME).unwrap();
-        assert_eq!(other_audience.verify(&issued), Err(TokenError::Invalid));
-        let other_issuer = Tokens::new(&[7; 32], "someone", "crm-api", DEFAULT_LIFETIME).unwrap();
-        assert_eq!(other_issuer.verify(&issued), Err(TokenError::Invalid));
+        let mut other = config(&[7; 32], None);
+        other.audience = "billing".into();
+        assert_eq!(
+            Tokens::new(&other).unwrap().verify(&issued),
+            Err(TokenError::Invalid)
+        );
+        let mut other = config(&[7; 32], None);
+        other.issuer = "someone".into();
+        assert_eq!(
+            Tokens::new(&other).unwrap().verify(&issued),
+            Err(TokenError::Invalid)
+        );
         assert_eq!(
             tokens(&[7; 32]).verify("not.a.token"),
             Err(TokenError::Invalid)

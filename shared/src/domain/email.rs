@@ -55,6 +55,8 @@ impl Email {
     }
 
     /// The form uniqueness is decided on: ASCII lower case.
+    /// The form uniqueness is decided on. Addresses are ASCII, so their NFKC case fold (the
+    /// rule usernames follow) is plain ASCII lower case.
     pub fn normalized(&self) -> String {
         self.0.to_ascii_lowercase()
     }

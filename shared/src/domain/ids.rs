@@ -55,6 +55,10 @@ uuid_id!(
     VendorId
 );
 uuid_id!(
+    /// A log-in session: the family of refresh tokens one log-in starts.
+    SessionId
+);
+uuid_id!(
     /// A user profile. Derived, not random: see [`ProfileId::of`].
     ProfileId
 );

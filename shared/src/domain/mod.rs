@@ -9,12 +9,13 @@ mod password;
 mod records;
 mod signup;
 mod text;
+pub mod unicode;
 mod username;
 
 pub use customer::{CustomerCode, CustomerStatus, CustomerType};
 pub use email::Email;
-pub use ids::{CustomerId, OrgId, ProfileId, UserId, VendorId};
-pub use login::LoginName;
+pub use ids::{CustomerId, OrgId, ProfileId, SessionId, UserId, VendorId};
+pub use login::{LoginFailures, LoginName, FAILURE_WINDOW_SECONDS};
 pub use new_customer::CustomerForm;
 pub use password::{Password, PasswordHash, DUMMY_HASH};
 pub use records::{

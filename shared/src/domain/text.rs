@@ -1,4 +1,5 @@
-//! Free text fields: trimmed, non-blank, bounded, free of control characters.
+//! Free text fields: trimmed, non-blank, bounded, free of characters that change how text
+//! looks without being seen.
 
 use std::fmt;
 
@@ -22,8 +23,11 @@ impl<const MAX: usize> Text<MAX> {
         if text.chars().count() > MAX {
             return Err(format!("must be at most {MAX} characters"));
         }
-        if text.chars().any(char::is_control) {
-            return Err("must not contain control characters".into());
+        if let Some(c) = super::unicode::invisible(text) {
+            return Err(format!(
+                "must not contain control or invisible formatting characters (found U+{:04X})",
+                u32::from(c)
+            ));
         }
         Ok(Self(text.to_owned()))
     }
@@ -77,6 +81,15 @@ mod tests {
         assert!(PersonName::parse("   ").is_err());
         assert!(PersonName::parse(&"x".repeat(151)).is_err());
         assert!(PersonName::parse("a\nb").is_err());
+        assert!(
+            PersonName::parse("\u{200b}\u{200b}").is_err(),
+            "looks blank"
+        );
+        assert!(
+            PersonName::parse("\u{202e}gnp.exe").is_err(),
+            "shows as exe.png"
+        );
+        assert!(PersonName::parse("Zoë Ł").is_ok());
         assert_eq!(OrgName::truncated(&"y".repeat(300)).as_str().len(), 200);
     }
 

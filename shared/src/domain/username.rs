@@ -4,8 +4,12 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// 1–150 characters of letters, digits and `@ . + - _` (Django's rule). The character set
-/// keeps `#` and control characters out of keys; uniqueness ignores case.
+use super::unicode;
+
+/// 1–150 characters of letters, digits and `@ . + - _` (Django's rule), in one script
+/// (UTS #39), so a look-alike letter of another script cannot stand in. The character set
+/// keeps `#` and control characters out of keys; uniqueness is decided on the NFKC case
+/// fold, so case and compatibility forms (fullwidth, ligatures, `ß`) make no new name.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Username(String);
@@ -22,6 +26,14 @@ impl Username {
         {
             return Err("may contain only letters, digits and @ . + - _");
         }
+        if !unicode::is_single_script(name) {
+            return Err("must not mix letters of different scripts");
+        }
+        // Compatibility forms of letters can decompose to other characters (`⑴` to `(1)`);
+        // none may become our key separator.
+        if unicode::fold(name).contains(['#', ' ']) {
+            return Err("may contain only letters, digits and @ . + - _");
+        }
         Ok(Self(name.to_owned()))
     }
 
@@ -29,9 +41,9 @@ impl Username {
         &self.0
     }
 
-    /// The form uniqueness is decided on.
+    /// The form uniqueness is decided on: NFKC, full case folding, NFKC.
     pub fn normalized(&self) -> String {
-        self.0.to_lowercase()
+        unicode::fold(&self.0)
     }
 }
 
@@ -51,6 +63,18 @@ mod tests {
             assert!(Username::parse(ok).is_ok(), "{ok}");
         }
         assert_eq!(Username::parse("JaneDoe").unwrap().normalized(), "janedoe");
+    }
+
+    #[test]
+    fn look_alikes_claim_one_name_or_are_refused() {
+        let same = |a: &str, b: &str| {
+            Username::parse(a).unwrap().normalized() == Username::parse(b).unwrap().normalized()
+        };
+        assert!(same("ａｄｍｉｎ", "admin"));
+        assert!(same("straße", "STRASSE"));
+        assert!(same("ﬁle", "file"));
+        // Cyrillic а in a Latin name.
+        assert!(Username::parse("\u{430}dmin").is_err());
     }
 
     #[test]

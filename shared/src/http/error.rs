@@ -34,6 +34,10 @@ pub enum ApiError {
         limit: usize,
     },
     UnsupportedMediaType,
+    /// Too many failed log-ins under one name; `retry_after` seconds to wait.
+    TooManyRequests {
+        retry_after: u64,
+    },
     Unavailable,
     Internal,
 }
@@ -71,6 +75,7 @@ impl ApiError {
             Self::Conflict { .. } | Self::Contended => StatusCode::CONFLICT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -109,6 +114,10 @@ impl ApiError {
                 "unsupported_media_type",
                 "The request body must be JSON (Content-Type: application/json).".to_owned(),
             ),
+            Self::TooManyRequests { retry_after } => (
+                "too_many_attempts",
+                format!("Too many failed log-ins; try again in {retry_after} seconds."),
+            ),
             Self::Unavailable => (
                 "service_unavailable",
                 "The data store is unavailable; retry later.".to_owned(),
@@ -138,6 +147,9 @@ impl ApiError {
             }
             Self::Unauthorized(_) => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            Self::TooManyRequests { retry_after } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
             }
             _ => {}
         }

@@ -1,16 +1,17 @@
-//! POST /api/auth/login/: a password for an access token.
+//! POST /api/auth/login/: a password for an access token and a refresh token, with
+//! failures throttled per name.
 
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 
 use crate::app::App;
-use crate::auth::AccessToken;
 use crate::domain::{Email, LoginName, PasswordHash, User, Username, DUMMY_HASH};
-use crate::store::LoginRecord;
+use crate::store::{LoginRecord, LoginState};
 
 use super::body::{expect_method, json_object};
 use super::form::Form;
+use super::session::{new_session, now, pair, TokenPair};
 use super::{json_response, no_store, respond, ApiError};
 
 /// One answer for a wrong password and an unknown user alike.
@@ -19,7 +20,7 @@ const REFUSED: &str = "Invalid username, email or password.";
 #[derive(Serialize)]
 struct LoggedIn<'a> {
     #[serde(flatten)]
-    token: AccessToken,
+    tokens: TokenPair,
     user: &'a User,
 }
 
@@ -27,10 +28,17 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, lambd
     respond(log_in(app, request).await)
 }
 
+/// One `Query` (the name's claim and its failure record), then: a refusal while failures
+/// throttle the name (no hash is checked); on success a `PutItem` of the new session (and,
+/// after failures, a `DeleteItem` of them, alongside); on failure an `UpdateItem` counting it.
 async fn log_in(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let (name, password) = parse(&request)?;
-    let found = app.store.find_login(&name).await?;
-    let (found, hash) = match found {
+    let LoginState { account, failures } = app.store.login_state(&name).await?;
+    if let Some(retry_after) = failures.refused_for(now()) {
+        tracing::info!(retry_after, "log-in throttled");
+        return Err(ApiError::TooManyRequests { retry_after });
+    }
+    let (account, hash) = match account {
         Some(LoginRecord { user, hash, roles }) => (Some((user, roles)), hash),
         None => (None, PasswordHash::from_stored(DUMMY_HASH.to_owned())),
     };
@@ -39,17 +47,35 @@ async fn log_in(app: &App, request: Request) -> Result<Response<Body>, ApiError>
     let verified = tokio::task::spawn_blocking(move || hash.verify(&password))
         .await
         .map_err(|_| ApiError::Internal)?;
-    match found {
+    match account {
         Some((user, roles)) if verified => {
+            let (refresh, expires_at) = new_session(app, user.id);
+            let forget = async {
+                if failures.count > 0 {
+                    app.store.forget_login_failures(&name).await
+                } else {
+                    Ok(())
+                }
+            };
+            let (started, forgotten) =
+                tokio::join!(app.store.start_session(&refresh, expires_at), forget);
+            started?;
+            forgotten?;
             tracing::info!(user_id = %user.id, "logged in");
-            let token = app.tokens.issue(user.id, &roles);
+            let tokens = pair(app, user.id, &roles, &refresh);
             Ok(no_store(json_response(
                 StatusCode::OK,
-                &LoggedIn { token, user: &user },
+                &LoggedIn {
+                    tokens,
+                    user: &user,
+                },
             )))
         }
         _ => {
-            tracing::info!(known_user = found.is_some(), "log-in refused");
+            app.store
+                .record_login_failure(&name, failures, now())
+                .await?;
+            tracing::info!(known_user = account.is_some(), "log-in refused");
             Err(ApiError::Unauthorized(REFUSED))
         }
     }

@@ -9,6 +9,7 @@ mod error;
 mod form;
 pub mod login;
 pub mod routes;
+pub mod session;
 pub mod signup;
 
 use lambda_http::http::{header, HeaderValue, StatusCode};

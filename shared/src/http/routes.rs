@@ -12,7 +12,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 
 use crate::app::App;
 
-use super::{customers, login, respond, signup, ApiError};
+use super::{customers, login, respond, session, signup, ApiError};
 
 pub async fn dispatch(app: &App, request: Request) -> Result<Response<Body>, lambda_http::Error> {
     let path = request.uri().path().to_owned();
@@ -21,6 +21,7 @@ pub async fn dispatch(app: &App, request: Request) -> Result<Response<Body>, lam
     match segments.as_slice() {
         ["api", "users"] => signup::handle(app, request).await,
         ["api", "auth", "login"] => login::handle(app, request).await,
+        ["api", "auth", "refresh" | "logout"] => session::handle(app, request).await,
         ["api", "customers"] if request.method() == Method::POST => {
             customers::handle_create(app, request).await
         }

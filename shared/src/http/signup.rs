@@ -6,7 +6,6 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::app::App;
-use crate::auth::AccessToken;
 use crate::domain::{
     Customer, Email, OrgName, Organization, Password, PasswordHash, PersonName, Signup, SignupForm,
     User, UserProfile, Username, Vendor,
@@ -15,12 +14,13 @@ use crate::store::SignupError;
 
 use super::body::{expect_method, json_object};
 use super::form::Form;
+use super::session::{new_session, pair, TokenPair};
 use super::{json_response, no_store, respond, ApiError};
 
 #[derive(Serialize)]
 struct Created<'a> {
     #[serde(flatten)]
-    token: AccessToken,
+    tokens: TokenPair,
     user: &'a User,
     organization: &'a Organization,
     profiles: &'a [UserProfile; 3],
@@ -43,8 +43,9 @@ async fn sign_up(app: &App, request: Request) -> Result<Response<Body>, ApiError
     .await
     .map_err(|_| ApiError::Internal)?;
     let signup = Signup::assemble(form);
+    let (refresh, refresh_expires_at) = new_session(app, signup.user.id);
     app.store
-        .save_signup(&signup, &hash)
+        .save_signup(&signup, &hash, &refresh, refresh_expires_at)
         .await
         .map_err(|error| match error {
             SignupError::Taken { username, email } => {
@@ -57,9 +58,7 @@ async fn sign_up(app: &App, request: Request) -> Result<Response<Body>, ApiError
     Ok(no_store(json_response(
         StatusCode::CREATED,
         &Created {
-            token: app
-                .tokens
-                .issue(signup.user.id, &[signup.membership.grant()]),
+            tokens: pair(app, signup.user.id, &[signup.membership.grant()], &refresh),
             user: &signup.user,
             organization: &signup.organization,
             profiles: &signup.profiles,

@@ -9,7 +9,8 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::domain::{
-    CustomerCode, CustomerId, Email, OrgId, ProfileType, UserId, Username, VendorId,
+    CustomerCode, CustomerId, Email, LoginName, OrgId, ProfileType, SessionId, UserId, Username,
+    VendorId,
 };
 
 pub const PK: &str = "pk";
@@ -52,6 +53,27 @@ impl Key {
     /// Claims a user's email, case-insensitively. Also what log-in reads.
     pub fn user_email(email: &Email) -> Self {
         key(format!("EMAIL#{}", email.normalized()), "EMAIL")
+    }
+
+    /// Failed log-ins under a name, beside the name's claim: one query reads both.
+    pub fn login_failures(name: &LoginName) -> Self {
+        Key {
+            pk: Self::login_name(name).pk,
+            sk: "LOGIN_FAILURES".to_owned(),
+        }
+    }
+
+    /// The claim log-in reads for a name.
+    pub fn login_name(name: &LoginName) -> Self {
+        match name {
+            LoginName::Username(username) => Self::username(username),
+            LoginName::Email(email) => Self::user_email(email),
+        }
+    }
+
+    /// A log-in session: the one item of a refresh-token family.
+    pub fn session(session: SessionId) -> Self {
+        key(format!("SESSION#{session}"), "SESSION")
     }
 
     pub fn organization(org: OrgId) -> Self {

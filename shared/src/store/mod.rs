@@ -8,6 +8,7 @@ mod items;
 pub mod keys;
 mod login;
 mod reads;
+mod sessions;
 mod signup;
 pub mod table;
 mod transaction;
@@ -20,8 +21,9 @@ use aws_sdk_dynamodb::Client;
 pub use backoff::MAX_ATTEMPTS;
 pub use customers::{CreateCustomerError, CustomerCreated};
 pub use error::StoreError;
-pub use login::LoginRecord;
+pub use login::{LoginRecord, LoginState};
 pub use reads::CustomerPage;
+pub use sessions::Rotation;
 pub use signup::SignupError;
 
 use backoff::Backoff;

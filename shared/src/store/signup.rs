@@ -1,10 +1,12 @@
 //! Sign-up: every item in one transaction, each guarded, so a clash writes nothing.
 
+use crate::auth::RefreshToken;
 use crate::domain::{OrgRole, PasswordHash, Signup, User};
 
 use super::customers::CustomerItems;
 use super::items::{attribute, item, listed_item, string, MEMBERSHIPS, PASSWORD_HASH};
 use super::keys::{Key, ListKey, PK};
+use super::sessions::session_item;
 use super::transaction::{CommitError, Item, Transaction};
 use super::{Backoff, Store, StoreError};
 
@@ -40,18 +42,22 @@ fn login_item(
 
 impl Store {
     /// Writes the user, the username and email claims, the organization and its owner's
-    /// membership, three profiles, the vendor, the customer and its three claims: 13 items,
-    /// one `TransactWriteItems` call. Only concurrent sign-ups for the same username or email
+    /// membership, three profiles, the vendor, the customer and its three claims, and the
+    /// first log-in session: 14 items, one `TransactWriteItems` call. Only concurrent sign-ups for the same username or email
     /// share an item; the loser of such a race looks at the claims (reads never conflict)
     /// and answers 409 when the winner took them.
     pub async fn save_signup(
         &self,
         signup: &Signup,
         hash: &PasswordHash,
+        session: &RefreshToken,
+        session_expires_at: u64,
     ) -> Result<(), SignupError> {
         let mut backoff = Backoff::new();
         loop {
-            match self.signup_transaction(signup, hash).commit(self).await {
+            let mut tx = self.signup_transaction(signup, hash);
+            tx.create(Claim::Fresh, session_item(session, session_expires_at));
+            match tx.commit(self).await {
                 Ok(()) => return Ok(()),
                 Err(CommitError::Rejected(rejection)) => {
                     let username = rejection.failed(Claim::Username);

@@ -5,7 +5,7 @@
 use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 use aws_sdk_dynamodb::Client;
 
@@ -15,6 +15,9 @@ use super::keys::{GSI1, GSI1_PK, GSI1_SK, PK, SK};
 pub const KEY_ATTRIBUTES: [&str; 4] = [PK, SK, GSI1_PK, GSI1_SK];
 /// (index name, partition key, sort key); every index projects all attributes.
 pub const GLOBAL_INDEXES: [(&str, &str, &str); 1] = [(GSI1, GSI1_PK, GSI1_SK)];
+/// Time to live: items with this attribute (Unix seconds) are removed once it has passed.
+/// DynamoDB removes them within days, not at once, so readers also check it themselves.
+pub const TTL_ATTRIBUTE: &str = "expires_at";
 
 fn key_schema(hash: &str, range: &str) -> Vec<KeySchemaElement> {
     [(hash, KeyType::Hash), (range, KeyType::Range)]
@@ -72,6 +75,17 @@ pub async fn create_table(
         .wait_until_table_exists()
         .table_name(table)
         .wait(std::time::Duration::from_secs(60))
+        .await?;
+    client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .attribute_name(TTL_ATTRIBUTE)
+                .enabled(true)
+                .build()?,
+        )
+        .send()
         .await?;
     Ok(())
 }

@@ -1,0 +1,122 @@
+//! Refresh tokens: opaque to clients, stored only as a SHA-256 digest, rotated at every use.
+//!
+//! A token is `rt1.<user>.<session>.<secret>`: the user and session (the token "family")
+//! let a refresh read what it needs in one round trip; the 256-bit random secret is what
+//! makes it unguessable. The store keeps one item per session holding the digest of its one
+//! current token, so presenting any earlier token of the session is reuse, and revokes it.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+use crate::domain::{SessionId, UserId};
+
+use super::TokenError;
+
+const VERSION: &str = "rt1";
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct RefreshToken {
+    pub user: UserId,
+    pub session: SessionId,
+    secret: String,
+}
+
+impl std::fmt::Debug for RefreshToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RefreshToken")
+            .field("user", &self.user)
+            .field("session", &self.session)
+            .finish_non_exhaustive()
+    }
+}
+
+fn random_secret() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the system's random source");
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+impl RefreshToken {
+    /// The first token of a new session.
+    pub fn start(user: UserId) -> Self {
+        Self {
+            user,
+            session: SessionId::generate(),
+            secret: random_secret(),
+        }
+    }
+
+    /// The token that replaces this one in its session.
+    pub fn rotated(&self) -> Self {
+        Self {
+            secret: random_secret(),
+            ..self.clone()
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, TokenError> {
+        let mut parts = raw.trim().split('.');
+        let (Some(VERSION), Some(user), Some(session), Some(secret), None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return Err(TokenError::Invalid);
+        };
+        let decoded = URL_SAFE_NO_PAD
+            .decode(secret)
+            .map_err(|_| TokenError::Invalid)?;
+        if decoded.len() != 32 {
+            return Err(TokenError::Invalid);
+        }
+        Ok(Self {
+            user: UserId::parse(user).map_err(|_| TokenError::Invalid)?,
+            session: SessionId::parse(session).map_err(|_| TokenError::Invalid)?,
+            secret: secret.to_owned(),
+        })
+    }
+
+    /// What the client holds.
+    pub fn expose(&self) -> String {
+        format!("{VERSION}.{}.{}.{}", self.user, self.session, self.secret)
+    }
+
+    /// What the store keeps: the SHA-256 of the whole token, hex.
+    pub fn digest(&self) -> String {
+        super::hex(&Sha256::digest(self.expose().as_bytes()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_rotates_within_its_session() {
+        let token = RefreshToken::start(UserId::generate());
+        let parsed = RefreshToken::parse(&token.expose()).unwrap();
+        assert_eq!(parsed, token);
+        assert_eq!(parsed.digest(), token.digest());
+        let next = token.rotated();
+        assert_eq!((next.user, next.session), (token.user, token.session));
+        assert_ne!(next.digest(), token.digest());
+        assert!(!format!("{token:?}").contains(&token.secret));
+    }
+
+    #[test]
+    fn anything_else_is_refused() {
+        let good = RefreshToken::start(UserId::generate()).expose();
+        for bad in [
+            String::new(),
+            "rt1.a.b.c".into(),
+            good.replacen("rt1", "rt2", 1),
+            format!("{good}.x"),
+            good[..good.len() - 2].to_owned(),
+        ] {
+            assert!(RefreshToken::parse(&bad).is_err(), "{bad}");
+        }
+    }
+}

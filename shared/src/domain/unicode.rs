@@ -1,0 +1,129 @@
+//! The Unicode rules identities and free text follow, on ICU4X (already in every binary
+//! through the SDK's URL handling).
+//!
+//! - [`fold`]: NFKC, full case folding, NFKC again, the form uniqueness is decided on, so
+//!   `ａｄｍｉｎ` (fullwidth) is `admin`, `straße` is `strasse` and `ﬁle` is `file`.
+//! - [`is_single_script`]: UTS #39's test that a string's resolved script set is not empty,
+//!   so that Cyrillic `а` cannot stand in for Latin `a` inside a Latin name.
+//! - [`invisible`]: characters that change how text is shown without being seen (controls,
+//!   format characters such as zero-width spaces and bidi overrides, line separators).
+
+use std::collections::BTreeSet;
+
+use icu_casemap::CaseMapper;
+use icu_normalizer::ComposingNormalizerBorrowed;
+use icu_properties::props::{GeneralCategory, Script};
+use icu_properties::script::ScriptWithExtensions;
+use icu_properties::CodePointMapData;
+
+/// NFKC(case fold(NFKC(text))): compatibility forms and case variants of one name meet.
+pub fn fold(text: &str) -> String {
+    let nfkc = ComposingNormalizerBorrowed::new_nfkc();
+    let folded = CaseMapper::new()
+        .fold_string(&nfkc.normalize(text))
+        .into_owned();
+    nfkc.normalize(&folded).into_owned()
+}
+
+/// The first character of `text` that is a control, format or line/paragraph separator.
+pub fn invisible(text: &str) -> Option<char> {
+    let categories = CodePointMapData::<GeneralCategory>::new();
+    text.chars().find(|c| {
+        matches!(
+            categories.get(*c),
+            GeneralCategory::Control
+                | GeneralCategory::Format
+                | GeneralCategory::LineSeparator
+                | GeneralCategory::ParagraphSeparator
+        )
+    })
+}
+
+/// A member of an augmented script set: a script, or one of UTS #39's writing systems that
+/// really mix scripts (Japanese: kanji with kana; Korean: hanja with hangul; Han with
+/// Bopomofo).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Writing {
+    Script(Script),
+    Jpan,
+    Kore,
+    Hanb,
+}
+
+/// UTS #39 §5.1: every character's script extensions, augmented, intersected; Common and
+/// Inherited characters (digits, `.`, combining marks) go with any script.
+pub fn is_single_script(text: &str) -> bool {
+    let scripts = ScriptWithExtensions::new();
+    let mut resolved: Option<BTreeSet<Writing>> = None;
+    for c in text.chars() {
+        let extensions = scripts.get_script_extensions_val(c);
+        if extensions
+            .iter()
+            .any(|s| s == Script::Common || s == Script::Inherited)
+        {
+            continue;
+        }
+        let mut set: BTreeSet<Writing> = extensions.iter().map(Writing::Script).collect();
+        for script in extensions.iter() {
+            let augmented: &[Writing] = match script {
+                Script::Han => &[Writing::Jpan, Writing::Kore, Writing::Hanb],
+                Script::Hiragana | Script::Katakana => &[Writing::Jpan],
+                Script::Hangul => &[Writing::Kore],
+                Script::Bopomofo => &[Writing::Hanb],
+                _ => &[],
+            };
+            set.extend(augmented);
+        }
+        resolved = Some(match resolved {
+            None => set,
+            Some(before) => before.intersection(&set).copied().collect(),
+        });
+        if resolved.as_ref().is_some_and(BTreeSet::is_empty) {
+            return false;
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn look_alike_forms_fold_together() {
+        assert_eq!(fold("ａｄｍｉｎ"), fold("admin"));
+        assert_eq!(fold("straße"), fold("STRASSE"));
+        assert_eq!(fold("ﬁle"), fold("file"));
+        assert_eq!(fold("JaneDoe"), "janedoe");
+        assert_eq!(fold("ΣΊΣΥΦΟΣ"), fold("σίσυφος"));
+        assert_ne!(fold("jane"), fold("jame"));
+    }
+
+    #[test]
+    fn one_script_per_name_with_the_mixes_real_writing_uses() {
+        for ok in [
+            "jane.doe_1",
+            "Zoë",
+            "Иван",
+            "山田たろう",
+            "김철수",
+            "δ.ελτα",
+            "x",
+        ] {
+            assert!(is_single_script(ok), "{ok}");
+        }
+        // Cyrillic а (U+0430) inside Latin, Greek ο inside Latin.
+        for mixed in ["\u{430}dmin", "g\u{3bf}\u{3bf}gle", "paypаl"] {
+            assert!(!is_single_script(mixed), "{mixed}");
+        }
+    }
+
+    #[test]
+    fn invisible_characters_are_found() {
+        assert_eq!(invisible("\u{200b}\u{200b}"), Some('\u{200b}'));
+        assert_eq!(invisible("\u{202e}gnp.exe"), Some('\u{202e}'));
+        assert_eq!(invisible("a\u{2028}b"), Some('\u{2028}'));
+        assert_eq!(invisible("a\tb"), Some('\t'));
+        assert_eq!(invisible("Zoë O'Brien-Łukasz"), None);
+    }
+}

@@ -1,0 +1,119 @@
+//! Tokens out: the pair sign-up and log-in answer with, and the two session routes.
+//!
+//! - `POST /api/auth/refresh/` `{"refresh_token"}`: a new access token (with the caller's
+//!   current roles) and a new refresh token; the presented one is dead from then on, and
+//!   presenting it again revokes the whole session.
+//! - `POST /api/auth/logout/` `{"refresh_token"}`: revokes the session; 204 whether or not
+//!   it was live, so the answer tells nothing.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::{Body, Request, Response};
+use serde::Serialize;
+
+use crate::app::App;
+use crate::auth::{AccessToken, RefreshToken};
+use crate::domain::{OrgRole, UserId};
+use crate::store::Rotation;
+
+use super::body::{expect_method, json_object};
+use super::form::Form;
+use super::{json_response, no_store, respond, ApiError};
+
+const REFUSED: &str = "The refresh token is invalid, expired or revoked; log in again.";
+
+/// Both tokens, as every answer that starts or renews a session carries them.
+#[derive(Debug, Serialize)]
+pub struct TokenPair {
+    #[serde(flatten)]
+    pub access: AccessToken,
+    pub refresh_token: String,
+    pub refresh_expires_in: u64,
+}
+
+pub(crate) fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// A new session's first refresh token and when it expires (Unix seconds).
+pub(crate) fn new_session(app: &App, user: UserId) -> (RefreshToken, u64) {
+    (
+        RefreshToken::start(user),
+        now() + app.tokens.refresh_lifetime().as_secs(),
+    )
+}
+
+pub(crate) fn pair(
+    app: &App,
+    user: UserId,
+    roles: &[OrgRole],
+    refresh: &RefreshToken,
+) -> TokenPair {
+    TokenPair {
+        access: app.tokens.issue(user, roles),
+        refresh_token: refresh.expose(),
+        refresh_expires_in: app.tokens.refresh_lifetime().as_secs(),
+    }
+}
+
+/// Both session routes; the path says which.
+pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, lambda_http::Error> {
+    let logout = request
+        .uri()
+        .path()
+        .trim_end_matches('/')
+        .ends_with("/logout");
+    respond(if logout {
+        log_out(app, request).await
+    } else {
+        refresh(app, request).await
+    })
+}
+
+fn presented(request: &Request) -> Result<Result<RefreshToken, ()>, ApiError> {
+    expect_method(request, Method::POST)?;
+    let mut form = Form::new(json_object(request)?);
+    let raw = form.raw("refresh_token");
+    match raw {
+        Some(raw) if !form.has_errors() => Ok(RefreshToken::parse(&raw).map_err(|_| ())),
+        _ => Err(form.into_error()),
+    }
+}
+
+async fn refresh(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
+    let token = presented(&request)?.map_err(|()| ApiError::Unauthorized(REFUSED))?;
+    let next = token.rotated();
+    let now = now();
+    let expires_at = now + app.tokens.refresh_lifetime().as_secs();
+    match app
+        .store
+        .rotate_session(&token, &next, expires_at, now)
+        .await?
+    {
+        Rotation::Rotated(roles) => {
+            tracing::info!(user_id = %token.user, session = %token.session, "session refreshed");
+            Ok(no_store(json_response(
+                StatusCode::OK,
+                &pair(app, token.user, &roles, &next),
+            )))
+        }
+        Rotation::Reused => {
+            tracing::warn!(user_id = %token.user, session = %token.session, "refresh token reused; session revoked");
+            Err(ApiError::Unauthorized(REFUSED))
+        }
+        Rotation::Refused => Err(ApiError::Unauthorized(REFUSED)),
+    }
+}
+
+async fn log_out(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
+    if let Ok(token) = presented(&request)? {
+        app.store.end_session(&token, now()).await?;
+        tracing::info!(user_id = %token.user, session = %token.session, "logged out");
+    }
+    let mut response = Response::new(Body::Empty);
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    Ok(response)
+}

@@ -1,0 +1,344 @@
+//! Refresh tokens (rotation, reuse, log-out) and log-in throttling per name.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use crm_tests::{post_json, read, s, sample_signup, Member, TestEnv};
+use lambda_http::http::{header, StatusCode};
+use serde_json::{json, Value};
+use shared::auth::RefreshToken;
+use shared::domain::{OrgId, Role};
+
+async fn send(env: &TestEnv, path: &str, body: &Value) -> (StatusCode, Value, Option<String>) {
+    let response = shared::http::routes::dispatch(&env.app, post_json(path, body))
+        .await
+        .unwrap();
+    let headers = response.headers().clone();
+    let status = response.status();
+    let answer = if status == StatusCode::NO_CONTENT {
+        Value::Null
+    } else {
+        read(response).1
+    };
+    let cache = headers
+        .get(header::CACHE_CONTROL)
+        .map(|v| v.to_str().unwrap().to_owned());
+    (status, answer, cache)
+}
+
+async fn refresh(env: &TestEnv, token: &str) -> (StatusCode, Value) {
+    let (status, answer, cache) =
+        send(env, "/api/auth/refresh/", &json!({"refresh_token": token})).await;
+    if status == StatusCode::OK {
+        assert_eq!(cache.as_deref(), Some("no-store"));
+    }
+    (status, answer)
+}
+
+fn refresh_token_of(answer: &Value) -> String {
+    answer["refresh_token"]
+        .as_str()
+        .expect("a refresh token")
+        .to_owned()
+}
+
+async fn member(env: &TestEnv) -> (Member, String) {
+    let m = env.member().await;
+    let token = refresh_token_of(&m.signup);
+    (m, token)
+}
+
+#[tokio::test]
+async fn a_refresh_token_is_exchanged_once_for_a_new_pair() {
+    let env = TestEnv::new().await;
+    let (m, first) = member(&env).await;
+    let (status, answer) = refresh(&env, &first).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let mut calls = env.calls.take();
+    calls.sort();
+    assert_eq!(
+        calls,
+        ["GetItem", "UpdateItem"],
+        "sent together: one round trip"
+    );
+    let second = refresh_token_of(&answer);
+    assert_ne!(second, first);
+    let caller = env
+        .app
+        .tokens
+        .verify(answer["access_token"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(
+        caller.role_in(OrgId::parse(&m.org).unwrap()),
+        Some(Role::Owner)
+    );
+    // The second is good once too.
+    let (status, answer) = refresh(&env, &second).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    env.assert_invariants().await;
+}
+
+#[tokio::test]
+async fn reusing_a_rotated_token_revokes_the_whole_session() {
+    let env = TestEnv::new().await;
+    let (_, first) = member(&env).await;
+    let (_, answer) = refresh(&env, &first).await;
+    let second = refresh_token_of(&answer);
+
+    let (status, answer) = refresh(&env, &first).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{answer}");
+    let (status, _) = refresh(&env, &second).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the thief's copy and the owner's token die together"
+    );
+    // Another session of the same user is untouched.
+    let (_, other) = member(&env).await;
+    assert_eq!(refresh(&env, &other).await.0, StatusCode::OK);
+    env.assert_invariants().await;
+}
+
+#[tokio::test]
+async fn a_refresh_carries_the_roles_the_user_has_now() {
+    let env = TestEnv::new().await;
+    let (m, token) = member(&env).await;
+    let joined = OrgId::generate();
+    // As a membership change rewrites the user's login items.
+    let roles = json!([
+        {"organization": m.org, "role": "owner"},
+        {"organization": joined.to_string(), "role": "employee"},
+    ]);
+    let value = serde_dynamo::aws_sdk_dynamodb_1::to_attribute_value(&roles).unwrap();
+    env.admin
+        .update_item()
+        .table_name(&env.table)
+        .key("pk", AttributeValue::S(format!("USER#{}", m.user)))
+        .key("sk", AttributeValue::S("USER".into()))
+        .update_expression("SET memberships = :m")
+        .expression_attribute_values(":m", value)
+        .send()
+        .await
+        .unwrap();
+    let (status, answer) = refresh(&env, &token).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let caller = env
+        .app
+        .tokens
+        .verify(answer["access_token"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(caller.role_in(joined), Some(Role::Employee));
+}
+
+#[tokio::test]
+async fn log_out_ends_the_session_and_says_nothing_either_way() {
+    let env = TestEnv::new().await;
+    let (_, token) = member(&env).await;
+    let (status, _, _) = send(&env, "/api/auth/logout", &json!({"refresh_token": token})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(env.calls.take(), ["UpdateItem"]);
+    assert_eq!(refresh(&env, &token).await.0, StatusCode::UNAUTHORIZED);
+    // Again, an unknown session, a malformed token: the same 204.
+    let stranger = RefreshToken::start(shared::domain::UserId::generate()).expose();
+    for token in [token.as_str(), stranger.as_str(), "garbage"] {
+        let (status, _, _) =
+            send(&env, "/api/auth/logout/", &json!({"refresh_token": token})).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{token}");
+    }
+    env.assert_invariants().await;
+}
+
+#[tokio::test]
+async fn expired_forged_and_foreign_tokens_are_refused() {
+    let env = TestEnv::new().await;
+    let (_, token) = member(&env).await;
+    let (_, other) = member(&env).await;
+    let parsed = RefreshToken::parse(&token).unwrap();
+    let stranger = RefreshToken::parse(&other).unwrap();
+    // Another user's session id under this user's name.
+    let mixed = token.replace(&parsed.session.to_string(), &stranger.session.to_string());
+    for bad in [
+        "garbage".to_owned(),
+        RefreshToken::start(parsed.user).expose(),
+        mixed,
+    ] {
+        assert_eq!(
+            refresh(&env, &bad).await.0,
+            StatusCode::UNAUTHORIZED,
+            "{bad}"
+        );
+    }
+    assert_eq!(
+        refresh(&env, &other).await.0,
+        StatusCode::OK,
+        "not revoked by those"
+    );
+    env.admin
+        .update_item()
+        .table_name(&env.table)
+        .key(
+            "pk",
+            AttributeValue::S(format!("SESSION#{}", parsed.session)),
+        )
+        .key("sk", AttributeValue::S("SESSION".into()))
+        .update_expression("SET expires_at = :past")
+        .expression_attribute_values(":past", AttributeValue::N("1".into()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        refresh(&env, &token).await.0,
+        StatusCode::UNAUTHORIZED,
+        "expired"
+    );
+    let (status, answer, _) = send(&env, "/api/auth/refresh", &json!({})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert!(answer["error"]["fields"]["refresh_token"].is_string());
+    env.assert_invariants().await;
+}
+
+// Log-in throttling.
+
+async fn log_in(
+    env: &TestEnv,
+    username: &Value,
+    password: &str,
+) -> (StatusCode, Value, Option<u64>) {
+    let body = json!({"username": username, "password": password});
+    let response = shared::http::login::handle(&env.app, post_json("/api/auth/login/", &body))
+        .await
+        .unwrap();
+    let retry_after = response
+        .headers()
+        .get(header::RETRY_AFTER)
+        .map(|v| v.to_str().unwrap().parse().unwrap());
+    let (status, answer) = read(response);
+    (status, answer, retry_after)
+}
+
+#[tokio::test]
+async fn five_failures_then_429_even_with_the_right_password_and_unknown_names_alike() {
+    let env = TestEnv::new().await;
+    let body = sample_signup();
+    env.signed_up_user_with(&body).await;
+    let known = body["username"].clone();
+    let unknown = json!("nobody_at_all_here");
+    let mut answers = Vec::new();
+    for name in [&known, &unknown] {
+        let mut statuses = Vec::new();
+        for _ in 0..5 {
+            statuses.push(log_in(&env, name, "wrong password!").await.0);
+        }
+        assert_eq!(statuses, [StatusCode::UNAUTHORIZED; 5]);
+        env.calls.take();
+        let (status, answer, retry_after) = log_in(&env, name, "correct horse battery").await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{answer}");
+        assert_eq!(retry_after, Some(60));
+        assert_eq!(
+            env.calls.take(),
+            ["Query"],
+            "refused on the read alone, no hash checked"
+        );
+        answers.push(answer);
+    }
+    assert_eq!(
+        answers[0], answers[1],
+        "a 429 reveals nothing about the account"
+    );
+    env.assert_invariants().await;
+}
+
+#[tokio::test]
+async fn a_success_forgets_the_failures_and_waits_end() {
+    let env = TestEnv::new().await;
+    let body = sample_signup();
+    env.signed_up_user_with(&body).await;
+    let name = body["username"].clone();
+    for _ in 0..4 {
+        log_in(&env, &name, "wrong password!").await;
+    }
+    env.calls.take();
+    assert_eq!(
+        log_in(&env, &name, "correct horse battery").await.0,
+        StatusCode::OK
+    );
+    let mut calls = env.calls.take();
+    calls.sort();
+    assert_eq!(calls, ["DeleteItem", "PutItem", "Query"]);
+    let pk = format!("USERNAME#{}", name.as_str().unwrap().to_lowercase());
+    assert!(env.get(&pk, "LOGIN_FAILURES").await.is_none(), "forgotten");
+
+    // Five fresh failures are allowed again; then the wait; then, once it has passed, a try.
+    for _ in 0..5 {
+        assert_eq!(
+            log_in(&env, &name, "wrong password!").await.0,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        log_in(&env, &name, "wrong password!").await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    let failures = env.get(&pk, "LOGIN_FAILURES").await.unwrap();
+    assert_eq!(
+        failures["count"].as_n().unwrap(),
+        "5",
+        "refusals are not counted"
+    );
+    let last: u64 = failures["last_at"].as_n().unwrap().parse().unwrap();
+    env.admin
+        .update_item()
+        .table_name(&env.table)
+        .key("pk", AttributeValue::S(pk.clone()))
+        .key("sk", AttributeValue::S("LOGIN_FAILURES".into()))
+        .update_expression("SET last_at = :t")
+        .expression_attribute_values(":t", AttributeValue::N((last - 61).to_string()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        log_in(&env, &name, "correct horse battery").await.0,
+        StatusCode::OK
+    );
+    env.assert_invariants().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_failures_are_all_counted() {
+    let env = std::sync::Arc::new(TestEnv::new().await);
+    let name = json!("someone_unknown");
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let env = std::sync::Arc::clone(&env);
+            let name = name.clone();
+            tokio::spawn(async move { log_in(&env, &name, "wrong password!").await.0 })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), StatusCode::UNAUTHORIZED);
+    }
+    let failures = env
+        .get("USERNAME#someone_unknown", "LOGIN_FAILURES")
+        .await
+        .unwrap();
+    assert_eq!(s(&failures, "entity"), "LOGIN_FAILURES");
+    assert_eq!(failures["count"].as_n().unwrap(), "4");
+    env.assert_invariants().await;
+}
+
+#[tokio::test]
+async fn the_session_events_drive_the_handler() {
+    let env = TestEnv::new().await;
+    let (_, token) = member(&env).await;
+    let handle = |name: &'static str, token: String| {
+        let request = crm_tests::event_with(name, None, &json!({"refresh_token": token}));
+        let app = &env.app;
+        async move { shared::http::session::handle(app, request).await.unwrap() }
+    };
+    let renewed = read(handle("refresh.json", token).await).1;
+    let next = refresh_token_of(&renewed);
+    let logged_out = handle("logout.json", next.clone()).await;
+    assert_eq!(logged_out.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        read(handle("refresh.json", next).await).0,
+        StatusCode::UNAUTHORIZED
+    );
+}
