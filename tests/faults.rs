@@ -5,32 +5,10 @@
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::config::retry::RetryConfig;
-use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
-use crm_tests::{conflict_window_from_env, post_json, read, with_token, Fault, TestEnv};
+use crm_tests::{post_json, read, with_token, Fault, TestEnv};
 use lambda_http::http::{header, StatusCode};
 use lambda_http::{Body, Response};
 use serde_json::{json, Value};
-
-/// The SDK's own retries and timeouts, shortened so that exhausting them takes
-/// milliseconds.
-async fn impatient() -> TestEnv {
-    TestEnv::build(conflict_window_from_env(), |config| {
-        config
-            .retry_config(
-                RetryConfig::standard()
-                    .with_max_attempts(3)
-                    .with_initial_backoff(Duration::from_millis(5)),
-            )
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .operation_attempt_timeout(Duration::from_millis(300))
-                    .operation_timeout(Duration::from_secs(3))
-                    .build(),
-            )
-    })
-    .await
-}
 
 async fn create(env: &TestEnv, token: &str, body: &Value) -> Response<Body> {
     shared::http::customers::handle_create(
@@ -50,7 +28,7 @@ async fn expect_answer(
     count: usize,
     expected: StatusCode,
 ) -> Value {
-    let env = impatient().await;
+    let env = TestEnv::impatient().await;
     let m = env.member().await;
     let other = env.member().await;
     let before = env.item_count().await;
@@ -149,7 +127,7 @@ async fn a_validation_error_is_a_500_that_says_nothing_internal() {
 async fn a_fault_the_sdk_outlives_changes_nothing_for_the_client() {
     // One throttled attempt and one lost connection: the SDK's own retries absorb both.
     for fault in [Fault::Error(400, "ThrottlingException"), Fault::Unreachable] {
-        let env = impatient().await;
+        let env = TestEnv::impatient().await;
         let m = env.member().await;
         env.front.fail_next("TransactWriteItems", fault.clone(), 1);
         let body = json!({"organization": m.org, "email": "a@example.com"});
@@ -161,7 +139,7 @@ async fn a_fault_the_sdk_outlives_changes_nothing_for_the_client() {
 
 #[tokio::test]
 async fn a_lost_answer_is_retried_with_the_same_token_and_applied_once() {
-    let env = impatient().await;
+    let env = TestEnv::impatient().await;
     let m = env.member().await;
     let before = env.item_count().await;
     // The write reaches the table, its answer does not; the SDK sends it again with the same
@@ -181,7 +159,7 @@ async fn a_lost_answer_is_retried_with_the_same_token_and_applied_once() {
 
 #[tokio::test]
 async fn sign_up_and_reads_map_store_faults_the_same_way() {
-    let env = impatient().await;
+    let env = TestEnv::impatient().await;
     let m = env.member().await;
     let before = env.item_count().await;
     env.front

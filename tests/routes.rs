@@ -32,6 +32,15 @@ async fn every_operation_answers_with_and_without_its_trailing_slash() {
         let bare = path.trim_end_matches('/').to_owned();
         for form in [bare.clone(), format!("{bare}/")] {
             let body = match method {
+                // A session of its own for each form: a refresh token works once.
+                Method::POST
+                    if form.starts_with("/api/auth/refresh")
+                        || form.starts_with("/api/auth/logout") =>
+                {
+                    let login = json!({"username": m.signup["user"]["username"], "password": "correct horse battery"});
+                    let (_, session) = env.login(&login).await;
+                    json!({"refresh_token": session["refresh_token"]})
+                }
                 Method::POST if form.starts_with("/api/customers") => {
                     json!({"organization": m.org, "email": format!("{}@example.com", form.len())})
                 }
@@ -65,6 +74,9 @@ async fn every_operation_answers_with_and_without_its_trailing_slash() {
             let response = shared::http::routes::dispatch(&env.app, with_token(req, &m.token))
                 .await
                 .unwrap();
+            if response.status() == StatusCode::NO_CONTENT {
+                continue;
+            }
             let (status, answer) = read(response);
             assert!(status.is_success(), "{method} {form}: {status} {answer}");
         }

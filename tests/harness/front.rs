@@ -119,11 +119,6 @@ impl DynamoFront {
     pub fn stats(&self) -> FrontStats {
         self.state.lock().expect("front lock").stats
     }
-
-    /// Whether the conflict rule is applied.
-    pub fn window(&self) -> Option<Duration> {
-        self.state.lock().expect("front lock").window
-    }
 }
 
 impl HttpClient for DynamoFront {

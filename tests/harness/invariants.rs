@@ -62,6 +62,7 @@ pub fn check(items: &[Item]) -> Report {
             }
             "SESSION" => table.session(item, &key, &mut problems),
             "LOGIN_FAILURES" => login_failures(item, &key, &mut problems),
+            "IDEMPOTENCY" => idempotency_record(item, &key, &mut problems),
             other => problems.push(format!("unknown entity {other:?}")),
         }
         report
@@ -394,6 +395,43 @@ fn login_failures(item: &Item, key: &Key, problems: &mut Vec<String>) {
     }
     if number(item, "expires_at").is_none() {
         problems.push("no expires_at: it would never be removed".into());
+    }
+}
+
+/// A first answer kept for replays: a success, JSON, with no token or secret, expiring.
+fn idempotency_record(item: &Item, key: &Key, problems: &mut Vec<String>) {
+    let hex64 = |s: &str| s.len() == 64 && s.chars().all(|c| c.is_ascii_hexdigit());
+    if !key.pk.strip_prefix("IDEMPOTENCY#").is_some_and(hex64) || key.sk != "IDEMPOTENCY" {
+        problems.push("not under a digest key".into());
+    }
+    if !text(item, "fingerprint").is_some_and(hex64) {
+        problems.push("its fingerprint is not a SHA-256 digest".into());
+    }
+    if !number(item, "status").is_some_and(|s| (200..300).contains(&s)) {
+        problems.push("keeps an answer that was not a success".into());
+    }
+    match text(item, "answer").map(serde_json::from_str::<serde_json::Value>) {
+        Some(Ok(answer)) => {
+            for secret in ["access_token", "refresh_token", "password", "password_hash"] {
+                if has_field(&answer, secret) {
+                    problems.push(format!("its answer keeps {secret}"));
+                }
+            }
+        }
+        _ => problems.push("its answer is not JSON".into()),
+    }
+    if number(item, "expires_at").is_none() {
+        problems.push("no expires_at: it would never be removed".into());
+    }
+}
+
+fn has_field(value: &serde_json::Value, name: &str) -> bool {
+    match value {
+        serde_json::Value::Object(map) => {
+            map.contains_key(name) || map.values().any(|v| has_field(v, name))
+        }
+        serde_json::Value::Array(items) => items.iter().any(|v| has_field(v, name)),
+        _ => false,
     }
 }
 

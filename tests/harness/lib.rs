@@ -126,6 +126,29 @@ impl TestEnv {
         }
     }
 
+    /// Like [`TestEnv::new`], with the SDK's own retries and timeouts shortened so that
+    /// exhausting them takes milliseconds (3 attempts, 300 ms each).
+    pub async fn impatient() -> Self {
+        use aws_sdk_dynamodb::config::retry::RetryConfig;
+        use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+        use std::time::Duration;
+        Self::build(conflict_window_from_env(), |config| {
+            config
+                .retry_config(
+                    RetryConfig::standard()
+                        .with_max_attempts(3)
+                        .with_initial_backoff(Duration::from_millis(5)),
+                )
+                .timeout_config(
+                    TimeoutConfig::builder()
+                        .operation_attempt_timeout(Duration::from_millis(300))
+                        .operation_timeout(Duration::from_secs(3))
+                        .build(),
+                )
+        })
+        .await
+    }
+
     /// Panics with every violation when the table breaks an invariant of the data model.
     pub async fn assert_invariants(&self) {
         let report = invariants::check(&self.scan().await);

@@ -7,7 +7,7 @@
 //! Every token names its key in the header (`kid`, derived from the key itself), so a new
 //! key can sign while the previous one still verifies the tokens it signed.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use jsonwebtoken::{
     decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation,
@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::config::{ConfigError, TokenConfig};
-use crate::domain::{OrgId, OrgRole, Role, UserId};
+use crate::domain::{unix_now, OrgId, OrgRole, Role, UserId};
 
 /// An HS256 key shorter than the hash's output weakens it (RFC 7518 §3.2).
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -117,12 +117,6 @@ impl std::fmt::Debug for Tokens {
     }
 }
 
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 impl Tokens {
     pub fn new(config: &TokenConfig) -> Result<Self, ConfigError> {
         let mut validation = Validation::new(Algorithm::HS256);
@@ -151,7 +145,7 @@ impl Tokens {
     }
 
     pub fn issue(&self, user: UserId, roles: &[OrgRole]) -> AccessToken {
-        let now = now();
+        let now = unix_now();
         let claims = Claims {
             sub: user.to_string(),
             iat: now,

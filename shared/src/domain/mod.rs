@@ -2,6 +2,7 @@
 
 mod customer;
 mod email;
+mod idempotency;
 mod ids;
 mod login;
 mod new_customer;
@@ -14,13 +15,14 @@ mod username;
 
 pub use customer::{CustomerCode, CustomerStatus, CustomerType};
 pub use email::Email;
+pub use idempotency::{Idempotency, IdempotencyKey, IdempotencyScope, IDEMPOTENCY_SECONDS};
 pub use ids::{CustomerId, OrgId, ProfileId, SessionId, UserId, VendorId};
 pub use login::{LoginFailures, LoginName, FAILURE_WINDOW_SECONDS};
 pub use new_customer::CustomerForm;
 pub use password::{Password, PasswordHash, DUMMY_HASH};
 pub use records::{
-    Customer, Membership, OrgRole, Organization, ProfileType, Role, Timestamp, User, UserProfile,
-    Vendor,
+    unix_now, Customer, Membership, OrgRole, Organization, ProfileType, Role, Timestamp, User,
+    UserProfile, Vendor,
 };
 pub use signup::{Signup, SignupForm};
 pub use text::{CompanyName, CustomerName, OrgName, PersonName, Phone};

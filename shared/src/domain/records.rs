@@ -25,6 +25,13 @@ impl Timestamp {
     }
 }
 
+/// Now, in Unix seconds: what expiries (`exp`, `expires_at`) are counted in.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ProfileType {

@@ -9,14 +9,14 @@ use crate::app::App;
 use crate::auth::Caller;
 use crate::domain::{
     CompanyName, Customer, CustomerCode, CustomerForm, CustomerId, CustomerName, CustomerStatus,
-    CustomerType, Email, OrgId, PersonName, Phone, UserId,
+    CustomerType, Email, IdempotencyScope, OrgId, PersonName, Phone, UserId,
 };
 use crate::store::{CreateCustomerError, CustomerCreated};
 
 use super::auth::caller;
 use super::body::{expect_method, json_object};
 use super::form::Form;
-use super::{cursor, json_response, respond, ApiError, FieldErrors};
+use super::{cursor, idempotency, json_response, respond, ApiError, FieldErrors};
 
 const NOT_FOUND: &str = "No such customer.";
 const NOT_MEMBER: &str = "You are not a member of this organization.";
@@ -41,17 +41,30 @@ pub async fn handle_read(
 async fn create(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     expect_method(&request, Method::POST)?;
     let caller = caller(app, &request)?;
-    let form = parse(json_object(&request)?)?;
+    let body = json_object(&request)?;
+    let idempotency = idempotency::of(
+        &request,
+        IdempotencyScope::CreateCustomer(caller.user),
+        &Value::Object(body.clone()),
+    )?;
+    let form = parse(body)?;
     // Unknown and foreign organizations get the same answer: a stranger learns nothing.
     if caller.role_in(form.organization).is_none() {
         return Err(ApiError::Forbidden(NOT_MEMBER));
     }
-    match app.store.create_customer(&form, caller.user).await {
+    match app
+        .store
+        .create_customer(&form, caller.user, idempotency.as_ref())
+        .await
+    {
         Ok(CustomerCreated::New(customer)) => {
             tracing::info!(customer_id = %customer.id, organization = %customer.organization, "customer created");
             Ok(json_response(StatusCode::CREATED, &customer))
         }
         Ok(CustomerCreated::Existing(customer)) => Ok(json_response(StatusCode::OK, &customer)),
+        Ok(CustomerCreated::Replayed(answer)) => Ok(idempotency::replay(&answer)),
+        Err(CreateCustomerError::KeyReused) => Err(ApiError::IdempotencyKeyReused),
+        Err(CreateCustomerError::InProgress) => Err(ApiError::IdempotencyInProgress),
         Err(CreateCustomerError::UserNotFound) => {
             Err(ApiError::field("user_id", "no user has this id"))
         }

@@ -34,6 +34,10 @@ pub enum ApiError {
         limit: usize,
     },
     UnsupportedMediaType,
+    /// The `Idempotency-Key` was used before for a different request.
+    IdempotencyKeyReused,
+    /// A request with the same `Idempotency-Key` is still in flight.
+    IdempotencyInProgress,
     /// Too many failed log-ins under one name; `retry_after` seconds to wait.
     TooManyRequests {
         retry_after: u64,
@@ -72,7 +76,10 @@ impl ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict { .. } | Self::Contended => StatusCode::CONFLICT,
+            Self::Conflict { .. } | Self::Contended | Self::IdempotencyInProgress => {
+                StatusCode::CONFLICT
+            }
+            Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -114,6 +121,15 @@ impl ApiError {
                 "unsupported_media_type",
                 "The request body must be JSON (Content-Type: application/json).".to_owned(),
             ),
+            Self::IdempotencyKeyReused => (
+                "idempotency_key_reused",
+                "This Idempotency-Key was used for a different request; use a new key.".to_owned(),
+            ),
+            Self::IdempotencyInProgress => (
+                "idempotency_in_progress",
+                "A request with this Idempotency-Key is still in progress; retry it shortly."
+                    .to_owned(),
+            ),
             Self::TooManyRequests { retry_after } => (
                 "too_many_attempts",
                 format!("Too many failed log-ins; try again in {retry_after} seconds."),
@@ -142,7 +158,7 @@ impl ApiError {
                     headers.insert(header::ALLOW, value);
                 }
             }
-            Self::Contended | Self::Unavailable => {
+            Self::Contended | Self::Unavailable | Self::IdempotencyInProgress => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
             Self::Unauthorized(_) => {

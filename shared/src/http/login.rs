@@ -6,12 +6,12 @@ use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 
 use crate::app::App;
-use crate::domain::{Email, LoginName, PasswordHash, User, Username, DUMMY_HASH};
+use crate::domain::{unix_now, Email, LoginName, PasswordHash, User, Username, DUMMY_HASH};
 use crate::store::{LoginRecord, LoginState};
 
 use super::body::{expect_method, json_object};
 use super::form::Form;
-use super::session::{new_session, now, pair, TokenPair};
+use super::session::{new_session, pair, TokenPair};
 use super::{json_response, no_store, respond, ApiError};
 
 /// One answer for a wrong password and an unknown user alike.
@@ -34,7 +34,7 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, lambd
 async fn log_in(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let (name, password) = parse(&request)?;
     let LoginState { account, failures } = app.store.login_state(&name).await?;
-    if let Some(retry_after) = failures.refused_for(now()) {
+    if let Some(retry_after) = failures.refused_for(unix_now()) {
         tracing::info!(retry_after, "log-in throttled");
         return Err(ApiError::TooManyRequests { retry_after });
     }
@@ -73,7 +73,7 @@ async fn log_in(app: &App, request: Request) -> Result<Response<Body>, ApiError>
         }
         _ => {
             app.store
-                .record_login_failure(&name, failures, now())
+                .record_login_failure(&name, failures, unix_now())
                 .await?;
             tracing::info!(known_user = account.is_some(), "log-in refused");
             Err(ApiError::Unauthorized(REFUSED))

@@ -7,6 +7,7 @@ mod cursor;
 pub mod customers;
 mod error;
 mod form;
+mod idempotency;
 pub mod login;
 pub mod routes;
 pub mod session;

@@ -6,15 +6,13 @@
 //! - `POST /api/auth/logout/` `{"refresh_token"}`: revokes the session; 204 whether or not
 //!   it was live, so the answer tells nothing.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 
 use crate::app::App;
 use crate::auth::{AccessToken, RefreshToken};
-use crate::domain::{OrgRole, UserId};
+use crate::domain::{unix_now, OrgRole, UserId};
 use crate::store::Rotation;
 
 use super::body::{expect_method, json_object};
@@ -32,17 +30,11 @@ pub struct TokenPair {
     pub refresh_expires_in: u64,
 }
 
-pub(crate) fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 /// A new session's first refresh token and when it expires (Unix seconds).
 pub(crate) fn new_session(app: &App, user: UserId) -> (RefreshToken, u64) {
     (
         RefreshToken::start(user),
-        now() + app.tokens.refresh_lifetime().as_secs(),
+        unix_now() + app.tokens.refresh_lifetime().as_secs(),
     )
 }
 
@@ -86,7 +78,7 @@ fn presented(request: &Request) -> Result<Result<RefreshToken, ()>, ApiError> {
 async fn refresh(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let token = presented(&request)?.map_err(|()| ApiError::Unauthorized(REFUSED))?;
     let next = token.rotated();
-    let now = now();
+    let now = unix_now();
     let expires_at = now + app.tokens.refresh_lifetime().as_secs();
     match app
         .store
@@ -110,7 +102,7 @@ async fn refresh(app: &App, request: Request) -> Result<Response<Body>, ApiError
 
 async fn log_out(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     if let Ok(token) = presented(&request)? {
-        app.store.end_session(&token, now()).await?;
+        app.store.end_session(&token, unix_now()).await?;
         tracing::info!(user_id = %token.user, session = %token.session, "logged out");
     }
     let mut response = Response::new(Body::Empty);

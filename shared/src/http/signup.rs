@@ -7,25 +7,33 @@ use serde_json::{Map, Value};
 
 use crate::app::App;
 use crate::domain::{
-    Customer, Email, OrgName, Organization, Password, PasswordHash, PersonName, Signup, SignupForm,
-    User, UserProfile, Username, Vendor,
+    Customer, Email, IdempotencyScope, OrgId, OrgName, OrgRole, Organization, Password,
+    PasswordHash, PersonName, Role, Signup, SignupForm, User, UserId, UserProfile, Username,
+    Vendor,
 };
-use crate::store::SignupError;
+use crate::store::{SignupError, SignupSaved, StoredAnswer};
 
 use super::body::{expect_method, json_object};
 use super::form::Form;
-use super::session::{new_session, pair, TokenPair};
-use super::{json_response, no_store, respond, ApiError};
+use super::session::{new_session, pair};
+use super::{idempotency, json_response, no_store, respond, ApiError};
 
+/// What sign-up answers besides the tokens: also what is kept for a replay.
 #[derive(Serialize)]
 struct Created<'a> {
-    #[serde(flatten)]
-    tokens: TokenPair,
     user: &'a User,
     organization: &'a Organization,
     profiles: &'a [UserProfile; 3],
     vendor: &'a Vendor,
     customer: &'a Customer,
+}
+
+#[derive(Serialize)]
+struct WithTokens<T: Serialize> {
+    #[serde(flatten)]
+    tokens: T,
+    #[serde(flatten)]
+    created: Value,
 }
 
 pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, lambda_http::Error> {
@@ -34,7 +42,13 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, lambd
 
 async fn sign_up(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     expect_method(&request, Method::POST)?;
-    let form = parse(json_object(&request)?)?;
+    let body = json_object(&request)?;
+    let idempotency = idempotency::of(
+        &request,
+        IdempotencyScope::Signup,
+        &Value::Object(body.clone()),
+    )?;
+    let form = parse(body)?;
     // Hashing is deliberately slow; keep it off the executor's threads.
     let (form, hash) = tokio::task::spawn_blocking(move || {
         let hash = PasswordHash::create(&form.password);
@@ -42,30 +56,84 @@ async fn sign_up(app: &App, request: Request) -> Result<Response<Body>, ApiError
     })
     .await
     .map_err(|_| ApiError::Internal)?;
+    let password = form.password.expose().to_owned();
     let signup = Signup::assemble(form);
+    let created = serde_json::to_value(Created {
+        user: &signup.user,
+        organization: &signup.organization,
+        profiles: &signup.profiles,
+        vendor: &signup.vendor,
+        customer: &signup.customer,
+    })
+    .expect("records serialize");
+    let answer = StoredAnswer {
+        status: StatusCode::CREATED.as_u16(),
+        body: created.to_string(),
+    };
     let (refresh, refresh_expires_at) = new_session(app, signup.user.id);
-    app.store
-        .save_signup(&signup, &hash, &refresh, refresh_expires_at)
+    let saved = app
+        .store
+        .save_signup(
+            &signup,
+            &hash,
+            &refresh,
+            refresh_expires_at,
+            idempotency.as_ref().map(|record| (record, &answer)),
+        )
         .await
         .map_err(|error| match error {
             SignupError::Taken { username, email } => {
                 ApiError::taken(&[("username", username), ("email", email)], "user")
             }
             SignupError::Contended => ApiError::Contended,
+            SignupError::KeyReused => ApiError::IdempotencyKeyReused,
+            SignupError::InProgress => ApiError::IdempotencyInProgress,
             SignupError::Store(e) => e.into(),
         })?;
-    tracing::info!(user_id = %signup.user.id, organization = %signup.organization.id, "signed up");
-    Ok(no_store(json_response(
-        StatusCode::CREATED,
-        &Created {
-            tokens: pair(app, signup.user.id, &[signup.membership.grant()], &refresh),
-            user: &signup.user,
-            organization: &signup.organization,
-            profiles: &signup.profiles,
-            vendor: &signup.vendor,
-            customer: &signup.customer,
-        },
-    )))
+    match saved {
+        SignupSaved::New => {
+            tracing::info!(user_id = %signup.user.id, organization = %signup.organization.id, "signed up");
+            let tokens = pair(app, signup.user.id, &[signup.membership.grant()], &refresh);
+            Ok(no_store(json_response(
+                StatusCode::CREATED,
+                &WithTokens { tokens, created },
+            )))
+        }
+        SignupSaved::Replayed { answer, hash } => replay(app, &answer, hash, password).await,
+    }
+}
+
+/// A retried sign-up gets its first answer and a fresh access token, once the retry's
+/// password matches the account's hash: the key and the body alone do not make a caller.
+/// The first refresh token is not kept, so none comes back; the client logs in for one.
+async fn replay(
+    app: &App,
+    answer: &StoredAnswer,
+    hash: PasswordHash,
+    password: String,
+) -> Result<Response<Body>, ApiError> {
+    let verified = tokio::task::spawn_blocking(move || hash.verify(&password))
+        .await
+        .map_err(|_| ApiError::Internal)?;
+    let created: Value = serde_json::from_str(&answer.body).map_err(|_| ApiError::Internal)?;
+    let ids = (
+        created["user"]["id"]
+            .as_str()
+            .and_then(|id| UserId::parse(id).ok()),
+        created["organization"]["id"]
+            .as_str()
+            .and_then(|id| OrgId::parse(id).ok()),
+    );
+    let (true, (Some(user), Some(organization))) = (verified, ids) else {
+        return Err(ApiError::IdempotencyKeyReused);
+    };
+    let roles = [OrgRole {
+        organization,
+        role: Role::Owner,
+    }];
+    let tokens = app.tokens.issue(user, &roles);
+    let body = serde_json::to_value(WithTokens { tokens, created }).expect("JSON");
+    Ok(no_store(idempotency::replay_json(answer.status, &body)))
 }
 
 fn parse(object: Map<String, Value>) -> Result<SignupForm, ApiError> {

@@ -6,8 +6,11 @@
 
 use std::collections::HashMap;
 
-use crate::domain::{Customer, CustomerForm, ProfileType, UserId, UserProfile};
+use crate::domain::{
+    unix_now, Customer, CustomerForm, Idempotency, ProfileType, UserId, UserProfile,
+};
 
+use super::idempotency::{record_item, recorded, Recorded, StoredAnswer, RECORD_ATTRIBUTES};
 use super::items::{attribute, bare_item, field, item, listed_item, string, CUSTOMER, CUSTOMER_ID};
 use super::keys::{Key, ListKey, PK, SK};
 use super::transaction::{CommitError, Item, Transaction};
@@ -51,6 +54,7 @@ impl CustomerItems {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Guard {
+    Record,
     AlreadyCustomer,
     Profile,
     Email,
@@ -64,13 +68,23 @@ pub enum CustomerCreated {
     New(Customer),
     /// The user already was a customer of the organization; nothing was written.
     Existing(Customer),
+    /// The request's `Idempotency-Key` was used for this very request before: its first
+    /// answer, and nothing written now.
+    Replayed(StoredAnswer),
 }
 
 #[derive(Debug)]
 pub enum CreateCustomerError {
     UserNotFound,
-    Taken { email: bool, code: bool },
+    Taken {
+        email: bool,
+        code: bool,
+    },
     Contended,
+    /// The `Idempotency-Key` was used for another request.
+    KeyReused,
+    /// A request with the same key is still in flight.
+    InProgress,
     Store(StoreError),
 }
 
@@ -92,6 +106,7 @@ enum Link {
 
 /// What a look at the named user found.
 enum Lookup {
+    Recorded(Recorded),
     AlreadyCustomer(Box<Customer>),
     NoSuchUser,
     User { profile_exists: bool },
@@ -109,21 +124,34 @@ impl Store {
     /// customer for another user: 1 `BatchGetItem` (the org#user claim, the user, their
     /// profile), which alone answers when they already are a customer, then 1
     /// `TransactWriteItems`.
+    ///
+    /// With an `Idempotency-Key` (`idempotency`), the first answer is recorded in the same
+    /// transaction, and a retry is answered from it at the same cost in calls.
     pub async fn create_customer(
         &self,
         form: &CustomerForm,
         caller: UserId,
+        idempotency: Option<&Idempotency>,
     ) -> Result<CustomerCreated, CreateCustomerError> {
         let mut backoff = Backoff::new();
         let mut code_attempts = 0;
         // After a conflict the winner may have made this very customer: look before writing.
         let mut look_first = false;
         loop {
+            let now = unix_now();
             let customer = form.to_customer();
+            // Paths that do not look at the named user look at the record on their own.
+            let looks_anyway = customer.user_id.is_some_and(|user| user != caller);
+            if let (true, false, Some(record)) = (look_first, looks_anyway, idempotency) {
+                if let Some(found) = self.find_record(record, now).await? {
+                    return found_record(found);
+                }
+            }
             let link = match customer.user_id {
                 None => Link::Standalone,
                 Some(user) if user == caller && !look_first => Link::Own,
-                Some(user) => match self.look_up(&customer, user).await? {
+                Some(user) => match self.look_up(&customer, user, idempotency, now).await? {
+                    Lookup::Recorded(found) => return found_record(found),
                     Lookup::AlreadyCustomer(existing) => {
                         return Ok(CustomerCreated::Existing(*existing))
                     }
@@ -132,22 +160,35 @@ impl Store {
                     Lookup::User { profile_exists } => Link::Other { profile_exists },
                 },
             };
-            let rejection = match self
-                .customer_transaction(&customer, &link)
-                .commit(self)
-                .await
-            {
+            let mut tx = self.customer_transaction(&customer, &link);
+            if let Some(record) = idempotency {
+                let answer = StoredAnswer {
+                    status: 201,
+                    body: serde_json::to_string(&customer).expect("customers serialize"),
+                };
+                tx.create_unless_live(Guard::Record, record_item(record, &answer, now), now);
+            }
+            let rejection = match tx.commit(self).await {
                 Ok(()) => return Ok(CustomerCreated::New(customer)),
                 Err(CommitError::Rejected(rejection)) => rejection,
                 Err(CommitError::Contended) => {
                     if !backoff.wait().await {
-                        return Err(CreateCustomerError::Contended);
+                        return Err(if idempotency.is_some() {
+                            CreateCustomerError::InProgress
+                        } else {
+                            CreateCustomerError::Contended
+                        });
                     }
                     look_first = true;
                     continue;
                 }
                 Err(CommitError::Store(e)) => return Err(e.into()),
             };
+            if let (Some(item), Some(record)) = (rejection.existing(Guard::Record), idempotency) {
+                if let Some(found) = recorded(item, record, now)? {
+                    return found_record(found);
+                }
+            }
             if let Some(existing) = rejection.existing(Guard::AlreadyCustomer) {
                 return Ok(CustomerCreated::Existing(existing_customer(existing)?));
             }
@@ -179,23 +220,35 @@ impl Store {
         }
     }
 
-    /// One strongly consistent `BatchGetItem`: plain reads never conflict with the
-    /// transactions in flight on these items.
-    async fn look_up(&self, customer: &Customer, user: UserId) -> Result<Lookup, StoreError> {
+    /// One strongly consistent `BatchGetItem` (with the request's idempotency record, when it
+    /// has a key): plain reads never conflict with the transactions in flight on these items.
+    async fn look_up(
+        &self,
+        customer: &Customer,
+        user: UserId,
+        idempotency: Option<&Idempotency>,
+        now: u64,
+    ) -> Result<Lookup, StoreError> {
         let claim = Key::customer_of_user(customer.organization, user);
         let user_key = Key::user(user);
         let profile = Key::profile(user, ProfileType::Customer);
-        let found = self
-            .get_many(
-                &[claim.clone(), user_key.clone(), profile.clone()],
-                &[CUSTOMER],
-            )
-            .await?;
+        let mut keys = vec![claim.clone(), user_key.clone(), profile.clone()];
+        keys.extend(idempotency.map(Key::idempotency));
+        let mut attributes = vec![CUSTOMER];
+        attributes.extend(RECORD_ATTRIBUTES);
+        let found = self.get_many(&keys, &attributes).await?;
         let find = |key: &Key| {
             found
                 .iter()
                 .find(|item| Key::of_item(item).as_ref() == Some(key))
         };
+        if let Some(record) = idempotency {
+            if let Some(item) = find(&Key::idempotency(record)) {
+                if let Some(found) = recorded(item, record, now)? {
+                    return Ok(Lookup::Recorded(found));
+                }
+            }
+        }
         if let Some(claim) = find(&claim) {
             return existing_customer(claim).map(|c| Lookup::AlreadyCustomer(Box::new(c)));
         }
@@ -271,6 +324,13 @@ fn move_profile(profile: &UserProfile) -> (String, HashMap<String, String>, Item
         values.insert(v, value);
     }
     (format!("SET {}", sets.join(", ")), names, values)
+}
+
+fn found_record(found: Recorded) -> Result<CustomerCreated, CreateCustomerError> {
+    match found {
+        Recorded::Replay(answer) => Ok(CustomerCreated::Replayed(answer)),
+        Recorded::KeyReused => Err(CreateCustomerError::KeyReused),
+    }
 }
 
 /// The customer an org#user claim carries.

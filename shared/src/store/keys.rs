@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::domain::{
-    CustomerCode, CustomerId, Email, LoginName, OrgId, ProfileType, SessionId, UserId, Username,
-    VendorId,
+    CustomerCode, CustomerId, Email, Idempotency, LoginName, OrgId, ProfileType, SessionId, UserId,
+    Username, VendorId,
 };
 
 pub const PK: &str = "pk";
@@ -69,6 +69,11 @@ impl Key {
             LoginName::Username(username) => Self::username(username),
             LoginName::Email(email) => Self::user_email(email),
         }
+    }
+
+    /// The first answer to a request with an `Idempotency-Key`; the id is a digest.
+    pub fn idempotency(record: &Idempotency) -> Self {
+        key(format!("IDEMPOTENCY#{}", record.id), "IDEMPOTENCY")
     }
 
     /// A log-in session: the one item of a refresh-token family.

@@ -4,6 +4,7 @@
 mod backoff;
 mod customers;
 mod error;
+mod idempotency;
 mod items;
 pub mod keys;
 mod login;
@@ -21,10 +22,11 @@ use aws_sdk_dynamodb::Client;
 pub use backoff::MAX_ATTEMPTS;
 pub use customers::{CreateCustomerError, CustomerCreated};
 pub use error::StoreError;
+pub use idempotency::{Recorded, StoredAnswer};
 pub use login::{LoginRecord, LoginState};
 pub use reads::CustomerPage;
 pub use sessions::Rotation;
-pub use signup::SignupError;
+pub use signup::{SignupError, SignupSaved};
 
 use backoff::Backoff;
 

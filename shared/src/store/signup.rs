@@ -1,9 +1,10 @@
 //! Sign-up: every item in one transaction, each guarded, so a clash writes nothing.
 
 use crate::auth::RefreshToken;
-use crate::domain::{OrgRole, PasswordHash, Signup, User};
+use crate::domain::{unix_now, Idempotency, OrgRole, PasswordHash, Signup, User};
 
 use super::customers::CustomerItems;
+use super::idempotency::{record_item, recorded, Recorded, StoredAnswer, RECORD_ATTRIBUTES};
 use super::items::{attribute, item, listed_item, string, MEMBERSHIPS, PASSWORD_HASH};
 use super::keys::{Key, ListKey, PK};
 use super::sessions::session_item;
@@ -12,6 +13,7 @@ use super::{Backoff, Store, StoreError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Claim {
+    Record,
     Username,
     Email,
     /// Items under fresh ids: they cannot exist, but are guarded all the same.
@@ -19,10 +21,44 @@ enum Claim {
 }
 
 #[derive(Debug)]
+pub enum SignupSaved {
+    New,
+    /// The request's `Idempotency-Key` was used for the same request before: its first
+    /// answer, and the account's hash, which the retry's password must match before it is
+    /// answered with a token.
+    Replayed {
+        answer: StoredAnswer,
+        hash: PasswordHash,
+    },
+}
+
+#[derive(Debug)]
 pub enum SignupError {
-    Taken { username: bool, email: bool },
+    Taken {
+        username: bool,
+        email: bool,
+    },
     Contended,
+    /// The `Idempotency-Key` was used for another request.
+    KeyReused,
+    /// A request with the same key is still in flight.
+    InProgress,
     Store(StoreError),
+}
+
+/// The hash on a login item, when it is one.
+fn hash_of(item: Option<&Item>) -> Option<PasswordHash> {
+    item.and_then(|item| item.get(PASSWORD_HASH))
+        .and_then(|v| v.as_s().ok())
+        .map(|phc| PasswordHash::from_stored(phc.clone()))
+}
+
+/// A live record found for the request: its replay (with the account's hash) or a refusal.
+fn found_record(found: Recorded, claim: Option<&Item>) -> Result<SignupSaved, SignupError> {
+    match (found, hash_of(claim)) {
+        (Recorded::Replay(answer), Some(hash)) => Ok(SignupSaved::Replayed { answer, hash }),
+        _ => Err(SignupError::KeyReused),
+    }
 }
 
 /// What log-in reads: the user, the hash and the user's roles, under the name they log in
@@ -46,20 +82,36 @@ impl Store {
     /// first log-in session: 14 items, one `TransactWriteItems` call. Only concurrent sign-ups for the same username or email
     /// share an item; the loser of such a race looks at the claims (reads never conflict)
     /// and answers 409 when the winner took them.
+    ///
+    /// With an `Idempotency-Key`, the first `answer` is recorded in the same transaction.
     pub async fn save_signup(
         &self,
         signup: &Signup,
         hash: &PasswordHash,
         session: &RefreshToken,
         session_expires_at: u64,
-    ) -> Result<(), SignupError> {
+        idempotency: Option<(&Idempotency, &StoredAnswer)>,
+    ) -> Result<SignupSaved, SignupError> {
         let mut backoff = Backoff::new();
         loop {
+            let now = unix_now();
             let mut tx = self.signup_transaction(signup, hash);
             tx.create(Claim::Fresh, session_item(session, session_expires_at));
+            if let Some((record, answer)) = idempotency {
+                tx.create_unless_live(Claim::Record, record_item(record, answer, now), now);
+            }
             match tx.commit(self).await {
-                Ok(()) => return Ok(()),
+                Ok(()) => return Ok(SignupSaved::New),
                 Err(CommitError::Rejected(rejection)) => {
+                    if let (Some(item), Some((record, _))) =
+                        (rejection.existing(Claim::Record), idempotency)
+                    {
+                        if let Some(found) =
+                            recorded(item, record, now).map_err(SignupError::Store)?
+                        {
+                            return found_record(found, rejection.existing(Claim::Username));
+                        }
+                    }
                     let username = rejection.failed(Claim::Username);
                     let email = rejection.failed(Claim::Email);
                     return if username || email {
@@ -72,14 +124,36 @@ impl Store {
                 }
                 Err(CommitError::Contended) => {
                     if !backoff.wait().await {
-                        return Err(SignupError::Contended);
+                        return Err(if idempotency.is_some() {
+                            SignupError::InProgress
+                        } else {
+                            SignupError::Contended
+                        });
                     }
                     let user = &signup.user;
                     let claims = [Key::username(&user.username), Key::user_email(&user.email)];
+                    let mut keys = claims.to_vec();
+                    keys.extend(idempotency.map(|(record, _)| Key::idempotency(record)));
+                    let mut attributes = vec![PASSWORD_HASH];
+                    attributes.extend(RECORD_ATTRIBUTES);
                     let found = self
-                        .get_many(&claims, &[])
+                        .get_many(&keys, &attributes)
                         .await
                         .map_err(SignupError::Store)?;
+                    let find = |key: &Key| {
+                        found
+                            .iter()
+                            .find(|item| Key::of_item(item).as_ref() == Some(key))
+                    };
+                    if let Some((record, _)) = idempotency {
+                        if let Some(item) = find(&Key::idempotency(record)) {
+                            if let Some(found) =
+                                recorded(item, record, now).map_err(SignupError::Store)?
+                            {
+                                return found_record(found, find(&claims[0]));
+                            }
+                        }
+                    }
                     let taken = |key: &Key| {
                         found
                             .iter()
@@ -104,7 +178,8 @@ impl Store {
             Claim::Fresh,
             login_item("USER", &Key::user(user.id), user, hash, &roles),
         )
-        .create(
+        // Returned when taken: a replayed sign-up checks the retry's password against it.
+        .create_or_return_existing(
             Claim::Username,
             login_item(
                 "USERNAME",

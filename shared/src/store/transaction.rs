@@ -74,6 +74,21 @@ impl<R: Copy + PartialEq> Transaction<R> {
         self.put(role, item, ReturnValuesOnConditionCheckFailure::AllOld)
     }
 
+    /// Writes `item` unless a live one stands there: absent, or its `expires_at` (Unix
+    /// seconds) is before `now`. A live one comes back in the cancellation reasons.
+    pub fn create_unless_live(&mut self, role: R, item: Item, now: u64) -> &mut Self {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk) OR #expires < :now")
+            .expression_attribute_names("#expires", super::table::TTL_ATTRIBUTE)
+            .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .expect("table and item are set");
+        self.push(role, TransactWriteItem::builder().put(put).build())
+    }
+
     fn put(
         &mut self,
         role: R,

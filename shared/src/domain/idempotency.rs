@@ -1,0 +1,137 @@
+//! `Idempotency-Key` (IETF httpapi draft "The Idempotency-Key HTTP Header Field"): a retried
+//! POST has one effect and gets the first answer.
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::UserId;
+
+/// A client's key: 1 to 255 visible ASCII characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        if raw.is_empty() || raw.len() > 255 || !raw.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+            return Err("must be 1 to 255 visible ASCII characters");
+        }
+        Ok(Self(raw.to_owned()))
+    }
+}
+
+/// What a key is scoped to: a caller on authenticated routes, the route alone on sign-up
+/// (where the request fingerprint tells a retry from another use of the key).
+#[derive(Clone, Copy, Debug)]
+pub enum IdempotencyScope {
+    Signup,
+    CreateCustomer(UserId),
+}
+
+/// One request's idempotency: which record it owns, and the fingerprint of its body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Idempotency {
+    /// SHA-256 (hex) of scope and key: fixed length, and nothing the client wrote reaches a
+    /// table key as such.
+    pub id: String,
+    /// SHA-256 (hex) of the canonical body without its secret fields. Never the body, and
+    /// never a fast hash of a password: a replayed sign-up proves the password against the
+    /// account's argon2 hash instead.
+    pub fingerprint: String,
+}
+
+/// Fields left out of fingerprints.
+const SECRET_FIELDS: [&str; 2] = ["password", "password_confirm"];
+
+impl Idempotency {
+    pub fn new(scope: IdempotencyScope, key: &IdempotencyKey, body: &Value) -> Self {
+        let scope = match scope {
+            IdempotencyScope::Signup => "signup".to_owned(),
+            IdempotencyScope::CreateCustomer(user) => format!("create-customer\n{user}"),
+        };
+        let mut body = body.clone();
+        if let Value::Object(fields) = &mut body {
+            for secret in SECRET_FIELDS {
+                fields.remove(secret);
+            }
+        }
+        Self {
+            id: hex(&Sha256::digest(format!("{scope}\n{}", key.0).as_bytes())),
+            fingerprint: hex(&Sha256::digest(canonical(&body).as_bytes())),
+        }
+    }
+}
+
+/// How long a first answer is kept for replays.
+pub const IDEMPOTENCY_SECONDS: u64 = 24 * 3600;
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// JSON with object keys sorted at every depth, so that key order and spacing do not make
+/// the same request look like another.
+fn canonical(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let fields: Vec<String> = keys
+                .into_iter()
+                .map(|k| format!("{}:{}", Value::String(k.clone()), canonical(&map[k])))
+                .collect();
+            format!("{{{}}}", fields.join(","))
+        }
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(canonical).collect();
+            format!("[{}]", items.join(","))
+        }
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn keys_are_visible_ascii_of_bounded_length() {
+        for ok in ["a", "4b8e-…".trim_end_matches('…'), &"k".repeat(255), "!~#"] {
+            assert!(IdempotencyKey::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", " ", "a b", "é", "a\tb", &"k".repeat(256)] {
+            assert!(IdempotencyKey::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn fingerprints_ignore_key_order_and_scopes_separate_callers() {
+        let key = IdempotencyKey::parse("k-1").unwrap();
+        let user = UserId::generate();
+        let scope = IdempotencyScope::CreateCustomer(user);
+        let a = Idempotency::new(
+            scope,
+            &key,
+            &json!({"a": 1, "b": {"y": [1, {"q": 2, "p": 3}], "x": null}}),
+        );
+        let b = Idempotency::new(
+            scope,
+            &key,
+            &json!({"b": {"x": null, "y": [1, {"p": 3, "q": 2}]}, "a": 1}),
+        );
+        assert_eq!(a, b);
+        let changed = Idempotency::new(scope, &key, &json!({"a": 2}));
+        assert_eq!(a.id, changed.id);
+        assert_ne!(a.fingerprint, changed.fingerprint);
+        let other_caller = Idempotency::new(
+            IdempotencyScope::CreateCustomer(UserId::generate()),
+            &key,
+            &json!({}),
+        );
+        assert_ne!(a.id, other_caller.id);
+        assert_ne!(
+            a.id,
+            Idempotency::new(IdempotencyScope::Signup, &key, &json!({})).id
+        );
+    }
+}

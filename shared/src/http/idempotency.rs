@@ -1,0 +1,45 @@
+//! The `Idempotency-Key` header in, and replayed first answers out.
+
+use lambda_http::http::{HeaderValue, StatusCode};
+use lambda_http::{Body, Request, Response};
+use serde_json::Value;
+
+use crate::domain::{Idempotency, IdempotencyKey, IdempotencyScope};
+use crate::store::StoredAnswer;
+
+use super::ApiError;
+
+const HEADER: &str = "Idempotency-Key";
+
+/// The request's idempotency, when it carries a key; a malformed key is a 400 naming the
+/// header. `body` is the request's JSON, fingerprinted.
+pub fn of(
+    request: &Request,
+    scope: IdempotencyScope,
+    body: &Value,
+) -> Result<Option<Idempotency>, ApiError> {
+    let Some(raw) = request.headers().get(HEADER) else {
+        return Ok(None);
+    };
+    let key = raw
+        .to_str()
+        .ok()
+        .and_then(|raw| IdempotencyKey::parse(raw).ok())
+        .ok_or_else(|| ApiError::field(HEADER, "must be 1 to 255 visible ASCII characters"))?;
+    Ok(Some(Idempotency::new(scope, &key, body)))
+}
+
+/// The first answer again, marked as such.
+pub fn replay(answer: &StoredAnswer) -> Response<Body> {
+    let body: Value = serde_json::from_str(&answer.body).unwrap_or(Value::Null);
+    replay_json(answer.status, &body)
+}
+
+pub fn replay_json(status: u16, body: &Value) -> Response<Body> {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    let mut response = super::json_response(status, body);
+    response
+        .headers_mut()
+        .insert("Idempotent-Replayed", HeaderValue::from_static("true"));
+    response
+}
