@@ -349,14 +349,12 @@ async fn fifty_concurrent_requests_for_one_user_make_one_customer() {
     for task in tasks {
         answers.push(task.await.unwrap());
     }
-    let stats = env.front.stats();
-    println!("50 requests for one (organization, user): {stats:?}");
-    if env.front.window().is_some() {
-        assert!(
-            stats.conflicts > 0,
-            "the requests really collided: {stats:?}"
-        );
-    }
+    // How many collided depends on timing (the winner may commit before the others look);
+    // the answers below may not.
+    println!(
+        "50 requests for one (organization, user): {:?}",
+        env.front.stats()
+    );
     let stored = customers_of(&env, &owner.org, Some(&alice)).await;
     assert_eq!(
         stored.len(),
