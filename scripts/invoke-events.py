@@ -63,10 +63,13 @@ def main():
     invoke("create-customer", "create-customer-new-link.json", 201,
            org=org, user=sam["user"]["id"], token=token)
     invoke("create-customer", "create-customer-standalone.json", 201, org=org, token=token)
+    first = invoke("create-customer", "create-customer-idempotent.json", 201, org=org, token=token)
+    again = invoke("create-customer", "create-customer-idempotent.json", 201, org=org, token=token)
+    assert again == first, "a retry with the same Idempotency-Key gets the first answer"
     invoke("read-customers", "get-customer.json", 200,
            customer=jane["customer"]["id"], token=token)
     page = invoke("read-customers", "list-customers.json", 200, org=org, token=token)
-    assert len(page["customers"]) == 3, page
+    assert len(page["customers"]) == 4, page
     renewed = invoke("session", "refresh.json", 200, refresh=sam["refresh_token"])
     invoke("session", "logout.json", 204, refresh=renewed["refresh_token"])
     invoke("session", "refresh.json", 401, refresh=renewed["refresh_token"])

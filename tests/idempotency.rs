@@ -315,3 +315,31 @@ async fn answers_without_a_key_are_unchanged() {
     assert_eq!(read(response).0, StatusCode::CREATED);
     assert_eq!(records(&env).await, 0);
 }
+
+#[tokio::test]
+async fn the_idempotent_sample_event_is_answered_twice_alike() {
+    let env = TestEnv::new().await;
+    let m = env.member().await;
+    let send = || {
+        let request = crm_tests::event_with(
+            "create-customer-idempotent.json",
+            Some(&m.token),
+            &json!({"organization": m.org}),
+        );
+        let app = &env.app;
+        async move {
+            answer(
+                shared::http::customers::handle_create(app, request)
+                    .await
+                    .unwrap(),
+            )
+        }
+    };
+    let (status, first, replayed) = send().await;
+    assert_eq!((status, replayed), (StatusCode::CREATED, false), "{first}");
+    let (status, again, replayed) = send().await;
+    assert_eq!(
+        (status, replayed, again),
+        (StatusCode::CREATED, true, first)
+    );
+}
