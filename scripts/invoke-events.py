@@ -57,6 +57,7 @@ def main():
     invoke("login", "login-email.json", 200)
     invoke("fallback", "fallback-login-slashed.json", 200)
     org, token = jane["organization"]["id"], jane["access_token"]
+    sam_token = sam["access_token"]
     existing = invoke("create-customer", "create-customer-existing-user.json", 200,
                       org=org, user=jane["user"]["id"], token=token)
     assert existing == jane["customer"], "the existing customer comes back as stored"
@@ -70,6 +71,14 @@ def main():
            customer=jane["customer"]["id"], token=token)
     page = invoke("read-customers", "list-customers.json", 200, org=org, token=token)
     assert len(page["customers"]) == 4, page
+    newest = page["customers"][0]["id"]
+    updated = invoke("change-customer", "update-customer.json", 200, customer=newest, token=token)
+    assert updated["status"] == "inactive" and updated["version"] == 2, updated
+    invoke("change-customer", "update-customer.json", 412, customer=newest, token=token)
+    invoke("change-customer", "delete-customer.json", 204, customer=newest, token=token)
+    invoke("change-customer", "delete-customer.json", 404, customer=newest, token=token)
+    me = invoke("me", "me.json", 200, token=sam_token)
+    assert [c["organization"] for c in me["customers"]].count(org) == 1, me
     renewed = invoke("session", "refresh.json", 200, refresh=sam["refresh_token"])
     invoke("session", "logout.json", 204, refresh=renewed["refresh_token"])
     invoke("session", "refresh.json", 401, refresh=renewed["refresh_token"])

@@ -17,9 +17,17 @@ TOKEN=$(echo "$LOGIN" | json '["access_token"]')
 REFRESH=$(echo "$LOGIN" | json '["refresh_token"]')
 TOKEN=$(curl -sS --fail-with-body -X POST "$API/api/auth/refresh/" -H 'content-type: application/json' \
   -d "{\"refresh_token\":\"$REFRESH\"}" | json '["access_token"]')
-curl -sS --fail-with-body -X POST "$API/api/customers/" -H 'content-type: application/json' \
+PAT=$(curl -sS --fail-with-body -X POST "$API/api/customers/" -H 'content-type: application/json' \
   -H "authorization: Bearer $TOKEN" \
-  -d "{\"organization\":\"$ORG\",\"email\":\"pat.lee@example.com\",\"first_name\":\"Pat\",\"last_name\":\"Lee\"}"
+  -d "{\"organization\":\"$ORG\",\"email\":\"pat.lee@example.com\",\"first_name\":\"Pat\",\"last_name\":\"Lee\"}")
+echo "$PAT"
+ID=$(echo "$PAT" | json '["id"]')
+# Correct it (If-Match: the ETag it came with), then remove it: its email and code are free again.
+curl -sS --fail-with-body -X PATCH "$API/api/customers/$ID/" -H 'content-type: application/json' \
+  -H "authorization: Bearer $TOKEN" -H 'if-match: "1"' -d '{"status":"inactive","phone":"+1 555 0100"}'
+echo
+curl -sS --fail-with-body -X DELETE "$API/api/customers/$ID/" -H "authorization: Bearer $TOKEN" -w '%{http_code}\n'
+curl -sS --fail-with-body "$API/api/users/me/" -H "authorization: Bearer $TOKEN"
 echo
 curl -sS --fail-with-body "$API/api/customers/?organization=$ORG&limit=10" -H "authorization: Bearer $TOKEN"
 echo

@@ -27,11 +27,28 @@ async fn every_operation_answers_with_and_without_its_trailing_slash() {
     let customer = m.signup["customer"]["id"].as_str().unwrap().to_owned();
     let operations = operations();
     assert!(operations.len() >= 5, "{operations:?}");
+    let mut fresh = 0;
     for (method, path) in operations {
-        let path = path.replace("{id}", &customer);
-        let bare = path.trim_end_matches('/').to_owned();
-        for form in [bare.clone(), format!("{bare}/")] {
+        for form in [
+            path.trim_end_matches('/').to_owned(),
+            format!("{}/", path.trim_end_matches('/')),
+        ] {
+            // A DELETE takes a customer of its own each time.
+            let id = if method == Method::DELETE {
+                fresh += 1;
+                let body =
+                    json!({"organization": m.org, "email": format!("gone{fresh}@example.com")});
+                env.create_customer(&m.token, &body).await.1["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            } else {
+                customer.clone()
+            };
+            let form = form.replace("{id}", &id);
+            let bare = form.trim_end_matches('/').to_owned();
             let body = match method {
+                Method::PATCH => json!({"name": "Patched"}),
                 // A session of its own for each form: a refresh token works once.
                 Method::POST
                     if form.starts_with("/api/auth/refresh")
@@ -74,6 +91,7 @@ async fn every_operation_answers_with_and_without_its_trailing_slash() {
             let response = shared::http::routes::dispatch(&env.app, with_token(req, &m.token))
                 .await
                 .unwrap();
+            assert_ne!(response.status(), StatusCode::NOT_FOUND, "{method} {form}");
             if response.status() == StatusCode::NO_CONTENT {
                 continue;
             }
@@ -99,4 +117,38 @@ async fn anything_else_is_a_json_404() {
         assert_eq!(answer["error"]["code"], "not_found");
     }
     assert!(env.calls.take().is_empty());
+}
+
+#[test]
+fn every_error_code_the_api_gives_is_in_the_openapi_enum() {
+    use shared::http::ApiError;
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi.yaml");
+    let spec: Value = serde_norway::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let codes = &spec["components"]["schemas"]["Error"]["properties"]["error"]["properties"]
+        ["code"]["enum"];
+    let errors = [
+        ApiError::field("x", "y"),
+        ApiError::Unauthorized("x"),
+        ApiError::Forbidden("x"),
+        ApiError::NotFound("x"),
+        ApiError::MethodNotAllowed { allow: "GET" },
+        ApiError::PreconditionFailed,
+        ApiError::taken(&[("x", true)], "y"),
+        ApiError::Contended,
+        ApiError::IdempotencyKeyReused,
+        ApiError::IdempotencyInProgress,
+        ApiError::PayloadTooLarge { limit: 1 },
+        ApiError::UnsupportedMediaType,
+        ApiError::TooManyRequests { retry_after: 1 },
+        ApiError::Unavailable,
+        ApiError::Internal,
+    ];
+    for error in errors {
+        let (_, body) = read(error.into_response());
+        let code = &body["error"]["code"];
+        assert!(
+            codes.as_array().unwrap().contains(code),
+            "{code} is missing from openapi.yaml's Error code enum"
+        );
+    }
 }

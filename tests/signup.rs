@@ -10,8 +10,8 @@ use serde_json::{json, Value};
 use shared::domain::{ProfileId, ProfileType, UserId};
 
 /// User, 2 login claims, organization, membership, 3 profiles, vendor, customer, its 3
-/// claims, and the first session.
-const ITEMS_PER_SIGNUP: usize = 14;
+/// claims, the user's side of the membership and of the customer, and the first session.
+const ITEMS_PER_SIGNUP: usize = 16;
 
 fn id(value: &Value) -> &str {
     value["id"].as_str().expect("an id")

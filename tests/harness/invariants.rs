@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::de::DeserializeOwned;
 use shared::domain::{
-    Customer, Membership, OrgRole, Organization, ProfileId, ProfileType, Role, User, UserProfile,
-    Vendor,
+    Customer, CustomerLink, Membership, OrgMembership, OrgRole, Organization, ProfileId,
+    ProfileType, Role, User, UserProfile, Vendor,
 };
 use shared::store::keys::{Key, ListKey, GSI1_PK, GSI1_SK, PK, SK};
 
@@ -61,6 +61,8 @@ pub fn check(items: &[Item]) -> Report {
                 table.customer_claim(item, &key, &entity, &mut problems);
             }
             "SESSION" => table.session(item, &key, &mut problems),
+            "USER_CUSTOMER" => table.user_customer(item, &key, &mut problems),
+            "USER_ORG" => table.user_organization(item, &key, &mut problems),
             "LOGIN_FAILURES" => login_failures(item, &key, &mut problems),
             "IDEMPOTENCY" => idempotency_record(item, &key, &mut problems),
             other => problems.push(format!("unknown entity {other:?}")),
@@ -318,6 +320,16 @@ impl<'a> Table<'a> {
                     &Key::profile(user, ProfileType::Customer),
                     problems,
                 );
+                let link = self.require(
+                    "the user's side of the link",
+                    &Key::user_customer(user, customer.id),
+                    problems,
+                );
+                if link.is_some_and(|link| {
+                    parse::<CustomerLink>(link, &mut Vec::new()) != Some(customer.link())
+                }) {
+                    problems.push("the user's side of the link differs from the record".into());
+                }
             }
             None if customer.user_profile.is_some() => {
                 problems.push("a profile without a user".into());
@@ -334,11 +346,9 @@ impl<'a> Table<'a> {
                     text(claim, "customer_id")
                 ));
             }
-            if what == "org#user claim" {
-                let copy = claim.get("customer").and_then(|v| v.as_m().ok());
-                if copy != Some(&record_of(item, &[])) {
-                    problems.push("the org#user claim's copy differs from the record".into());
-                }
+            let copy = claim.get("customer").and_then(|v| v.as_m().ok());
+            if copy != Some(&record_of(item, &[])) {
+                problems.push(format!("its {what}'s copy differs from the record"));
             }
         }
     }
@@ -410,7 +420,13 @@ fn idempotency_record(item: &Item, key: &Key, problems: &mut Vec<String>) {
     if !number(item, "status").is_some_and(|s| (200..300).contains(&s)) {
         problems.push("keeps an answer that was not a success".into());
     }
+    let no_content = number(item, "status") == Some(204);
     match text(item, "answer").map(serde_json::from_str::<serde_json::Value>) {
+        _ if no_content => {
+            if text(item, "answer") != Some("") {
+                problems.push("a 204 with a body".into());
+            }
+        }
         Some(Ok(answer)) => {
             for secret in ["access_token", "refresh_token", "password", "password_hash"] {
                 if has_field(&answer, secret) {
@@ -436,6 +452,48 @@ fn has_field(value: &serde_json::Value, name: &str) -> bool {
 }
 
 impl Table<'_> {
+    /// The user's side of a customer link: its customer exists and names this user.
+    fn user_customer(&self, item: &Item, key: &Key, problems: &mut Vec<String>) {
+        let Some(link) = parse::<CustomerLink>(item, problems) else {
+            return;
+        };
+        let Some(record) = self.require("customer", &Key::customer(link.id), problems) else {
+            return;
+        };
+        let owner = parse::<Customer>(record, &mut Vec::new()).and_then(|c| c.user_id);
+        if owner.map(|user| Key::user_customer(user, link.id)).as_ref() != Some(key) {
+            problems.push("orphaned: its customer does not name this user".into());
+        }
+    }
+
+    /// The user's side of a membership: the membership exists with this role, and the
+    /// organization with this name.
+    fn user_organization(&self, item: &Item, key: &Key, problems: &mut Vec<String>) {
+        let Some(membership) = parse::<OrgMembership>(item, problems) else {
+            return;
+        };
+        let Some(user) = key
+            .pk
+            .strip_prefix("USER#")
+            .and_then(|u| shared::domain::UserId::parse(u).ok())
+        else {
+            problems.push("not in a user's partition".into());
+            return;
+        };
+        let kept = self.require(
+            "membership",
+            &Key::membership(membership.id, user),
+            problems,
+        );
+        if kept.is_some_and(|m| text(m, "role") != Some(role_name(membership.role).as_str())) {
+            problems.push("its role differs from the membership's".into());
+        }
+        let org = self.require("organization", &Key::organization(membership.id), problems);
+        if org.is_some_and(|o| text(o, "name") != Some(membership.name.as_str())) {
+            problems.push("its name differs from the organization's".into());
+        }
+    }
+
     /// A session belongs to an existing user, keeps only a digest, and expires.
     fn session(&self, item: &Item, key: &Key, problems: &mut Vec<String>) {
         let Some(user) = text(item, "user_id").and_then(|u| shared::domain::UserId::parse(u).ok())

@@ -270,6 +270,49 @@ impl TestEnv {
         read(response)
     }
 
+    /// PATCH (with `body`) or DELETE (without) of /api/customers/{id}/, as the holder of
+    /// `token`, with extra `headers` (`If-Match`, `Idempotency-Key`). Returns the status, the
+    /// JSON answer (`Null` for 204) and the answer's headers.
+    pub async fn change_customer(
+        &self,
+        token: &str,
+        id: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, Value, lambda_http::http::HeaderMap) {
+        let (method, content, text) = match body {
+            Some(body) => (
+                Method::PATCH,
+                Some("application/json"),
+                Body::Text(body.to_string()),
+            ),
+            None => (Method::DELETE, None, Body::Empty),
+        };
+        let mut request = with_token(
+            request(method, &format!("/api/customers/{id}/"), content, text),
+            token,
+        );
+        for (name, value) in headers {
+            request.headers_mut().insert(
+                lambda_http::http::HeaderName::from_bytes(name.as_bytes()).expect("a header"),
+                value.parse().expect("a header value"),
+            );
+        }
+        let request = lambda_http::RequestExt::with_path_parameters(
+            request,
+            HashMap::from([("id".to_owned(), id.to_owned())]),
+        );
+        let response = shared::http::customer_changes::handle(&self.app, request)
+            .await
+            .expect("handlers answer every request");
+        let headers = response.headers().clone();
+        if response.status() == StatusCode::NO_CONTENT {
+            return (response.status(), Value::Null, headers);
+        }
+        let (status, body) = read(response);
+        (status, body, headers)
+    }
+
     /// Signs a user up (each call with a fresh username and email) and returns the answer.
     pub async fn signed_up_user(&self) -> Value {
         self.signed_up_user_with(&sample_signup()).await

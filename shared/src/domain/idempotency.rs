@@ -4,7 +4,7 @@
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::UserId;
+use super::{CustomerId, UserId};
 
 /// A client's key: 1 to 255 visible ASCII characters.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,6 +25,8 @@ impl IdempotencyKey {
 pub enum IdempotencyScope {
     Signup,
     CreateCustomer(UserId),
+    /// PATCH or DELETE of one customer by one caller.
+    ChangeCustomer(UserId, CustomerId),
 }
 
 /// One request's idempotency: which record it owns, and the fingerprint of its body.
@@ -47,6 +49,9 @@ impl Idempotency {
         let scope = match scope {
             IdempotencyScope::Signup => "signup".to_owned(),
             IdempotencyScope::CreateCustomer(user) => format!("create-customer\n{user}"),
+            IdempotencyScope::ChangeCustomer(user, customer) => {
+                format!("change-customer\n{user}\n{customer}")
+            }
         };
         let mut body = body.clone();
         if let Value::Object(fields) = &mut body {

@@ -1,6 +1,7 @@
 //! Values that can only hold valid data, and the records built from them. No I/O here.
 
 mod customer;
+mod customer_change;
 mod email;
 mod idempotency;
 mod ids;
@@ -14,6 +15,7 @@ pub mod unicode;
 mod username;
 
 pub use customer::{CustomerCode, CustomerStatus, CustomerType};
+pub use customer_change::{etag, CustomerPatch, Precondition};
 pub use email::Email;
 pub use idempotency::{Idempotency, IdempotencyKey, IdempotencyScope, IDEMPOTENCY_SECONDS};
 pub use ids::{CustomerId, OrgId, ProfileId, SessionId, UserId, VendorId};
@@ -21,8 +23,8 @@ pub use login::{LoginFailures, LoginName, FAILURE_WINDOW_SECONDS};
 pub use new_customer::CustomerForm;
 pub use password::{Password, PasswordHash, DUMMY_HASH};
 pub use records::{
-    unix_now, Customer, Membership, OrgRole, Organization, ProfileType, Role, Timestamp, User,
-    UserProfile, Vendor,
+    unix_now, Customer, CustomerLink, Membership, OrgMembership, OrgRole, Organization,
+    ProfileType, Role, Timestamp, User, UserProfile, Vendor,
 };
 pub use signup::{Signup, SignupForm};
 pub use text::{CompanyName, CustomerName, OrgName, PersonName, Phone};

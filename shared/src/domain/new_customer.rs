@@ -45,6 +45,7 @@ impl CustomerForm {
             company_name: self.company_name.clone(),
             created_at: now.clone(),
             updated_at: now,
+            version: 1,
         }
     }
 

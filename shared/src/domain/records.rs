@@ -177,4 +177,39 @@ pub struct Customer {
     pub company_name: Option<CompanyName>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Counts the record's writes; its `ETag`. Records from before versions read as 1.
+    #[serde(default = "first_version")]
+    pub version: u64,
+}
+
+fn first_version() -> u64 {
+    1
+}
+
+/// What a user sees of a customer record that names them, in any organization.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerLink {
+    pub id: CustomerId,
+    pub organization: OrgId,
+    pub name: CustomerName,
+    pub status: CustomerStatus,
+}
+
+impl Customer {
+    pub fn link(&self) -> CustomerLink {
+        CustomerLink {
+            id: self.id,
+            organization: self.organization,
+            name: self.name.clone(),
+            status: self.status,
+        }
+    }
+}
+
+/// What a user sees of an organization they belong to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgMembership {
+    pub id: OrgId,
+    pub name: OrgName,
+    pub role: Role,
 }

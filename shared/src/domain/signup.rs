@@ -83,6 +83,7 @@ impl Signup {
             company_name: None,
             created_at: now.clone(),
             updated_at: now,
+            version: 1,
         };
         Self {
             user,

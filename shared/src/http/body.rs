@@ -14,7 +14,13 @@ pub fn expect_method(request: &Request, method: Method) -> Result<(), ApiError> 
     if request.method() == method {
         Ok(())
     } else {
-        Err(ApiError::MethodNotAllowed { allow: method })
+        let allow = match method {
+            Method::GET => "GET",
+            Method::PATCH => "PATCH",
+            Method::DELETE => "DELETE",
+            _ => "POST",
+        };
+        Err(ApiError::MethodNotAllowed { allow })
     }
 }
 

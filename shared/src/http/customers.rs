@@ -1,17 +1,18 @@
 //! /api/customers/: create (POST), read one (GET /{id}/), list an organization's (GET).
 
-use lambda_http::http::{Method, StatusCode};
+use lambda_http::http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::app::App;
 use crate::auth::Caller;
+use crate::domain::etag;
 use crate::domain::{
     CompanyName, Customer, CustomerCode, CustomerForm, CustomerId, CustomerName, CustomerStatus,
     CustomerType, Email, IdempotencyScope, OrgId, PersonName, Phone, UserId,
 };
-use crate::store::{CreateCustomerError, CustomerCreated};
+use crate::store::{Claimed, CreateCustomerError, CustomerCreated, StoredAnswer};
 
 use super::auth::caller;
 use super::body::{expect_method, json_object};
@@ -59,10 +60,10 @@ async fn create(app: &App, request: Request) -> Result<Response<Body>, ApiError>
     {
         Ok(CustomerCreated::New(customer)) => {
             tracing::info!(customer_id = %customer.id, organization = %customer.organization, "customer created");
-            Ok(json_response(StatusCode::CREATED, &customer))
+            Ok(customer_response(StatusCode::CREATED, &customer))
         }
-        Ok(CustomerCreated::Existing(customer)) => Ok(json_response(StatusCode::OK, &customer)),
-        Ok(CustomerCreated::Replayed(answer)) => Ok(idempotency::replay(&answer)),
+        Ok(CustomerCreated::Existing(customer)) => Ok(customer_response(StatusCode::OK, &customer)),
+        Ok(CustomerCreated::Replayed(answer)) => replayed_customer(&answer),
         Err(CreateCustomerError::KeyReused) => Err(ApiError::IdempotencyKeyReused),
         Err(CreateCustomerError::InProgress) => Err(ApiError::IdempotencyInProgress),
         Err(CreateCustomerError::UserNotFound) => {
@@ -102,7 +103,35 @@ async fn get_one(app: &App, caller: &Caller, raw_id: &str) -> Result<Response<Bo
         .await?
         .filter(|customer| caller.role_in(customer.organization).is_some())
         .ok_or(ApiError::NotFound(NOT_FOUND))?;
-    Ok(json_response(StatusCode::OK, &customer))
+    Ok(customer_response(StatusCode::OK, &customer))
+}
+
+/// A customer answer: the record, and its version as `ETag` for `If-Match`.
+pub(super) fn customer_response(status: StatusCode, customer: &Customer) -> Response<Body> {
+    let mut response = json_response(status, customer);
+    if let Ok(tag) = HeaderValue::from_str(&etag(customer.version)) {
+        response.headers_mut().insert(header::ETAG, tag);
+    }
+    response
+}
+
+/// A replayed customer answer, with its `ETag` as the first time.
+pub(super) fn replayed_customer(answer: &StoredAnswer) -> Result<Response<Body>, ApiError> {
+    if answer.body.is_empty() {
+        return Ok(idempotency::replay(answer));
+    }
+    let customer: Customer = serde_json::from_str(&answer.body).map_err(|_| ApiError::Internal)?;
+    let status = StatusCode::from_u16(answer.status).map_err(|_| ApiError::Internal)?;
+    let mut response = customer_response(status, &customer);
+    response
+        .headers_mut()
+        .insert("Idempotent-Replayed", HeaderValue::from_static("true"));
+    Ok(response)
+}
+
+enum Exact {
+    Email(Email),
+    Code(CustomerCode),
 }
 
 #[derive(Serialize)]
@@ -148,11 +177,49 @@ async fn list(app: &App, caller: &Caller, request: &Request) -> Result<Response<
         },
         _ => None,
     };
+    let exact = |name: &str| {
+        query.first(name).map(|raw| match name {
+            "email" => Email::parse(raw).map(Exact::Email),
+            _ => CustomerCode::parse(raw).map(Exact::Code),
+        })
+    };
+    let exact = match (exact("email"), exact("code")) {
+        (Some(Ok(email)), None) => Some(email),
+        (None, Some(Ok(code))) => Some(code),
+        (Some(_), Some(_)) => {
+            errors.insert("code".into(), "use email or code, not both".into());
+            None
+        }
+        (Some(Err(e)), None) => {
+            errors.insert("email".into(), e.into());
+            None
+        }
+        (None, Some(Err(e))) => {
+            errors.insert("code".into(), e.into());
+            None
+        }
+        (None, None) => None,
+    };
     let Some(org) = org.filter(|_| errors.is_empty()) else {
         return Err(ApiError::Validation(errors));
     };
     if caller.role_in(org).is_none() {
         return Err(ApiError::Forbidden(NOT_MEMBER));
+    }
+    if let Some(exact) = exact {
+        // One read of the claim, which carries the customer; the list shape, 0 or 1 long.
+        let claimed = match &exact {
+            Exact::Email(email) => Claimed::Email(email),
+            Exact::Code(code) => Claimed::Code(code),
+        };
+        let found = app.store.customer_by(org, claimed).await?;
+        return Ok(json_response(
+            StatusCode::OK,
+            &Page {
+                customers: found.into_iter().collect(),
+                next_cursor: None,
+            },
+        ));
     }
     let page = app.store.customers_page(org, limit, after).await?;
     Ok(json_response(

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use lambda_http::http::{header, HeaderValue, Method, StatusCode};
+use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
 use serde_json::json;
 
@@ -20,10 +20,12 @@ pub enum ApiError {
     Unauthorized(&'static str),
     Forbidden(&'static str),
     NotFound(&'static str),
-    /// `allow` is the one method the route takes.
+    /// `allow` lists the methods the route takes (`"PATCH, DELETE"`).
     MethodNotAllowed {
-        allow: Method,
+        allow: &'static str,
     },
+    /// `If-Match` names a version that is not current.
+    PreconditionFailed,
     Conflict {
         message: String,
         fields: FieldErrors,
@@ -76,6 +78,7 @@ impl ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::Conflict { .. } | Self::Contended | Self::IdempotencyInProgress => {
                 StatusCode::CONFLICT
             }
@@ -107,6 +110,10 @@ impl ApiError {
             Self::MethodNotAllowed { allow } => (
                 "method_not_allowed",
                 format!("Method not allowed; use {allow}."),
+            ),
+            Self::PreconditionFailed => (
+                "precondition_failed",
+                "The customer changed since that ETag; read it again.".to_owned(),
             ),
             Self::Conflict { message, .. } => ("conflict", message.clone()),
             Self::Contended => (
@@ -154,9 +161,7 @@ impl ApiError {
         let headers = response.headers_mut();
         match &self {
             Self::MethodNotAllowed { allow } => {
-                if let Ok(value) = HeaderValue::from_str(allow.as_str()) {
-                    headers.insert(header::ALLOW, value);
-                }
+                headers.insert(header::ALLOW, HeaderValue::from_static(allow));
             }
             Self::Contended | Self::Unavailable | Self::IdempotencyInProgress => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));

@@ -40,6 +40,49 @@ impl Form {
         }
     }
 
+    /// For partial updates of a field that may be empty: absent is `None` (unchanged), null
+    /// or blank is `Some(None)` (cleared), a value is `Some(Some(parsed))`.
+    pub fn nullable<T, E: ToString>(
+        &mut self,
+        name: &str,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Option<Option<T>> {
+        if !self.object.contains_key(name) {
+            return None;
+        }
+        match self.text(name) {
+            Ok(Some(raw)) => self.parse(name, &raw, parse).map(Some),
+            Ok(None) => Some(None),
+            Err(()) => None,
+        }
+    }
+
+    /// For partial updates of a field that cannot be empty: absent is `None` (unchanged),
+    /// null or blank is refused.
+    pub fn settable<T, E: ToString>(
+        &mut self,
+        name: &str,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Option<T> {
+        if !self.object.contains_key(name) {
+            return None;
+        }
+        self.required(name, parse)
+    }
+
+    /// Refuses every field not in `known`, so that a misspelt field is not silently ignored.
+    pub fn only(&mut self, known: &[&str]) {
+        let unknown: Vec<String> = self
+            .object
+            .keys()
+            .filter(|name| !known.contains(&name.as_str()))
+            .cloned()
+            .collect();
+        for name in unknown {
+            self.reject(&name, "is not a field of this request");
+        }
+    }
+
     /// The raw string, for fields checked against others (the password).
     pub fn raw(&mut self, name: &str) -> Option<String> {
         match self.text(name) {

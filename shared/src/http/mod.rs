@@ -4,6 +4,7 @@
 mod auth;
 mod body;
 mod cursor;
+pub mod customer_changes;
 pub mod customers;
 mod error;
 mod form;
@@ -12,6 +13,7 @@ pub mod login;
 pub mod routes;
 pub mod session;
 pub mod signup;
+pub mod users;
 
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Response};

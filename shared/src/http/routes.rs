@@ -12,7 +12,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 
 use crate::app::App;
 
-use super::{customers, login, respond, session, signup, ApiError};
+use super::{customer_changes, customers, login, respond, session, signup, users, ApiError};
 
 pub async fn dispatch(app: &App, request: Request) -> Result<Response<Body>, lambda_http::Error> {
     let path = request.uri().path().to_owned();
@@ -26,9 +26,15 @@ pub async fn dispatch(app: &App, request: Request) -> Result<Response<Body>, lam
             customers::handle_create(app, request).await
         }
         ["api", "customers"] => customers::handle_read(app, request).await,
+        ["api", "users", "me"] => users::handle_me(app, request).await,
         ["api", "customers", id] if !id.is_empty() => {
             let id = HashMap::from([("id".to_owned(), (*id).to_owned())]);
-            customers::handle_read(app, request.with_path_parameters(id)).await
+            let request = request.with_path_parameters(id);
+            if matches!(*request.method(), Method::PATCH | Method::DELETE) {
+                customer_changes::handle(app, request).await
+            } else {
+                customers::handle_read(app, request).await
+            }
         }
         _ => respond(Err(ApiError::NotFound("No such route."))),
     }

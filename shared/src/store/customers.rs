@@ -16,14 +16,18 @@ use super::keys::{Key, ListKey, PK, SK};
 use super::transaction::{CommitError, Item, Transaction};
 use super::{Backoff, Store, StoreError};
 
-/// The items one customer is made of.
+/// The items one customer is made of. Every claim carries the whole customer: a second
+/// attempt to make the same user a customer gets the first one back from the cancellation
+/// reasons, and a lookup by email or code is one read. Every write of the record rewrites
+/// them in the same transaction.
 pub(super) struct CustomerItems {
     pub record: Item,
-    /// On the org#user key; carries the whole customer, so that a second attempt to make the
-    /// same user a customer gets the first one back from the cancellation reasons.
+    /// On the org#user key.
     pub user_claim: Option<Item>,
     pub email_claim: Item,
     pub code_claim: Item,
+    /// In the linked user's partition: what `/users/me` lists.
+    pub user_link: Option<Item>,
 }
 
 impl CustomerItems {
@@ -32,6 +36,7 @@ impl CustomerItems {
         let claim = |entity: &str, key: Key| {
             let mut claim = bare_item(entity, &key);
             claim.insert(CUSTOMER_ID.to_owned(), string(&customer.id.to_string()));
+            claim.insert(CUSTOMER.to_owned(), attribute(customer));
             claim
         };
         Self {
@@ -41,13 +46,18 @@ impl CustomerItems {
                 &ListKey::customer(org, customer.id),
                 customer,
             ),
-            user_claim: customer.user_id.map(|user| {
-                let mut claim = claim("CUSTOMER_OF_USER", Key::customer_of_user(org, user));
-                claim.insert(CUSTOMER.to_owned(), attribute(customer));
-                claim
-            }),
+            user_claim: customer
+                .user_id
+                .map(|user| claim("CUSTOMER_OF_USER", Key::customer_of_user(org, user))),
             email_claim: claim("CUSTOMER_EMAIL", Key::customer_email(org, &customer.email)),
             code_claim: claim("CUSTOMER_CODE", Key::customer_code(org, &customer.code)),
+            user_link: customer.user_id.map(|user| {
+                item(
+                    "USER_CUSTOMER",
+                    &Key::user_customer(user, customer.id),
+                    &customer.link(),
+                )
+            }),
         }
     }
 }
@@ -236,7 +246,7 @@ impl Store {
         keys.extend(idempotency.map(Key::idempotency));
         let mut attributes = vec![CUSTOMER];
         attributes.extend(RECORD_ATTRIBUTES);
-        let found = self.get_many(&keys, &attributes).await?;
+        let found = self.get_many(&keys, Some(&attributes)).await?;
         let find = |key: &Key| {
             found
                 .iter()
@@ -263,8 +273,11 @@ impl Store {
     fn customer_transaction(&self, customer: &Customer, link: &Link) -> Transaction<Guard> {
         let items = CustomerItems::of(customer);
         let mut tx = Transaction::new(&self.table);
-        if let (Some(user), Some(user_claim)) = (customer.user_id, items.user_claim) {
+        if let (Some(user), Some(user_claim), Some(user_link)) =
+            (customer.user_id, items.user_claim, items.user_link)
+        {
             tx.create_or_return_existing(Guard::AlreadyCustomer, user_claim);
+            tx.create(Guard::Other, user_link);
             let profile = UserProfile::new(
                 user,
                 ProfileType::Customer,

@@ -108,6 +108,22 @@ impl Key {
         key(format!("CUSTOMER#{customer}"), "CUSTOMER")
     }
 
+    /// A customer record that names `user`, seen from the user's side (`/users/me`).
+    pub fn user_customer(user: UserId, customer: CustomerId) -> Self {
+        Key {
+            pk: format!("USER#{user}"),
+            sk: format!("CUSTOMER#{customer}"),
+        }
+    }
+
+    /// An organization `user` belongs to, seen from the user's side (`/users/me`).
+    pub fn user_organization(user: UserId, org: OrgId) -> Self {
+        Key {
+            pk: format!("USER#{user}"),
+            sk: format!("ORG#{org}"),
+        }
+    }
+
     /// The org#user key: a user is a customer of an organization at most once.
     pub fn customer_of_user(org: OrgId, user: UserId) -> Self {
         key(format!("ORG#{org}#USER#{user}"), "CUSTOMER")

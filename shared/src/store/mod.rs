@@ -2,6 +2,7 @@
 //! `docs/data-model.md`.
 
 mod backoff;
+mod customer_changes;
 mod customers;
 mod error;
 mod idempotency;
@@ -20,11 +21,12 @@ use aws_sdk_dynamodb::types::KeysAndAttributes;
 use aws_sdk_dynamodb::Client;
 
 pub use backoff::MAX_ATTEMPTS;
+pub use customer_changes::{Change, ChangeError, Changed};
 pub use customers::{CreateCustomerError, CustomerCreated};
 pub use error::StoreError;
 pub use idempotency::{Recorded, StoredAnswer};
 pub use login::{LoginRecord, LoginState};
-pub use reads::CustomerPage;
+pub use reads::{Claimed, CustomerPage, Me};
 pub use sessions::Rotation;
 pub use signup::{SignupError, SignupSaved};
 
@@ -61,25 +63,29 @@ impl Store {
 
     /// The items at `keys` that exist, in one strongly consistent `BatchGetItem` (keys DynamoDB
     /// leaves unprocessed under load are asked for again). Unlike `TransactGetItems`, these
-    /// reads never conflict with transactions in flight. `attributes` are read as well as
-    /// the key.
+    /// reads never conflict with transactions in flight. Only the key and `attributes` are
+    /// read, or everything when `attributes` is `None`.
     async fn get_many(
         &self,
         keys: &[keys::Key],
-        attributes: &[&str],
+        attributes: Option<&[&str]>,
     ) -> Result<Vec<transaction::Item>, StoreError> {
-        let mut names: HashMap<String, String> = HashMap::new();
-        let mut projection = Vec::new();
-        for (i, name) in [keys::PK, keys::SK].iter().chain(attributes).enumerate() {
-            names.insert(format!("#a{i}"), (*name).to_owned());
-            projection.push(format!("#a{i}"));
+        let mut wanted = KeysAndAttributes::builder()
+            .set_keys(Some(keys.iter().map(keys::Key::to_item).collect()))
+            .consistent_read(true);
+        if let Some(attributes) = attributes {
+            let mut names: HashMap<String, String> = HashMap::new();
+            let mut projection = Vec::new();
+            for (i, name) in [keys::PK, keys::SK].iter().chain(attributes).enumerate() {
+                names.insert(format!("#a{i}"), (*name).to_owned());
+                projection.push(format!("#a{i}"));
+            }
+            wanted = wanted
+                .projection_expression(projection.join(", "))
+                .set_expression_attribute_names(Some(names));
         }
         let mut request = Some(
-            KeysAndAttributes::builder()
-                .set_keys(Some(keys.iter().map(keys::Key::to_item).collect()))
-                .consistent_read(true)
-                .projection_expression(projection.join(", "))
-                .set_expression_attribute_names(Some(names))
+            wanted
                 .build()
                 .map_err(|e| StoreError::Internal(e.to_string()))?,
         );

@@ -3,11 +3,30 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::domain::{Customer, CustomerId, OrgId};
+use crate::domain::{
+    Customer, CustomerCode, CustomerId, CustomerLink, Email, OrgId, OrgMembership, User, UserId,
+    UserProfile,
+};
 
-use super::items::record;
+use super::items::{field, record, CUSTOMER, ENTITY};
 use super::keys::{Key, ListKey, GSI1, GSI1_PK, GSI1_SK, PK, SK};
 use super::{Store, StoreError};
+
+/// An exact lookup in an organization.
+#[derive(Debug)]
+pub enum Claimed<'a> {
+    Email(&'a Email),
+    Code(&'a CustomerCode),
+}
+
+/// Everything `/users/me` shows: one user's partition.
+#[derive(Debug, serde::Serialize)]
+pub struct Me {
+    pub user: User,
+    pub profiles: Vec<UserProfile>,
+    pub organizations: Vec<OrgMembership>,
+    pub customers: Vec<CustomerLink>,
+}
 
 /// One page of an organization's customers, newest first.
 #[derive(Debug)]
@@ -21,6 +40,70 @@ impl Store {
     pub async fn customer(&self, id: CustomerId) -> Result<Option<Customer>, StoreError> {
         let item = self.get_item(&Key::customer(id)).await?;
         item.as_ref().map(record).transpose()
+    }
+
+    /// The customer of `org` holding an email or a code, read from the claim (which carries
+    /// the whole customer): one strongly consistent `GetItem`.
+    pub async fn customer_by(
+        &self,
+        org: OrgId,
+        claimed: Claimed<'_>,
+    ) -> Result<Option<Customer>, StoreError> {
+        let key = match claimed {
+            Claimed::Email(email) => Key::customer_email(org, email),
+            Claimed::Code(code) => Key::customer_code(org, code),
+        };
+        match self.get_item(&key).await? {
+            Some(claim) => Ok(Some(field(&claim, CUSTOMER)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The user, their profiles, their organizations and every customer record that names
+    /// them, in all organizations: one strongly consistent `Query` of their partition (paged
+    /// by DynamoDB past 1 MB). `None` when the user does not exist.
+    pub async fn me(&self, user: UserId) -> Result<Option<Me>, StoreError> {
+        let pk = Key::user(user).pk;
+        let mut found: Option<User> = None;
+        let (mut profiles, mut organizations, mut customers) = (Vec::new(), Vec::new(), Vec::new());
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#pk = :pk")
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| StoreError::from_sdk(&e))?;
+            for item in page.items() {
+                match item
+                    .get(ENTITY)
+                    .and_then(|v| v.as_s().ok())
+                    .map(String::as_str)
+                {
+                    Some("USER") => found = Some(record(item)?),
+                    Some("PROFILE") => profiles.push(record(item)?),
+                    Some("USER_ORG") => organizations.push(record(item)?),
+                    Some("USER_CUSTOMER") => customers.push(record(item)?),
+                    _ => {}
+                }
+            }
+            start = page.last_evaluated_key().cloned();
+            if start.is_none() {
+                break;
+            }
+        }
+        Ok(found.map(|user| Me {
+            user,
+            profiles,
+            organizations,
+            customers,
+        }))
     }
 
     /// Up to `limit` customers of `org` created before `after`, newest first: one `Query` on

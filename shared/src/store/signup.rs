@@ -1,7 +1,7 @@
 //! Sign-up: every item in one transaction, each guarded, so a clash writes nothing.
 
 use crate::auth::RefreshToken;
-use crate::domain::{unix_now, Idempotency, OrgRole, PasswordHash, Signup, User};
+use crate::domain::{unix_now, Idempotency, OrgMembership, OrgRole, PasswordHash, Signup, User};
 
 use super::customers::CustomerItems;
 use super::idempotency::{record_item, recorded, Recorded, StoredAnswer, RECORD_ATTRIBUTES};
@@ -78,9 +78,10 @@ fn login_item(
 
 impl Store {
     /// Writes the user, the username and email claims, the organization and its owner's
-    /// membership, three profiles, the vendor, the customer and its three claims, and the
-    /// first log-in session: 14 items, one `TransactWriteItems` call. Only concurrent sign-ups for the same username or email
-    /// share an item; the loser of such a race looks at the claims (reads never conflict)
+    /// membership, three profiles, the vendor, the customer and its three claims, the
+    /// organization and the customer as `/users/me` lists them (in the user's partition),
+    /// and the first log-in session: 16 items, one `TransactWriteItems` call. Only
+    /// concurrent sign-ups for the same username or email share an item; the loser of such a race looks at the claims (reads never conflict)
     /// and answers 409 when the winner took them.
     ///
     /// With an `Idempotency-Key`, the first `answer` is recorded in the same transaction.
@@ -137,7 +138,7 @@ impl Store {
                     let mut attributes = vec![PASSWORD_HASH];
                     attributes.extend(RECORD_ATTRIBUTES);
                     let found = self
-                        .get_many(&keys, &attributes)
+                        .get_many(&keys, Some(&attributes))
                         .await
                         .map_err(SignupError::Store)?;
                     let find = |key: &Key| {
@@ -225,9 +226,21 @@ impl Store {
         tx.create(Claim::Fresh, items.record)
             .create(Claim::Fresh, items.email_claim)
             .create(Claim::Fresh, items.code_claim);
-        if let Some(user_claim) = items.user_claim {
-            tx.create(Claim::Fresh, user_claim);
+        for item in [items.user_claim, items.user_link].into_iter().flatten() {
+            tx.create(Claim::Fresh, item);
         }
+        tx.create(
+            Claim::Fresh,
+            item(
+                "USER_ORG",
+                &Key::user_organization(user.id, org),
+                &OrgMembership {
+                    id: org,
+                    name: signup.organization.name.clone(),
+                    role: signup.membership.role,
+                },
+            ),
+        );
         tx
     }
 }

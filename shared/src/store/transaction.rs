@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    AttributeValue, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 
 use super::keys::Key;
@@ -15,6 +15,25 @@ use super::{Store, StoreError};
 pub type Item = HashMap<String, AttributeValue>;
 
 const MUST_NOT_EXIST: &str = "attribute_not_exists(pk)";
+
+/// A condition expression with its placeholders.
+#[derive(Clone, Debug)]
+pub struct Condition {
+    pub expression: String,
+    pub names: HashMap<String, String>,
+    pub values: Item,
+}
+
+impl Condition {
+    /// The item's `attribute` equals `value`.
+    pub fn equals(attribute: &str, value: AttributeValue) -> Self {
+        Self {
+            expression: "#c = :c".to_owned(),
+            names: HashMap::from([("#c".to_owned(), attribute.to_owned())]),
+            values: Item::from([(":c".to_owned(), value)]),
+        }
+    }
+}
 
 pub struct Transaction<R> {
     table: String,
@@ -103,6 +122,34 @@ impl<R: Copy + PartialEq> Transaction<R> {
             .build()
             .expect("table and item are set");
         self.push(role, TransactWriteItem::builder().put(put).build())
+    }
+
+    /// Writes `item` over whatever stands at its key, when `condition` (if any) holds of it.
+    pub fn replace(&mut self, role: R, item: Item, condition: Option<&Condition>) -> &mut Self {
+        let mut put = Put::builder().table_name(&self.table).set_item(Some(item));
+        if let Some(condition) = condition {
+            put = put
+                .condition_expression(&condition.expression)
+                .set_expression_attribute_names(Some(condition.names.clone()))
+                .set_expression_attribute_values(Some(condition.values.clone()));
+        }
+        let put = put.build().expect("table and item are set");
+        self.push(role, TransactWriteItem::builder().put(put).build())
+    }
+
+    /// Deletes the item at `key`, when `condition` (if any) holds of it.
+    pub fn delete(&mut self, role: R, key: &Key, condition: Option<&Condition>) -> &mut Self {
+        let mut delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key.to_item()));
+        if let Some(condition) = condition {
+            delete = delete
+                .condition_expression(&condition.expression)
+                .set_expression_attribute_names(Some(condition.names.clone()))
+                .set_expression_attribute_values(Some(condition.values.clone()));
+        }
+        let delete = delete.build().expect("table and key are set");
+        self.push(role, TransactWriteItem::builder().delete(delete).build())
     }
 
     /// An update expression on `key`; `names` and `values` are its placeholders.
