@@ -6,11 +6,13 @@
 //! - [`auth`]: access tokens.
 //! - [`app`]: what a function builds once at cold start.
 //! - [`config`]: every setting, read once.
+//! - [`serve`]: what every function's `main` runs.
 
 pub mod app;
 pub mod auth;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod serve;
 pub mod store;
 pub mod telemetry;

@@ -58,6 +58,7 @@ pub struct TestEnv {
 /// `us-east-1` and the dummy credentials a local server accepts.
 pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(shared::app::https_client())
         .endpoint_url(endpoint)
         .region(Region::new(
             std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into()),
@@ -107,7 +108,7 @@ impl TestEnv {
             .await
             .unwrap_or_else(|e| panic!("creating {table} at {}: {e}", endpoint()));
         let calls = CallLog::default();
-        let front = DynamoFront::wrap(default_http_client(), window);
+        let front = DynamoFront::wrap(shared::app::https_client(), window);
         let client = Client::from_conf(
             adjust(
                 dynamodb_config(&sdk)
@@ -323,14 +324,6 @@ impl TestEnv {
         assert_eq!(status, StatusCode::CREATED, "{answer}");
         answer
     }
-}
-
-/// The SDK's default client, built here because the front has to wrap it.
-fn default_http_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
-    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
-    aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
-        .build_https()
 }
 
 /// An app whose DynamoDB endpoint refuses connections: the store is down.

@@ -1,14 +1,6 @@
 //! GET /api/customers/{id}/ and GET /api/customers/
 
-use lambda_http::{run, service_fn, Error};
-use shared::app::App;
-
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    shared::telemetry::init();
-    let app = App::from_env().await?;
-    run(service_fn(|request| {
-        shared::http::customers::handle_read(&app, request)
-    }))
-    .await
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::serve::run(shared::http::customers::handle_read).await
 }

@@ -1,14 +1,6 @@
 //! POST /api/users/
 
-use lambda_http::{run, service_fn, Error};
-use shared::app::App;
-
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    shared::telemetry::init();
-    let app = App::from_env().await?;
-    run(service_fn(|request| {
-        shared::http::signup::handle(&app, request)
-    }))
-    .await
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::serve::run(shared::http::signup::handle).await
 }

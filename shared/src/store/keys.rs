@@ -41,6 +41,12 @@ fn key(pk: String, sk: &str) -> Key {
 }
 
 impl Key {
+    /// Never written: what cold start reads to open the connection (IAM allows every function
+    /// `GetItem` on this key alone).
+    pub fn warm_up() -> Self {
+        key("WARMUP".to_owned(), "WARMUP")
+    }
+
     pub fn user(user: UserId) -> Self {
         key(format!("USER#{user}"), "USER")
     }

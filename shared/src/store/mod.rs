@@ -1,5 +1,22 @@
 //! DynamoDB: the only module that talks to it. One table, single-table design; see
 //! `docs/data-model.md`.
+//!
+//! Every operation, and the calls it makes (a "round trip" is calls sent together):
+//!
+//! | operation | module | calls |
+//! |---|---|---|
+//! | [`Store::save_signup`] | `signup` | `TransactWriteItems` (after a conflict: `BatchGetItem` of the claims) |
+//! | [`Store::login_state`] | `login` | `Query` of the name's partition |
+//! | [`Store::record_login_failure`], [`Store::forget_login_failures`] | `login` | `UpdateItem`, `DeleteItem` |
+//! | [`Store::start_session`], [`Store::rotate_session`], [`Store::end_session`] | `sessions` | `PutItem`; `UpdateItem` with `GetItem`; `UpdateItem` |
+//! | [`Store::create_customer`] | `customers` | `TransactWriteItems`, after a `BatchGetItem` when naming another user |
+//! | [`Store::change_customer`] | `customer_changes` | `BatchGetItem`, then `TransactWriteItems` |
+//! | [`Store::customer`], [`Store::customer_by`] | `reads` | `GetItem` |
+//! | [`Store::customers_page`] | `reads` | `Query` on `gsi1` |
+//! | [`Store::me`] | `reads` | `Query` of the user's partition |
+//!
+//! Keys are made in [`keys`] only; `transaction` turns cancellation reasons into answers;
+//! `backoff` paces retries after `TransactionConflict`; `idempotency` keeps first answers.
 
 mod backoff;
 mod customer_changes;
@@ -45,6 +62,20 @@ impl Store {
             client,
             table: table.into(),
         }
+    }
+
+    /// One cheap read of a key that never exists: resolves credentials and the endpoint and
+    /// opens the connection, so the first request does not pay for them.
+    pub async fn warm_up(&self) -> Result<(), StoreError> {
+        self.client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(keys::Key::warm_up().to_item()))
+            .projection_expression("pk")
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| StoreError::from_sdk(&e))
     }
 
     /// The item at `key`, read strongly consistently, so a write that just returned is seen.

@@ -17,7 +17,8 @@ use crm_tests::invariants;
 async fn main() -> ExitCode {
     let table = std::env::var("TABLE_NAME").unwrap_or_else(|_| "crm-local".into());
     let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").ok();
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    let mut loader =
+        aws_config::defaults(BehaviorVersion::latest()).http_client(shared::app::https_client());
     // A local server takes any credentials; AWS gets the caller's own.
     let local = endpoint
         .as_deref()
