@@ -6,7 +6,10 @@ CARGO ?= cargo
 # How long the conflict-faithful store holds a committed transaction's items.
 CONFLICT_WINDOW_MS ?= 10
 
-.PHONY: test run lint fmt clippy check-table
+.PHONY: test run lint fmt clippy check-table bench
+# `make bench`: the release profile of template.yaml's bootstraps (host architecture);
+# BENCH_PROFILE=bench builds faster without LTO (CI's short run).
+BENCH_PROFILE ?= release
 
 ## Every test, twice: on the plain emulator, then on a store that applies DynamoDB's
 ## transaction conflict rule (no emulator does). Embedded dynoxide, or
@@ -35,3 +38,13 @@ check-table:
 	TABLE_NAME=$${TABLE_NAME:-crm-local} \
 	AWS_ENDPOINT_URL_DYNAMODB=$${AWS_ENDPOINT_URL_DYNAMODB:-http://127.0.0.1:$${LOCAL_DYNAMODB_PORT:-8000}} \
 	$(CARGO) run --quiet --locked -p crm-tests --bin check-table
+
+## Cold start, first and warm requests, peak RSS and size of every function's bootstrap and
+## of a Python boto3 peer, then the per-path library benchmark. BENCH_ROUNDS (default 10)
+## and BENCH_WARM (20) size it.
+bench:
+	$(CARGO) build --locked --profile $(BENCH_PROFILE) $(patsubst functions/%,--bin %,$(wildcard functions/*))
+	source scripts/venv.sh scripts/requirements-bench.txt && \
+	$(CARGO) run --quiet --locked -p crm-tests --bin cold-start -- \
+		target/$(if $(filter bench,$(BENCH_PROFILE)),release,$(BENCH_PROFILE)) scripts/bench/peer.py
+	$(CARGO) bench --locked -p crm-tests --bench paths

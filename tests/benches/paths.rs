@@ -1,6 +1,9 @@
 //! Timings of each request path, end to end through the handler and the SDK over HTTP to
 //! the local server, beside the floor that server sets (a bare GetItem) and one argon2id
-//! hash at the production parameters.
+//! hash at the production parameters. For each path, `store` is the time its DynamoDB
+//! requests spent on the wire (sent to answered: the local server's own time for them), and
+//! `own` is the rest: the handler, the SDK's serialisation and signing, and argon2 where the
+//! path hashes (those paths name it).
 //!
 //! `cargo bench -p crm-tests --bench paths`; `BENCH_ROUNDS` sets the sample size.
 
@@ -99,6 +102,7 @@ async fn main() {
     };
 
     measure(
+        env,
         "POST /api/users/ (incl. argon2id)",
         few,
         StatusCode::CREATED,
@@ -107,6 +111,7 @@ async fn main() {
     .await;
     let correct = login("correct horse battery");
     measure(
+        env,
         "POST /api/auth/login/ (incl. argon2id)",
         few,
         StatusCode::OK,
@@ -116,6 +121,7 @@ async fn main() {
     // A wrong password and an unknown user should cost the same: both verify one hash.
     let wrong = login("not the password");
     measure(
+        env,
         "POST /api/auth/login/ wrong password (401)",
         few,
         StatusCode::UNAUTHORIZED,
@@ -123,6 +129,7 @@ async fn main() {
     )
     .await;
     measure(
+        env,
         "POST /api/auth/login/ unknown user (401)",
         few,
         StatusCode::UNAUTHORIZED,
@@ -134,6 +141,7 @@ async fn main() {
     .await;
 
     measure(
+        env,
         "POST /api/customers/ standalone (201)",
         n,
         StatusCode::CREATED,
@@ -147,12 +155,13 @@ async fn main() {
     for _ in 0..few {
         users.push(env.member().await.user);
     }
-    measure("POST /api/customers/ new link (201)", few, StatusCode::CREATED, |i| {
+    measure(env, "POST /api/customers/ new link (201)", few, StatusCode::CREATED, |i| {
         let body = json!({"organization": org, "user_id": users[i], "email": format!("u{i}@example.com")});
         async move { env.create_customer(token, &body).await }
     })
     .await;
     measure(
+        env,
         "POST /api/customers/ existing user (200)",
         n,
         StatusCode::OK,
@@ -166,23 +175,49 @@ async fn main() {
 
     let customer = owner.signup["customer"]["id"].as_str().unwrap().to_owned();
     let one = format!("/api/customers/{customer}/");
-    measure("GET /api/customers/{id}/", n, StatusCode::OK, |_| {
+    measure(env, "GET /api/customers/{id}/", n, StatusCode::OK, |_| {
         env.get_customers(token, &one)
     })
     .await;
     let page = format!("/api/customers/?organization={org}&limit=20");
-    measure("GET /api/customers/?limit=20", n, StatusCode::OK, |_| {
-        env.get_customers(token, &page)
+    measure(
+        env,
+        "GET /api/customers/?limit=20",
+        n,
+        StatusCode::OK,
+        |_| env.get_customers(token, &page),
+    )
+    .await;
+    let lookup = format!("/api/customers/?organization={org}&code=ACME-NONE");
+    measure(
+        env,
+        "GET /api/customers/?code= (exact)",
+        n,
+        StatusCode::OK,
+        |_| env.get_customers(token, &lookup),
+    )
+    .await;
+    measure(env, "PATCH /api/customers/{id}/", n, StatusCode::OK, |i| {
+        let body = json!({"name": format!("Renamed {i}")});
+        let customer = customer.clone();
+        async move {
+            let (status, body, _) = env
+                .change_customer(token, &customer, Some(&body), &[])
+                .await;
+            (status, body)
+        }
     })
     .await;
 }
 
-/// Times `n` requests made by `request`, checking each answers `expected`, and reports.
-async fn measure<F, Fut>(name: &str, n: usize, expected: StatusCode, mut request: F)
+/// Times `n` requests made by `request`, checking each answers `expected`, and reports the
+/// whole, the time on the wire to DynamoDB, and the rest.
+async fn measure<F, Fut>(env: &TestEnv, name: &str, n: usize, expected: StatusCode, mut request: F)
 where
     F: FnMut(usize) -> Fut,
     Fut: std::future::Future<Output = (StatusCode, serde_json::Value)>,
 {
+    env.calls.take_wire_time();
     let samples = time(n, |i| {
         let answer = request(i);
         async move {
@@ -191,5 +226,14 @@ where
         }
     })
     .await;
-    report(name, samples);
+    let total: Duration = samples.iter().sum();
+    let store = env.calls.take_wire_time();
+    let per = |d: Duration| d / u32::try_from(samples.len()).unwrap_or(u32::MAX);
+    report(name, samples.clone());
+    println!(
+        "{:<44} store={:>8.3?} own={:>8.3?} (means per request)",
+        "",
+        per(store),
+        per(total.saturating_sub(store))
+    );
 }
