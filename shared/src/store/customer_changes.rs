@@ -98,19 +98,10 @@ impl Store {
             }
             keys.extend(idempotency.map(Key::idempotency));
             let found = self.get_many(&keys, None).await?;
-            let find = |key: &Key| {
-                found
-                    .iter()
-                    .find(|item| Key::of_item(item).as_ref() == Some(key))
-            };
-            if let Some(record) = idempotency {
-                if let Some(item) = find(&Key::idempotency(record)) {
-                    if let Some(found) = recorded(item, record, now)? {
-                        return found_record(found);
-                    }
-                }
+            if let Some(record) = found.record(idempotency, now)? {
+                return found_record(record);
             }
-            let current: Customer = match find(&Key::customer(id)) {
+            let current: Customer = match found.at(&Key::customer(id)) {
                 Some(item) => record(item)?,
                 None => return Err(ChangeError::NotFound),
             };
@@ -139,12 +130,14 @@ impl Store {
                     let next = patch.apply(&current);
                     let new_user = next.user_id.filter(|user| current.user_id != Some(*user));
                     if let Some(user) = new_user {
-                        if find(&Key::user(user)).is_none() {
+                        if found.at(&Key::user(user)).is_none() {
                             return Err(ChangeError::UserNotFound);
                         }
                     }
                     let profile_missing = new_user.is_some_and(|user| {
-                        find(&Key::profile(user, ProfileType::Customer)).is_none()
+                        found
+                            .at(&Key::profile(user, ProfileType::Customer))
+                            .is_none()
                     });
                     let answer = StoredAnswer {
                         status: 200,

@@ -247,26 +247,17 @@ impl Store {
         let mut attributes = vec![CUSTOMER];
         attributes.extend(RECORD_ATTRIBUTES);
         let found = self.get_many(&keys, Some(&attributes)).await?;
-        let find = |key: &Key| {
-            found
-                .iter()
-                .find(|item| Key::of_item(item).as_ref() == Some(key))
-        };
-        if let Some(record) = idempotency {
-            if let Some(item) = find(&Key::idempotency(record)) {
-                if let Some(found) = recorded(item, record, now)? {
-                    return Ok(Lookup::Recorded(found));
-                }
-            }
+        if let Some(found) = found.record(idempotency, now)? {
+            return Ok(Lookup::Recorded(found));
         }
-        if let Some(claim) = find(&claim) {
+        if let Some(claim) = found.at(&claim) {
             return existing_customer(claim).map(|c| Lookup::AlreadyCustomer(Box::new(c)));
         }
-        if find(&user_key).is_none() {
+        if found.at(&user_key).is_none() {
             return Ok(Lookup::NoSuchUser);
         }
         Ok(Lookup::User {
-            profile_exists: find(&profile).is_some(),
+            profile_exists: found.at(&profile).is_some(),
         })
     }
 

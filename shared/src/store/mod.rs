@@ -100,7 +100,7 @@ impl Store {
         &self,
         keys: &[keys::Key],
         attributes: Option<&[&str]>,
-    ) -> Result<Vec<transaction::Item>, StoreError> {
+    ) -> Result<Found, StoreError> {
         let mut wanted = KeysAndAttributes::builder()
             .set_keys(Some(keys.iter().map(keys::Key::to_item).collect()))
             .consistent_read(true);
@@ -143,6 +143,31 @@ impl Store {
                 ));
             }
         }
-        Ok(found)
+        Ok(Found(found))
+    }
+}
+
+/// Items a `BatchGetItem` found, looked up again by key.
+pub(crate) struct Found(Vec<transaction::Item>);
+
+impl Found {
+    /// The item at `key`, if it exists.
+    fn at(&self, key: &keys::Key) -> Option<&transaction::Item> {
+        self.0
+            .iter()
+            .find(|item| keys::Key::of_item(item).as_ref() == Some(key))
+    }
+
+    /// The live idempotency record for `record` among these items, if the request has a key
+    /// and one was found.
+    fn record(
+        &self,
+        record: Option<&crate::domain::Idempotency>,
+        now: u64,
+    ) -> Result<Option<Recorded>, StoreError> {
+        match record.and_then(|r| self.at(&keys::Key::idempotency(r)).map(|item| (r, item))) {
+            Some((record, item)) => idempotency::recorded(item, record, now),
+            None => Ok(None),
+        }
     }
 }

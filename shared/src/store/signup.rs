@@ -6,7 +6,7 @@ use crate::domain::{unix_now, Idempotency, OrgMembership, OrgRole, PasswordHash,
 use super::customers::CustomerItems;
 use super::idempotency::{record_item, recorded, Recorded, StoredAnswer, RECORD_ATTRIBUTES};
 use super::items::{attribute, item, listed_item, string, MEMBERSHIPS, PASSWORD_HASH};
-use super::keys::{Key, ListKey, PK};
+use super::keys::{Key, ListKey};
 use super::sessions::session_item;
 use super::transaction::{CommitError, Item, Transaction};
 use super::{Backoff, Store, StoreError};
@@ -141,25 +141,13 @@ impl Store {
                         .get_many(&keys, Some(&attributes))
                         .await
                         .map_err(SignupError::Store)?;
-                    let find = |key: &Key| {
-                        found
-                            .iter()
-                            .find(|item| Key::of_item(item).as_ref() == Some(key))
-                    };
-                    if let Some((record, _)) = idempotency {
-                        if let Some(item) = find(&Key::idempotency(record)) {
-                            if let Some(found) =
-                                recorded(item, record, now).map_err(SignupError::Store)?
-                            {
-                                return found_record(found, find(&claims[0]));
-                            }
-                        }
+                    if let Some(record) = found
+                        .record(idempotency.map(|(record, _)| record), now)
+                        .map_err(SignupError::Store)?
+                    {
+                        return found_record(record, found.at(&claims[0]));
                     }
-                    let taken = |key: &Key| {
-                        found
-                            .iter()
-                            .any(|item| item.get(PK).and_then(|v| v.as_s().ok()) == Some(&key.pk))
-                    };
+                    let taken = |key: &Key| found.at(key).is_some();
                     let (username, email) = (taken(&claims[0]), taken(&claims[1]));
                     if username || email {
                         return Err(SignupError::Taken { username, email });
