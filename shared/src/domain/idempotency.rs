@@ -1,7 +1,7 @@
 //! `Idempotency-Key` (IETF httpapi draft "The Idempotency-Key HTTP Header Field"): a retried
 //! POST has one effect and gets the first answer.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::{CustomerId, UserId};
@@ -45,7 +45,7 @@ pub struct Idempotency {
 const SECRET_FIELDS: [&str; 2] = ["password", "password_confirm"];
 
 impl Idempotency {
-    pub fn new(scope: IdempotencyScope, key: &IdempotencyKey, body: &Value) -> Self {
+    pub fn new(scope: IdempotencyScope, key: &IdempotencyKey, body: &Map<String, Value>) -> Self {
         let scope = match scope {
             IdempotencyScope::Signup => "signup".to_owned(),
             IdempotencyScope::CreateCustomer(user) => format!("create-customer\n{user}"),
@@ -53,15 +53,11 @@ impl Idempotency {
                 format!("change-customer\n{user}\n{customer}")
             }
         };
-        let mut body = body.clone();
-        if let Value::Object(fields) = &mut body {
-            for secret in SECRET_FIELDS {
-                fields.remove(secret);
-            }
-        }
         Self {
             id: hex(&Sha256::digest(format!("{scope}\n{}", key.0).as_bytes())),
-            fingerprint: hex(&Sha256::digest(canonical(&body).as_bytes())),
+            fingerprint: hex(&Sha256::digest(
+                canonical_object(body, &SECRET_FIELDS).as_bytes(),
+            )),
         }
     }
 }
@@ -73,19 +69,25 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// An object's canonical JSON, `leave_out` fields left out (at this depth only).
+fn canonical_object(map: &Map<String, Value>, leave_out: &[&str]) -> String {
+    let mut keys: Vec<&String> = map
+        .keys()
+        .filter(|k| !leave_out.contains(&k.as_str()))
+        .collect();
+    keys.sort();
+    let fields: Vec<String> = keys
+        .into_iter()
+        .map(|k| format!("{}:{}", Value::String(k.clone()), canonical(&map[k])))
+        .collect();
+    format!("{{{}}}", fields.join(","))
+}
+
 /// JSON with object keys sorted at every depth, so that key order and spacing do not make
 /// the same request look like another.
 fn canonical(value: &Value) -> String {
     match value {
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            let fields: Vec<String> = keys
-                .into_iter()
-                .map(|k| format!("{}:{}", Value::String(k.clone()), canonical(&map[k])))
-                .collect();
-            format!("{{{}}}", fields.join(","))
-        }
+        Value::Object(map) => canonical_object(map, &[]),
         Value::Array(items) => {
             let items: Vec<String> = items.iter().map(canonical).collect();
             format!("[{}]", items.join(","))
@@ -109,34 +111,52 @@ mod tests {
         }
     }
 
+    fn body(value: Value) -> Map<String, Value> {
+        value.as_object().cloned().expect("an object")
+    }
+
     #[test]
     fn fingerprints_ignore_key_order_and_scopes_separate_callers() {
         let key = IdempotencyKey::parse("k-1").unwrap();
-        let user = UserId::generate();
-        let scope = IdempotencyScope::CreateCustomer(user);
+        let scope = IdempotencyScope::CreateCustomer(UserId::generate());
         let a = Idempotency::new(
             scope,
             &key,
-            &json!({"a": 1, "b": {"y": [1, {"q": 2, "p": 3}], "x": null}}),
+            &body(json!({"a": 1, "b": {"y": [1, {"q": 2, "p": 3}], "x": null}})),
         );
         let b = Idempotency::new(
             scope,
             &key,
-            &json!({"b": {"x": null, "y": [1, {"p": 3, "q": 2}]}, "a": 1}),
+            &body(json!({"b": {"x": null, "y": [1, {"p": 3, "q": 2}]}, "a": 1})),
         );
         assert_eq!(a, b);
-        let changed = Idempotency::new(scope, &key, &json!({"a": 2}));
+        let changed = Idempotency::new(scope, &key, &body(json!({"a": 2})));
         assert_eq!(a.id, changed.id);
         assert_ne!(a.fingerprint, changed.fingerprint);
         let other_caller = Idempotency::new(
             IdempotencyScope::CreateCustomer(UserId::generate()),
             &key,
-            &json!({}),
+            &Map::new(),
         );
         assert_ne!(a.id, other_caller.id);
         assert_ne!(
             a.id,
-            Idempotency::new(IdempotencyScope::Signup, &key, &json!({})).id
+            Idempotency::new(IdempotencyScope::Signup, &key, &Map::new()).id
         );
+    }
+
+    #[test]
+    fn passwords_never_reach_a_fingerprint() {
+        let key = IdempotencyKey::parse("k").unwrap();
+        let with = |password: &str| {
+            Idempotency::new(
+                IdempotencyScope::Signup,
+                &key,
+                &body(json!({"u": 1, "password": password, "password_confirm": password})),
+            )
+        };
+        assert_eq!(with("a").fingerprint, with("b").fingerprint);
+        let other = Idempotency::new(IdempotencyScope::Signup, &key, &body(json!({"u": 2})));
+        assert_ne!(with("a").fingerprint, other.fingerprint);
     }
 }

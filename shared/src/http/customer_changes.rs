@@ -41,11 +41,8 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, lambd
 
 async fn change(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let (change, body) = match *request.method() {
-        Method::PATCH => {
-            let body = json_object(&request)?;
-            (None, Value::Object(body))
-        }
-        Method::DELETE => (Some(Change::Delete), Value::Null),
+        Method::PATCH => (None, json_object(&request)?),
+        Method::DELETE => (Some(Change::Delete), Map::new()),
         _ => {
             return Err(ApiError::MethodNotAllowed {
                 allow: "PATCH, DELETE",
@@ -60,10 +57,9 @@ async fn change(app: &App, request: Request) -> Result<Response<Body>, ApiError>
         .ok_or(ApiError::NotFound(NOT_FOUND))?;
     let scope = IdempotencyScope::ChangeCustomer(caller.user, id);
     let idempotency = idempotency::of(&request, scope, &body)?;
-    let change = match (change, body) {
-        (Some(delete), _) => delete,
-        (None, Value::Object(object)) => Change::Update(Box::new(parse(object)?)),
-        (None, _) => unreachable!("PATCH bodies are objects"),
+    let change = match change {
+        Some(delete) => delete,
+        None => Change::Update(Box::new(parse(body)?)),
     };
     let precondition = request
         .headers()

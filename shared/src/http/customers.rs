@@ -46,7 +46,7 @@ async fn create(app: &App, request: Request) -> Result<Response<Body>, ApiError>
     let idempotency = idempotency::of(
         &request,
         IdempotencyScope::CreateCustomer(caller.user),
-        &Value::Object(body.clone()),
+        &body,
     )?;
     let form = parse(body)?;
     // Unknown and foreign organizations get the same answer: a stranger learns nothing.

@@ -2,7 +2,7 @@
 
 use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Request, Response};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::domain::{Idempotency, IdempotencyKey, IdempotencyScope};
 use crate::store::StoredAnswer;
@@ -12,11 +12,11 @@ use super::ApiError;
 const HEADER: &str = "Idempotency-Key";
 
 /// The request's idempotency, when it carries a key; a malformed key is a 400 naming the
-/// header. `body` is the request's JSON, fingerprinted.
+/// header. `body` is the request's JSON object, fingerprinted.
 pub fn of(
     request: &Request,
     scope: IdempotencyScope,
-    body: &Value,
+    body: &Map<String, Value>,
 ) -> Result<Option<Idempotency>, ApiError> {
     let Some(raw) = request.headers().get(HEADER) else {
         return Ok(None);

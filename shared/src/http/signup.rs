@@ -43,11 +43,7 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, lambd
 async fn sign_up(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     expect_method(&request, Method::POST)?;
     let body = json_object(&request)?;
-    let idempotency = idempotency::of(
-        &request,
-        IdempotencyScope::Signup,
-        &Value::Object(body.clone()),
-    )?;
+    let idempotency = idempotency::of(&request, IdempotencyScope::Signup, &body)?;
     let form = parse(body)?;
     // Hashing is deliberately slow; keep it off the executor's threads.
     let (form, hash) = tokio::task::spawn_blocking(move || {
