@@ -7,6 +7,4 @@ mod tokens;
 pub use refresh::RefreshToken;
 pub use tokens::{AccessToken, Caller, TokenError, Tokens};
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+use crate::domain::hex;

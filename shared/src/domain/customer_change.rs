@@ -95,7 +95,6 @@ fn set<T: Clone>(field: &mut T, value: &Option<T>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::CustomerForm;
 
     #[test]
     fn if_match_takes_our_tags_and_star() {
@@ -107,20 +106,9 @@ mod tests {
     }
 
     fn customer() -> Customer {
-        CustomerForm {
-            organization: OrgId::generate(),
-            user_id: None,
-            email: Email::parse("pat@example.com").unwrap(),
-            name: None,
-            first_name: Some(PersonName::parse("Pat").unwrap()),
-            last_name: None,
-            phone: None,
-            customer_type: CustomerType::Individual,
-            status: CustomerStatus::Active,
-            company_name: None,
-            code: None,
-        }
-        .to_customer()
+        let mut form = crate::domain::new_customer::tests::form();
+        form.first_name = Some(PersonName::parse("Pat").unwrap());
+        form.to_customer()
     }
 
     #[test]

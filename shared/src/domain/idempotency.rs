@@ -65,7 +65,8 @@ impl Idempotency {
 /// How long a first answer is kept for replays.
 pub const IDEMPOTENCY_SECONDS: u64 = 24 * 3600;
 
-fn hex(bytes: &[u8]) -> String {
+/// Lower-case hex: how digests are written into tables and token headers.
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -17,7 +17,7 @@ mod username;
 pub use customer::{CustomerCode, CustomerStatus, CustomerType};
 pub use customer_change::{etag, CustomerPatch, Precondition};
 pub use email::Email;
-pub use idempotency::{Idempotency, IdempotencyKey, IdempotencyScope, IDEMPOTENCY_SECONDS};
+pub use idempotency::{hex, Idempotency, IdempotencyKey, IdempotencyScope, IDEMPOTENCY_SECONDS};
 pub use ids::{CustomerId, OrgId, ProfileId, SessionId, UserId, VendorId};
 pub use login::{LoginFailures, LoginName, FAILURE_WINDOW_SECONDS};
 pub use new_customer::CustomerForm;

@@ -68,10 +68,11 @@ impl CustomerForm {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn form() -> CustomerForm {
+    /// A valid form with no user, name or code: what domain tests start from.
+    pub(in crate::domain) fn form() -> CustomerForm {
         CustomerForm {
             organization: OrgId::generate(),
             user_id: None,
