@@ -86,7 +86,8 @@ async fn log_in_by_username_or_email_in_any_case_with_one_read_and_a_session_wri
 async fn answers_that_carry_tokens_are_never_cached() {
     let env = TestEnv::new().await;
     let body = crm_tests::sample_signup();
-    let signup = shared::http::signup::handle(&env.app, post_json("/api/users/", &body))
+    let signup = shared::http::Function::Signup
+        .handle(&env.app, post_json("/api/users/", &body))
         .await
         .unwrap();
     assert_eq!(
@@ -94,7 +95,8 @@ async fn answers_that_carry_tokens_are_never_cached() {
         "no-store"
     );
     let login = json!({"username": body["username"], "password": body["password"]});
-    let login = shared::http::login::handle(&env.app, post_json("/api/auth/login/", &login))
+    let login = shared::http::Function::Login
+        .handle(&env.app, post_json("/api/auth/login/", &login))
         .await
         .unwrap();
     assert_eq!(login.status(), StatusCode::OK);
@@ -209,7 +211,8 @@ async fn bad_tokens_are_401_and_write_nothing() {
             .insert(header::AUTHORIZATION, "Basic amFuZTpwdw==".parse().unwrap());
         r
     }] {
-        let response = shared::http::customers::handle_create(&env.app, request)
+        let response = shared::http::Function::CreateCustomer
+            .handle(&env.app, request)
             .await
             .unwrap();
         assert!(response.headers().get(header::WWW_AUTHENTICATE).is_some());
@@ -266,7 +269,8 @@ async fn a_member_of_one_organization_cannot_create_customers_in_another() {
 #[tokio::test]
 async fn the_login_events_log_in_through_lambda_http() {
     let env = TestEnv::new().await;
-    let signup = shared::http::signup::handle(&env.app, crm_tests::event("signup.json"))
+    let signup = shared::http::Function::Signup
+        .handle(&env.app, crm_tests::event("signup.json"))
         .await
         .unwrap();
     assert_eq!(read(signup).0, StatusCode::CREATED);
@@ -277,7 +281,8 @@ async fn the_login_events_log_in_through_lambda_http() {
     ] {
         let request = event_with(name, None, &json!({}));
         let (status, answer) = read(
-            shared::http::routes::dispatch(&env.app, request)
+            shared::http::Function::Fallback
+                .handle(&env.app, request)
                 .await
                 .unwrap(),
         );

@@ -204,7 +204,8 @@ async fn the_read_events_drive_the_handler() {
     event["rawPath"] = json!(format!("/api/customers/{id}/"));
     let request = lambda_http::request::from_str(&event.to_string()).unwrap();
     let (status, customer) = read(
-        shared::http::customers::handle_read(&env.app, request)
+        shared::http::Function::ReadCustomers
+            .handle(&env.app, request)
             .await
             .unwrap(),
     );
@@ -217,7 +218,8 @@ async fn the_read_events_drive_the_handler() {
     event["rawQueryString"] = json!(format!("organization={}&limit=20", m.org));
     let request = lambda_http::request::from_str(&event.to_string()).unwrap();
     let (status, page) = read(
-        shared::http::customers::handle_read(&env.app, request)
+        shared::http::Function::ReadCustomers
+            .handle(&env.app, request)
             .await
             .unwrap(),
     );

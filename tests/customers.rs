@@ -400,7 +400,8 @@ async fn a_conflict_that_outlasts_the_retries_is_a_409_asking_to_retry() {
     env.front.conflict_next(MAX_ATTEMPTS as usize);
     let body = json!({"organization": m.org, "email": "a@example.com"});
     let request = with_token(post_json("/api/customers/", &body), &m.token);
-    let response = shared::http::customers::handle_create(&env.app, request)
+    let response = shared::http::Function::CreateCustomer
+        .handle(&env.app, request)
         .await
         .unwrap();
     let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
@@ -494,7 +495,8 @@ async fn every_invalid_request_is_a_400_naming_the_field_and_touches_nothing() {
         let app = &env.app;
         async move {
             read(
-                shared::http::customers::handle_create(app, request)
+                shared::http::Function::CreateCustomer
+                    .handle(app, request)
                     .await
                     .unwrap(),
             )
@@ -526,10 +528,12 @@ async fn every_invalid_request_is_a_400_naming_the_field_and_touches_nothing() {
         json,
         Body::Text(valid.to_string()),
     );
-    let response = shared::http::customers::handle_create(&env.app, tokenless)
+    let response = shared::http::Function::CreateCustomer
+        .handle(&env.app, tokenless)
         .await
         .unwrap();
-    assert_eq!(response.headers().get(header::ALLOW).unwrap(), "POST");
+    // Allow names every method the path takes, not only this function's.
+    assert_eq!(response.headers().get(header::ALLOW).unwrap(), "POST, GET");
     assert_eq!(read(response).0, StatusCode::METHOD_NOT_ALLOWED);
     assert!(
         env.calls.take().is_empty(),
@@ -550,7 +554,8 @@ async fn the_sample_events_drive_the_handler() {
         let app = &env.app;
         async move {
             read(
-                shared::http::customers::handle_create(app, request)
+                shared::http::Function::CreateCustomer
+                    .handle(app, request)
                     .await
                     .unwrap(),
             )

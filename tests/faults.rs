@@ -11,12 +11,13 @@ use lambda_http::{Body, Response};
 use serde_json::{json, Value};
 
 async fn create(env: &TestEnv, token: &str, body: &Value) -> Response<Body> {
-    shared::http::customers::handle_create(
-        &env.app,
-        with_token(post_json("/api/customers/", body), token),
-    )
-    .await
-    .expect("handlers answer every request")
+    shared::http::Function::CreateCustomer
+        .handle(
+            &env.app,
+            with_token(post_json("/api/customers/", body), token),
+        )
+        .await
+        .expect("handlers answer every request")
 }
 
 /// Sends a customer creation for another user (a read, then a write) while `fault` is

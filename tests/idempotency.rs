@@ -24,7 +24,8 @@ async fn create(env: &TestEnv, token: &str, key: &str, body: &Value) -> (StatusC
         .headers_mut()
         .insert("Idempotency-Key", key.parse().unwrap());
     answer(
-        shared::http::customers::handle_create(&env.app, request)
+        shared::http::Function::CreateCustomer
+            .handle(&env.app, request)
             .await
             .unwrap(),
     )
@@ -36,7 +37,8 @@ async fn sign_up(env: &TestEnv, key: &str, body: &Value) -> (StatusCode, Value, 
         .headers_mut()
         .insert("Idempotency-Key", key.parse().unwrap());
     answer(
-        shared::http::signup::handle(&env.app, request)
+        shared::http::Function::Signup
+            .handle(&env.app, request)
             .await
             .unwrap(),
     )
@@ -247,7 +249,8 @@ async fn a_malformed_key_is_a_400_naming_the_header() {
             .headers_mut()
             .insert("Idempotency-Key", bad.parse().unwrap());
         let (status, answer) = read(
-            shared::http::customers::handle_create(&env.app, request)
+            shared::http::Function::CreateCustomer
+                .handle(&env.app, request)
                 .await
                 .unwrap(),
         );
@@ -304,12 +307,13 @@ async fn answers_without_a_key_are_unchanged() {
     let env = TestEnv::new().await;
     let m = env.member().await;
     let body = json!({"organization": m.org, "email": "a@example.com"});
-    let response = shared::http::customers::handle_create(
-        &env.app,
-        with_token(post_json("/api/customers/", &body), &m.token),
-    )
-    .await
-    .unwrap();
+    let response = shared::http::Function::CreateCustomer
+        .handle(
+            &env.app,
+            with_token(post_json("/api/customers/", &body), &m.token),
+        )
+        .await
+        .unwrap();
     assert!(response.headers().get("Idempotent-Replayed").is_none());
     assert!(response.headers().get(header::RETRY_AFTER).is_none());
     assert_eq!(read(response).0, StatusCode::CREATED);
@@ -329,7 +333,8 @@ async fn the_idempotent_sample_event_is_answered_twice_alike() {
         let app = &env.app;
         async move {
             answer(
-                shared::http::customers::handle_create(app, request)
+                shared::http::Function::CreateCustomer
+                    .handle(app, request)
                     .await
                     .unwrap(),
             )

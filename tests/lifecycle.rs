@@ -429,7 +429,8 @@ async fn a_user_sees_every_customer_record_that_names_them_in_one_query() {
                 &token,
             );
             crm_tests::read(
-                shared::http::users::handle_me(&env.app, request)
+                shared::http::Function::Me
+                    .handle(&env.app, request)
                     .await
                     .unwrap(),
             )
@@ -534,7 +535,12 @@ async fn the_lifecycle_events_drive_the_handlers() {
     let dispatch = |name: &'static str| {
         let request = event(name);
         let app = &env.app;
-        async move { shared::http::routes::dispatch(app, request).await.unwrap() }
+        async move {
+            shared::http::Function::Fallback
+                .handle(app, request)
+                .await
+                .unwrap()
+        }
     };
     let updated = dispatch("update-customer.json").await;
     assert_eq!(updated.headers().get(header::ETAG).unwrap(), "\"2\"");

@@ -88,7 +88,8 @@ async fn every_operation_answers_with_and_without_its_trailing_slash() {
                     std::collections::HashMap::from([("organization".to_owned(), m.org.clone())]),
                 );
             }
-            let response = shared::http::routes::dispatch(&env.app, with_token(req, &m.token))
+            let response = shared::http::Function::Fallback
+                .handle(&env.app, with_token(req, &m.token))
                 .await
                 .unwrap();
             assert_ne!(response.status(), StatusCode::NOT_FOUND, "{method} {form}");
@@ -112,7 +113,12 @@ async fn anything_else_is_a_json_404() {
         "/api/customers//",
     ] {
         let req = request(Method::GET, path, None, Body::Empty);
-        let (status, answer) = read(shared::http::routes::dispatch(&env.app, req).await.unwrap());
+        let (status, answer) = read(
+            shared::http::Function::Fallback
+                .handle(&env.app, req)
+                .await
+                .unwrap(),
+        );
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {answer}");
         assert_eq!(answer["error"]["code"], "not_found");
     }
@@ -131,7 +137,9 @@ fn every_error_code_the_api_gives_is_in_the_openapi_enum() {
         ApiError::Unauthorized("x"),
         ApiError::Forbidden("x"),
         ApiError::NotFound("x"),
-        ApiError::MethodNotAllowed { allow: "GET" },
+        ApiError::MethodNotAllowed {
+            allow: "GET".into(),
+        },
         ApiError::PreconditionFailed,
         ApiError::taken(&[("x", true)], "y"),
         ApiError::Contended,
@@ -140,8 +148,8 @@ fn every_error_code_the_api_gives_is_in_the_openapi_enum() {
         ApiError::PayloadTooLarge { limit: 1 },
         ApiError::UnsupportedMediaType,
         ApiError::TooManyRequests { retry_after: 1 },
-        ApiError::Unavailable,
-        ApiError::Internal,
+        ApiError::Unavailable("down".into()),
+        ApiError::internal("a bug"),
     ];
     for error in errors {
         let (_, body) = read(error.into_response());

@@ -3,6 +3,7 @@
 use crm_tests::{post_json, read, with_token, TestEnv};
 use lambda_http::http::StatusCode;
 use serde_json::json;
+use shared::http::Function;
 
 #[tokio::test]
 async fn a_panic_answers_a_json_500_and_the_process_serves_the_next_request() {
@@ -14,20 +15,18 @@ async fn a_panic_answers_a_json_500_and_the_process_serves_the_next_request() {
     request
         .headers_mut()
         .insert(shared::serve::PANIC_HEADER, "1".parse().unwrap());
-    let response =
-        shared::serve::guarded(&env.app, request, shared::http::customers::handle_create)
-            .await
-            .expect("a panic is an answer, not an error");
+    let response = shared::serve::guarded(&env.app, request, Function::CreateCustomer)
+        .await
+        .expect("a panic is an answer, not an error");
     let (status, answer) = read(response);
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(answer["error"]["code"], "internal_error");
     assert!(env.calls.take().is_empty(), "it panicked before any work");
 
     let request = with_token(post_json("/api/customers/", &body), &m.token);
-    let response =
-        shared::serve::guarded(&env.app, request, shared::http::customers::handle_create)
-            .await
-            .unwrap();
+    let response = shared::serve::guarded(&env.app, request, Function::CreateCustomer)
+        .await
+        .unwrap();
     assert_eq!(
         read(response).0,
         StatusCode::CREATED,

@@ -8,7 +8,8 @@ use shared::auth::RefreshToken;
 use shared::domain::{OrgId, Role};
 
 async fn send(env: &TestEnv, path: &str, body: &Value) -> (StatusCode, Value, Option<String>) {
-    let response = shared::http::routes::dispatch(&env.app, post_json(path, body))
+    let response = shared::http::Function::Fallback
+        .handle(&env.app, post_json(path, body))
         .await
         .unwrap();
     let headers = response.headers().clone();
@@ -203,7 +204,8 @@ async fn log_in(
     password: &str,
 ) -> (StatusCode, Value, Option<u64>) {
     let body = json!({"username": username, "password": password});
-    let response = shared::http::login::handle(&env.app, post_json("/api/auth/login/", &body))
+    let response = shared::http::Function::Login
+        .handle(&env.app, post_json("/api/auth/login/", &body))
         .await
         .unwrap();
     let retry_after = response
@@ -331,7 +333,12 @@ async fn the_session_events_drive_the_handler() {
     let handle = |name: &'static str, token: String| {
         let request = crm_tests::event_with(name, None, &json!({"refresh_token": token}));
         let app = &env.app;
-        async move { shared::http::session::handle(app, request).await.unwrap() }
+        async move {
+            shared::http::Function::Session
+                .handle(app, request)
+                .await
+                .unwrap()
+        }
     };
     let renewed = read(handle("refresh.json", token).await).1;
     let next = refresh_token_of(&renewed);

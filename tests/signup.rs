@@ -350,17 +350,18 @@ async fn every_invalid_request_is_a_400_naming_the_field_and_touches_nothing() {
         ("not an object", "[1, 2]"),
         ("empty", ""),
     ] {
-        let response = shared::http::signup::handle(
-            &env.app,
-            request(
-                Method::POST,
-                "/api/users/",
-                Some("application/json"),
-                Body::Text(raw.into()),
-            ),
-        )
-        .await
-        .unwrap();
+        let response = shared::http::Function::Signup
+            .handle(
+                &env.app,
+                request(
+                    Method::POST,
+                    "/api/users/",
+                    Some("application/json"),
+                    Body::Text(raw.into()),
+                ),
+            )
+            .await
+            .unwrap();
         let (status, answer) = read(response);
         assert_eq!(status, StatusCode::BAD_REQUEST, "{case}");
         assert!(
@@ -395,12 +396,13 @@ async fn wrong_method_media_type_or_size_get_405_415_413() {
     let call = |method: Method, content_type: Option<&'static str>, body: String| {
         let app = &env.app;
         async move {
-            let response = shared::http::signup::handle(
-                app,
-                request(method, "/api/users/", content_type, Body::Text(body)),
-            )
-            .await
-            .unwrap();
+            let response = shared::http::Function::Signup
+                .handle(
+                    app,
+                    request(method, "/api/users/", content_type, Body::Text(body)),
+                )
+                .await
+                .unwrap();
             let allow = response.headers().get(header::ALLOW).cloned();
             (read(response), allow)
         }
@@ -429,7 +431,8 @@ async fn wrong_method_media_type_or_size_get_405_415_413() {
 #[tokio::test]
 async fn the_sample_event_signs_up_through_lambda_http() {
     let env = TestEnv::new().await;
-    let response = shared::http::signup::handle(&env.app, event("signup.json"))
+    let response = shared::http::Function::Signup
+        .handle(&env.app, event("signup.json"))
         .await
         .unwrap();
     let (status, created) = read(response);
@@ -448,7 +451,8 @@ async fn a_base64_encoded_body_is_decoded() {
     event["isBase64Encoded"] = json!(true);
     let request = lambda_http::request::from_str(&event.to_string()).unwrap();
     let (status, created) = read(
-        shared::http::signup::handle(&env.app, request)
+        shared::http::Function::Signup
+            .handle(&env.app, request)
             .await
             .unwrap(),
     );
@@ -460,7 +464,10 @@ async fn a_base64_encoded_body_is_decoded() {
 async fn an_unreachable_store_is_a_503() {
     let app = app_with_store_down().await;
     let request = crm_tests::post_json("/api/users/", &sample_signup());
-    let response = shared::http::signup::handle(&app, request).await.unwrap();
+    let response = shared::http::Function::Signup
+        .handle(&app, request)
+        .await
+        .unwrap();
     let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
     let (status, answer) = read(response);
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{answer}");

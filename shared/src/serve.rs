@@ -2,30 +2,26 @@
 //! DynamoDB before the first request arrives, and serve requests so that a panic in one
 //! answers a JSON 500 and leaves the execution environment serving the next.
 
-use std::future::Future;
 use std::time::Duration;
 
 use lambda_http::http::StatusCode;
-use lambda_http::{service_fn, Body, Request, Response};
+use lambda_http::{service_fn, Body, Request, RequestExt, Response};
+use tracing::Instrument;
 
 use crate::app::App;
-use crate::http::ApiError;
+use crate::http::{ApiError, Function};
 
 /// How long cold start waits for the warm-up call before going on without it.
 const WARM_UP_LIMIT: Duration = Duration::from_secs(1);
 
-/// Runs `handler` as this function: logs, configuration and warm-up once, then requests.
-/// Fails (and so the function refuses to start) only when the configuration is unusable.
-pub async fn run<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
-where
-    F: Fn(&'static App, Request) -> Fut + Copy + Send + Sync + 'static,
-    Fut: Future<Output = Result<Response<Body>, lambda_http::Error>> + Send + 'static,
-{
+/// Runs `function`: logs, configuration and warm-up once, then requests. Fails (and so the
+/// function refuses to start) only when the configuration is unusable.
+pub async fn run(function: Function) -> Result<(), lambda_http::Error> {
     crate::telemetry::init();
     // Lives as long as the execution environment; requests borrow it from their own tasks.
     let app: &'static App = Box::leak(Box::new(App::from_env().await?));
     warm_up(app).await;
-    lambda_http::run(service_fn(move |request| guarded(app, request, handler))).await
+    lambda_http::run(service_fn(move |request| guarded(app, request, function))).await
 }
 
 /// Resolves credentials and the endpoint and opens the connection (TLS included on AWS)
@@ -34,38 +30,51 @@ where
 pub async fn warm_up(app: &App) {
     match tokio::time::timeout(WARM_UP_LIMIT, app.store.warm_up()).await {
         Ok(Ok(())) => tracing::debug!("warmed up"),
-        Ok(Err(error)) => tracing::warn!(%error, "warm-up failed; serving anyway"),
+        Ok(Err(error)) => {
+            tracing::warn!(error = %error.report(), "warm-up failed; serving anyway");
+        }
         Err(_) => tracing::warn!(limit = ?WARM_UP_LIMIT, "warm-up timed out; serving anyway"),
     }
 }
 
-/// Runs one request in a task of its own: a panic ends that task only, and the request gets
-/// the API's JSON 500 instead of the runtime's error.
-pub async fn guarded<F, Fut>(
+/// Runs one request in a task of its own, inside a span that names the request (so every
+/// log line of it, a 500's cause included, carries its id): a panic ends that task only, and
+/// the request gets the API's JSON 500 instead of the runtime's error.
+pub async fn guarded(
     app: &'static App,
     request: Request,
-    handler: F,
-) -> Result<Response<Body>, lambda_http::Error>
-where
-    F: Fn(&'static App, Request) -> Fut + Send + 'static,
-    Fut: Future<Output = Result<Response<Body>, lambda_http::Error>> + Send + 'static,
-{
+    function: Function,
+) -> Result<Response<Body>, lambda_http::Error> {
+    let span = request_span(&request);
     let task = async move {
         #[cfg(feature = "test-hooks")]
         if request.headers().contains_key(PANIC_HEADER) {
             panic!("{PANIC_HEADER} asked for a panic");
         }
-        handler(app, request).await
+        function.handle(app, request).await
     };
-    match tokio::spawn(task).await {
+    match tokio::spawn(task.instrument(span.clone())).await {
         Ok(answer) => answer,
         Err(failure) => {
-            tracing::error!(panicked = failure.is_panic(), "request task failed");
-            let response = ApiError::Internal.into_response();
+            let response = span.in_scope(|| ApiError::internal(failure).into_response());
             debug_assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
             Ok(response)
         }
     }
+}
+
+/// The span of one request: Lambda's request id, and API Gateway's (as its access log has it).
+fn request_span(request: &Request) -> tracing::Span {
+    let lambda = request
+        .lambda_context_ref()
+        .map(|context| context.request_id.clone());
+    let api = match request.request_context_ref() {
+        Some(lambda_http::request::RequestContext::ApiGatewayV2(context)) => {
+            context.request_id.clone()
+        }
+        _ => None,
+    };
+    tracing::info_span!("request", request_id = lambda, api_request_id = api)
 }
 
 /// With the `test-hooks` feature only: a request carrying this header panics inside its

@@ -6,6 +6,7 @@ mod calls;
 mod front;
 pub mod invariants;
 mod server;
+mod table;
 
 use std::collections::HashMap;
 
@@ -18,11 +19,12 @@ use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 use shared::app::{dynamodb_config, App};
 use shared::auth::Tokens;
-use shared::store::{table, Store};
+use shared::store::Store;
 
 pub use calls::CallLog;
 pub use front::{DynamoFront, Fault, FrontStats};
 pub use server::endpoint;
+pub use table::create_table;
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -104,7 +106,7 @@ impl TestEnv {
         let sdk = sdk_config(endpoint()).await;
         let admin = Client::new(&sdk);
         let table = format!("crm-test-{}", uuid::Uuid::now_v7().simple());
-        table::create_table(&admin, &table)
+        create_table(&admin, &table)
             .await
             .unwrap_or_else(|e| panic!("creating {table} at {}: {e}", endpoint()));
         let calls = CallLog::default();
@@ -220,7 +222,8 @@ impl TestEnv {
 
     /// POST /api/users/ with a JSON body; returns the status and the JSON answer.
     pub async fn signup(&self, body: &Value) -> (StatusCode, Value) {
-        let response = shared::http::signup::handle(&self.app, post_json("/api/users/", body))
+        let response = shared::http::Function::Signup
+            .handle(&self.app, post_json("/api/users/", body))
             .await
             .expect("handlers answer every request");
         read(response)
@@ -229,7 +232,8 @@ impl TestEnv {
     /// POST /api/customers/ with a JSON body, as the holder of `token`.
     pub async fn create_customer(&self, token: &str, body: &Value) -> (StatusCode, Value) {
         let request = with_token(post_json("/api/customers/", body), token);
-        let response = shared::http::customers::handle_create(&self.app, request)
+        let response = shared::http::Function::CreateCustomer
+            .handle(&self.app, request)
             .await
             .expect("handlers answer every request");
         read(response)
@@ -237,7 +241,8 @@ impl TestEnv {
 
     /// POST /api/auth/login/.
     pub async fn login(&self, body: &Value) -> (StatusCode, Value) {
-        let response = shared::http::login::handle(&self.app, post_json("/api/auth/login/", body))
+        let response = shared::http::Function::Login
+            .handle(&self.app, post_json("/api/auth/login/", body))
             .await
             .expect("handlers answer every request");
         read(response)
@@ -265,7 +270,8 @@ impl TestEnv {
             ),
             None => request,
         };
-        let response = shared::http::customers::handle_read(&self.app, request)
+        let response = shared::http::Function::ReadCustomers
+            .handle(&self.app, request)
             .await
             .expect("handlers answer every request");
         read(response)
@@ -303,7 +309,8 @@ impl TestEnv {
             request,
             HashMap::from([("id".to_owned(), id.to_owned())]),
         );
-        let response = shared::http::customer_changes::handle(&self.app, request)
+        let response = shared::http::Function::ChangeCustomer
+            .handle(&self.app, request)
             .await
             .expect("handlers answer every request");
         let headers = response.headers().clone();

@@ -1,6 +1,7 @@
-//! PATCH and DELETE /api/customers/{id}
+//! PATCH and DELETE /api/customers/{id}: correct or remove a customer.
+//! Its routes are the ones `shared::http::ROUTES` gives to `Function::ChangeCustomer`.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::serve::run(shared::http::customer_changes::handle).await
+    shared::serve::run(shared::http::Function::ChangeCustomer).await
 }

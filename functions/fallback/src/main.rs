@@ -1,6 +1,8 @@
-//! API Gateway's `$default` route: every path with its trailing slash (`/api/users/`), which
+//! API Gateway's `$default` route: every route of `shared::http::ROUTES` in its slashed form
+//! (`/api/users/`), which HTTP API routes cannot name, and a JSON 404 or 405 for anything
+//! else.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::serve::run(shared::http::routes::dispatch).await
+    shared::serve::run(shared::http::Function::Fallback).await
 }

@@ -1,6 +1,7 @@
-//! GET /api/users/me
+//! GET /api/users/me: the caller, their organizations and customer records.
+//! Its routes are the ones `shared::http::ROUTES` gives to `Function::Me`.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::serve::run(shared::http::users::handle_me).await
+    shared::serve::run(shared::http::Function::Me).await
 }

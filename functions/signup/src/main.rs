@@ -1,6 +1,7 @@
-//! POST /api/users/
+//! POST /api/users: sign-up.
+//! Its routes are the ones `shared::http::ROUTES` gives to `Function::Signup`.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::serve::run(shared::http::signup::handle).await
+    shared::serve::run(shared::http::Function::Signup).await
 }

@@ -6,5 +6,3 @@ mod tokens;
 
 pub use refresh::RefreshToken;
 pub use tokens::{AccessToken, Caller, TokenError, Tokens};
-
-use crate::domain::hex;

@@ -7,9 +7,8 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use sha2::{Digest, Sha256};
 
-use crate::domain::{SessionId, UserId};
+use crate::domain::{sha256_hex, SessionId, UserId};
 
 use super::TokenError;
 
@@ -86,7 +85,7 @@ impl RefreshToken {
 
     /// What the store keeps: the SHA-256 of the whole token, hex.
     pub fn digest(&self) -> String {
-        super::hex(&Sha256::digest(self.expose().as_bytes()))
+        sha256_hex(self.expose().as_bytes())
     }
 }
 

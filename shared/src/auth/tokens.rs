@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::config::{ConfigError, TokenConfig};
-use crate::domain::{unix_now, OrgId, OrgRole, Role, UserId};
+use crate::domain::{hex, unix_now, OrgId, OrgRole, Role, UserId};
 
 /// An HS256 key shorter than the hash's output weakens it (RFC 7518 §3.2).
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -76,7 +76,7 @@ impl Key {
 
 /// A key's name in token headers: the start of its SHA-256, which says nothing of the key.
 fn key_id(secret: &[u8]) -> String {
-    super::hex(&Sha256::digest(secret)[..8])
+    hex(&Sha256::digest(secret)[..8])
 }
 
 /// Issues and verifies access tokens. Built once at cold start from configuration.

@@ -1,8 +1,18 @@
-//! Customer-specific values.
+//! Customers: the record, its values, the form that creates one and the patch that changes
+//! one, with the preconditions (`If-Match`) a change is held to.
+//!
+//! The client-settable fields are listed in [`CUSTOMER_FIELDS`]; the record, the form, the
+//! patch and their parsers are written so that a new field fails to compile, or fails a
+//! test, everywhere it must be added.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+use super::{
+    CompanyName, CustomerId, CustomerName, Email, OrgId, PersonName, Phone, ProfileId, ProfileType,
+    Timestamp, UserId,
+};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -87,9 +97,306 @@ impl fmt::Display for CustomerCode {
     }
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Customer {
+    pub id: CustomerId,
+    pub organization: OrgId,
+    pub user_id: Option<UserId>,
+    pub user_profile: Option<ProfileId>,
+    pub code: CustomerCode,
+    pub name: CustomerName,
+    pub first_name: Option<PersonName>,
+    pub last_name: Option<PersonName>,
+    pub email: Email,
+    pub phone: Option<Phone>,
+    pub customer_type: CustomerType,
+    pub status: CustomerStatus,
+    pub company_name: Option<CompanyName>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// Counts the record's writes; its `ETag`. Records from before versions read as 1.
+    #[serde(default = "first_version")]
+    pub version: u64,
+}
+
+fn first_version() -> u64 {
+    1
+}
+
+/// What a user sees of a customer record that names them, in any organization.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerLink {
+    pub id: CustomerId,
+    pub organization: OrgId,
+    pub name: CustomerName,
+    pub status: CustomerStatus,
+}
+
+impl Customer {
+    pub fn link(&self) -> CustomerLink {
+        CustomerLink {
+            id: self.id,
+            organization: self.organization,
+            name: self.name.clone(),
+            status: self.status,
+        }
+    }
+}
+
+/// The fields a client sets on a customer, by their JSON names: what creation reads and
+/// what PATCH accepts (`organization` only to name the customer's own). The rest of the
+/// record (`id`, `user_profile`, `created_at`, `updated_at`, `version`) is the server's.
+pub const CUSTOMER_FIELDS: [&str; 11] = [
+    "organization",
+    "user_id",
+    "email",
+    "name",
+    "first_name",
+    "last_name",
+    "phone",
+    "customer_type",
+    "status",
+    "company_name",
+    "code",
+];
+
+/// A customer-creation request that passed validation.
+#[derive(Clone, Debug)]
+pub struct CustomerForm {
+    pub organization: OrgId,
+    pub user_id: Option<UserId>,
+    pub email: Email,
+    pub name: Option<CustomerName>,
+    pub first_name: Option<PersonName>,
+    pub last_name: Option<PersonName>,
+    pub phone: Option<Phone>,
+    pub customer_type: CustomerType,
+    pub status: CustomerStatus,
+    pub company_name: Option<CompanyName>,
+    /// `None`: the server generates one.
+    pub code: Option<CustomerCode>,
+}
+
+impl CustomerForm {
+    /// The customer this form would create now; see [`CustomerForm::to_customer_at`].
+    pub fn to_customer(&self) -> Customer {
+        self.to_customer_at(&Timestamp::now())
+    }
+
+    /// The customer this form would create at `now`, linked to the user's customer profile
+    /// when a user is named. Each call gives a new id (and, if none was asked for, a new
+    /// code).
+    pub fn to_customer_at(&self, now: &Timestamp) -> Customer {
+        let Self {
+            organization,
+            user_id,
+            email,
+            name,
+            first_name,
+            last_name,
+            phone,
+            customer_type,
+            status,
+            company_name,
+            code,
+        } = self.clone();
+        Customer {
+            id: CustomerId::generate(),
+            organization,
+            user_id,
+            user_profile: user_id.map(|user| ProfileId::of(user, ProfileType::Customer)),
+            code: code.unwrap_or_else(CustomerCode::generate),
+            name: name.unwrap_or_else(|| self.default_name()),
+            first_name,
+            last_name,
+            email,
+            phone,
+            customer_type,
+            status,
+            company_name,
+            created_at: now.clone(),
+            updated_at: now.clone(),
+            version: 1,
+        }
+    }
+
+    /// Company name, else "first last", else the email's local part.
+    fn default_name(&self) -> CustomerName {
+        if let Some(company) = &self.company_name {
+            return CustomerName::truncated(company.as_str());
+        }
+        let full: Vec<&str> = [&self.first_name, &self.last_name]
+            .into_iter()
+            .flatten()
+            .map(|n| n.as_str())
+            .collect();
+        if full.is_empty() {
+            CustomerName::truncated(self.email.local_part())
+        } else {
+            CustomerName::truncated(&full.join(" "))
+        }
+    }
+}
+
+/// A partial update. Each field: `None` leaves it as it is; fields that may be empty take
+/// `Some(None)` to clear.
+#[derive(Clone, Debug, Default)]
+pub struct CustomerPatch {
+    /// Must name the customer's own organization when sent: customers do not move.
+    pub organization: Option<OrgId>,
+    pub user_id: Option<Option<UserId>>,
+    pub email: Option<Email>,
+    pub name: Option<CustomerName>,
+    pub first_name: Option<Option<PersonName>>,
+    pub last_name: Option<Option<PersonName>>,
+    pub phone: Option<Option<Phone>>,
+    pub customer_type: Option<CustomerType>,
+    pub status: Option<CustomerStatus>,
+    pub company_name: Option<Option<CompanyName>>,
+    pub code: Option<CustomerCode>,
+}
+
+impl CustomerPatch {
+    /// `current` with the patch applied, one version on, updated now. A linked user brings
+    /// their customer profile along. Both structs are taken apart field by field, so a
+    /// field added to either does not compile until it is handled here.
+    pub fn apply(&self, current: &Customer) -> Customer {
+        let Self {
+            organization: _,
+            user_id: new_user,
+            email: new_email,
+            name: new_name,
+            first_name: new_first_name,
+            last_name: new_last_name,
+            phone: new_phone,
+            customer_type: new_customer_type,
+            status: new_status,
+            company_name: new_company_name,
+            code: new_code,
+        } = self.clone();
+        let Customer {
+            id,
+            organization,
+            user_id,
+            user_profile,
+            code,
+            name,
+            first_name,
+            last_name,
+            email,
+            phone,
+            customer_type,
+            status,
+            company_name,
+            created_at,
+            updated_at: _,
+            version,
+        } = current.clone();
+        let (user_id, user_profile) = match new_user {
+            Some(user) => (user, user.map(|u| ProfileId::of(u, ProfileType::Customer))),
+            None => (user_id, user_profile),
+        };
+        Customer {
+            id,
+            organization,
+            user_id,
+            user_profile,
+            code: new_code.unwrap_or(code),
+            name: new_name.unwrap_or(name),
+            first_name: new_first_name.unwrap_or(first_name),
+            last_name: new_last_name.unwrap_or(last_name),
+            email: new_email.unwrap_or(email),
+            phone: new_phone.unwrap_or(phone),
+            customer_type: new_customer_type.unwrap_or(customer_type),
+            status: new_status.unwrap_or(status),
+            company_name: new_company_name.unwrap_or(company_name),
+            created_at,
+            updated_at: Timestamp::now(),
+            version: version + 1,
+        }
+    }
+}
+
+/// `If-Match`: which versions of the record a change may apply to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Precondition {
+    /// No `If-Match` (or `*`): whatever version is current.
+    Any,
+    /// Only these (from `"3"`, `W/"3"`, or a list of them).
+    Versions(Vec<u64>),
+}
+
+impl Precondition {
+    /// An `If-Match` value. A tag that is not one of ours matches nothing, as RFC 9110 has
+    /// it for a tag the server never sent.
+    pub fn parse(raw: &str) -> Self {
+        if raw.trim() == "*" {
+            return Self::Any;
+        }
+        Self::Versions(
+            raw.split(',')
+                .filter_map(|tag| {
+                    let tag = tag.trim();
+                    let tag = tag.strip_prefix("W/").unwrap_or(tag);
+                    tag.strip_prefix('"')?.strip_suffix('"')?.parse().ok()
+                })
+                .collect(),
+        )
+    }
+
+    pub fn allows(&self, version: u64) -> bool {
+        match self {
+            Self::Any => true,
+            Self::Versions(versions) => versions.contains(&version),
+        }
+    }
+}
+
+/// The `ETag` of a record at `version`.
+pub fn etag(version: u64) -> String {
+    format!("\"{version}\"")
+}
+
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
+
+    /// A valid form with no user, name or code: what domain tests start from.
+    pub(crate) fn form() -> CustomerForm {
+        CustomerForm {
+            organization: OrgId::generate(),
+            user_id: None,
+            email: Email::parse("pat.lee@example.com").unwrap(),
+            name: None,
+            first_name: None,
+            last_name: None,
+            phone: None,
+            customer_type: CustomerType::Individual,
+            status: CustomerStatus::Active,
+            company_name: None,
+            code: None,
+        }
+    }
+
+    #[test]
+    fn the_client_fields_are_the_records_fields_less_the_servers() {
+        let server = ["id", "user_profile", "created_at", "updated_at", "version"];
+        let record = serde_json::to_value(form().to_customer()).unwrap();
+        let mut names: Vec<&str> = record
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .filter(|name| !server.contains(name))
+            .collect();
+        names.sort_unstable();
+        let mut fields = CUSTOMER_FIELDS.to_vec();
+        fields.sort_unstable();
+        assert_eq!(
+            names, fields,
+            "CUSTOMER_FIELDS must list every client field"
+        );
+    }
 
     #[test]
     fn codes_are_normalised_and_checked() {
@@ -117,5 +424,77 @@ mod tests {
             Ok(CustomerStatus::Inactive)
         );
         assert!(CustomerStatus::parse("gone").is_err());
+    }
+
+    #[test]
+    fn default_name_prefers_company_then_person_then_email() {
+        assert_eq!(form().to_customer().name.as_str(), "pat.lee");
+        let mut f = form();
+        f.first_name = Some(PersonName::parse("Pat").unwrap());
+        assert_eq!(f.to_customer().name.as_str(), "Pat");
+        f.last_name = Some(PersonName::parse("Lee").unwrap());
+        assert_eq!(f.to_customer().name.as_str(), "Pat Lee");
+        f.company_name = Some(CompanyName::parse("Lee & Co").unwrap());
+        assert_eq!(f.to_customer().name.as_str(), "Lee & Co");
+    }
+
+    #[test]
+    fn a_named_user_links_to_their_customer_profile() {
+        let mut f = form();
+        assert_eq!(f.to_customer().user_profile, None);
+        let user = UserId::generate();
+        f.user_id = Some(user);
+        let customer = f.to_customer();
+        assert_eq!(customer.user_id, Some(user));
+        assert_eq!(
+            customer.user_profile,
+            Some(ProfileId::of(user, ProfileType::Customer))
+        );
+    }
+
+    #[test]
+    fn if_match_takes_our_tags_and_star() {
+        assert!(Precondition::parse("*").allows(7));
+        assert!(Precondition::parse(&etag(3)).allows(3));
+        assert!(!Precondition::parse(&etag(3)).allows(4));
+        assert!(Precondition::parse("W/\"2\", \"5\"").allows(5));
+        assert!(!Precondition::parse("garbage").allows(1));
+    }
+
+    fn customer() -> Customer {
+        let mut form = form();
+        form.first_name = Some(PersonName::parse("Pat").unwrap());
+        form.to_customer()
+    }
+
+    #[test]
+    fn only_what_is_sent_changes_and_the_version_moves_on() {
+        let before = customer();
+        let user = UserId::generate();
+        let patch = CustomerPatch {
+            status: Some(CustomerStatus::Inactive),
+            first_name: Some(None),
+            user_id: Some(Some(user)),
+            ..CustomerPatch::default()
+        };
+        let after = patch.apply(&before);
+        assert_eq!(after.status, CustomerStatus::Inactive);
+        assert_eq!(after.first_name, None);
+        assert_eq!(after.email, before.email);
+        assert_eq!(after.name, before.name);
+        assert_eq!(
+            after.user_profile,
+            Some(ProfileId::of(user, ProfileType::Customer))
+        );
+        assert_eq!(
+            (after.version, after.created_at.clone()),
+            (2, before.created_at.clone())
+        );
+        let unlinked = CustomerPatch {
+            user_id: Some(None),
+            ..CustomerPatch::default()
+        }
+        .apply(&after);
+        assert_eq!((unlinked.user_id, unlinked.user_profile), (None, None));
     }
 }

@@ -1,10 +1,9 @@
 //! `Idempotency-Key` (IETF httpapi draft "The Idempotency-Key HTTP Header Field"): a retried
 //! POST has one effect and gets the first answer.
 
-use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
-
+use super::digest::sha256_hex;
 use super::{CustomerId, UserId};
+use serde_json::{Map, Value};
 
 /// A client's key: 1 to 255 visible ASCII characters.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,21 +53,14 @@ impl Idempotency {
             }
         };
         Self {
-            id: hex(&Sha256::digest(format!("{scope}\n{}", key.0).as_bytes())),
-            fingerprint: hex(&Sha256::digest(
-                canonical_object(body, &SECRET_FIELDS).as_bytes(),
-            )),
+            id: sha256_hex(format!("{scope}\n{}", key.0).as_bytes()),
+            fingerprint: sha256_hex(canonical_object(body, &SECRET_FIELDS).as_bytes()),
         }
     }
 }
 
 /// How long a first answer is kept for replays.
 pub const IDEMPOTENCY_SECONDS: u64 = 24 * 3600;
-
-/// Lower-case hex: how digests are written into tables and token headers.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// An object's canonical JSON, `leave_out` fields left out (at this depth only).
 fn canonical_object(map: &Map<String, Value>, leave_out: &[&str]) -> String {

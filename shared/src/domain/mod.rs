@@ -1,33 +1,37 @@
 //! Values that can only hold valid data, and the records built from them. No I/O here.
 
 mod customer;
-mod customer_change;
+mod digest;
 mod email;
 mod idempotency;
 mod ids;
-mod login;
-mod new_customer;
+mod organization;
 mod password;
-mod records;
+mod session;
 mod signup;
 mod text;
+mod time;
 pub mod unicode;
+mod user;
 mod username;
 
-pub use customer::{CustomerCode, CustomerStatus, CustomerType};
-pub use customer_change::{etag, CustomerPatch, Precondition};
-pub use email::Email;
-pub use idempotency::{hex, Idempotency, IdempotencyKey, IdempotencyScope, IDEMPOTENCY_SECONDS};
-pub use ids::{CustomerId, OrgId, ProfileId, SessionId, UserId, VendorId};
-pub use login::{LoginFailures, LoginName, FAILURE_WINDOW_SECONDS};
-pub use new_customer::CustomerForm;
-pub use password::{Password, PasswordHash, DUMMY_HASH};
-pub use records::{
-    unix_now, Customer, CustomerLink, Membership, OrgMembership, OrgRole, Organization,
-    ProfileType, Role, Timestamp, User, UserProfile, Vendor,
+#[cfg(test)]
+pub(crate) use customer::tests::form as sample_customer_form;
+pub use customer::{
+    etag, Customer, CustomerCode, CustomerForm, CustomerLink, CustomerPatch, CustomerStatus,
+    CustomerType, Precondition, CUSTOMER_FIELDS,
 };
+pub use digest::{hex, sha256_hex};
+pub use email::Email;
+pub use idempotency::{Idempotency, IdempotencyKey, IdempotencyScope, IDEMPOTENCY_SECONDS};
+pub use ids::{CustomerId, OrgId, ProfileId, SessionId, UserId, VendorId};
+pub use organization::{Membership, OrgMembership, OrgRole, Organization, Role, Vendor};
+pub use password::{Password, PasswordHash, DUMMY_HASH};
+pub use session::{LoginFailures, LoginName, FAILURE_WINDOW_SECONDS};
 pub use signup::{Signup, SignupForm};
 pub use text::{CompanyName, CustomerName, OrgName, PersonName, Phone};
+pub use time::{unix_now, Timestamp};
+pub use user::{ProfileType, User, UserProfile};
 pub use username::Username;
 
 pub mod argon2_params {

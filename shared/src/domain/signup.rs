@@ -1,9 +1,9 @@
 //! Sign-up as pure data: validated input in, every record it creates out.
 
 use super::{
-    Customer, CustomerCode, CustomerId, CustomerName, CustomerStatus, CustomerType, Email,
-    Membership, OrgId, OrgName, Organization, Password, PersonName, ProfileId, ProfileType, Role,
-    Timestamp, User, UserId, UserProfile, Username, Vendor, VendorId,
+    Customer, CustomerForm, CustomerName, CustomerStatus, CustomerType, Email, Membership, OrgId,
+    OrgName, Organization, Password, PersonName, ProfileId, ProfileType, Role, Timestamp, User,
+    UserId, UserProfile, Username, Vendor, VendorId,
 };
 
 /// A sign-up request that passed validation.
@@ -67,24 +67,20 @@ impl Signup {
             email: user.email.clone(),
             created_at: now.clone(),
         };
-        let customer = Customer {
-            id: CustomerId::generate(),
+        let customer = CustomerForm {
             organization: org_id,
             user_id: Some(user_id),
-            user_profile: Some(ProfileId::of(user_id, ProfileType::Customer)),
-            code: CustomerCode::generate(),
-            name: CustomerName::truncated(&user.full_name()),
+            email: user.email.clone(),
+            name: Some(CustomerName::truncated(&user.full_name())),
             first_name: Some(user.first_name.clone()),
             last_name: Some(user.last_name.clone()),
-            email: user.email.clone(),
             phone: None,
             customer_type: CustomerType::Individual,
             status: CustomerStatus::Active,
             company_name: None,
-            created_at: now.clone(),
-            updated_at: now,
-            version: 1,
-        };
+            code: None,
+        }
+        .to_customer_at(&now);
         Self {
             user,
             organization,

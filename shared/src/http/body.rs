@@ -1,28 +1,12 @@
 //! The checks every JSON request goes through before its fields are read.
 
-use lambda_http::http::{header, Method};
+use lambda_http::http::header;
 use lambda_http::{Body, Request};
 use serde_json::{Map, Value};
 
 use super::ApiError;
 
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
-
-/// The 405 for any method but `method`: the first check of every handler, before the
-/// caller or the body is looked at.
-pub fn expect_method(request: &Request, method: Method) -> Result<(), ApiError> {
-    if request.method() == method {
-        Ok(())
-    } else {
-        let allow = match method {
-            Method::GET => "GET",
-            Method::PATCH => "PATCH",
-            Method::DELETE => "DELETE",
-            _ => "POST",
-        };
-        Err(ApiError::MethodNotAllowed { allow })
-    }
-}
 
 /// The request's JSON object, or the 413/415/400 that explains why there is none.
 /// API Gateway base64-encodes some bodies; lambda_http has decoded them by now.

@@ -1,71 +1,59 @@
-//! PATCH and DELETE /api/customers/{id}/: correct or remove a customer, moving every claim
+//! PATCH and DELETE /api/customers/{id}: correct or remove a customer, moving every claim
 //! with it. Non-members get 404, as on GET.
 
-use lambda_http::http::{header, Method, StatusCode};
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::http::{header, StatusCode};
+use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value};
 
 use crate::app::App;
 use crate::domain::{
-    CompanyName, CustomerCode, CustomerId, CustomerName, CustomerPatch, CustomerStatus,
-    CustomerType, Email, IdempotencyScope, OrgId, PersonName, Phone, Precondition, UserId,
+    CompanyName, CustomerCode, CustomerName, CustomerPatch, CustomerStatus, CustomerType, Email,
+    IdempotencyScope, OrgId, PersonName, Phone, Precondition, UserId, CUSTOMER_FIELDS,
 };
-use crate::store::{Change, ChangeError, Changed};
+use crate::store::{Change, Changed, Idempotent, StoredAnswer};
 
 use super::auth::caller;
 use super::body::json_object;
-use super::customers::{customer_response, replayed_customer};
+use super::customers::{
+    customer_answer, customer_id_in_path, customer_response, replayed_customer,
+};
+use super::error::NO_SUCH_CUSTOMER;
 use super::form::Form;
-use super::{idempotency, respond, ApiError};
+use super::{idempotency, ApiError};
 
-const NOT_FOUND: &str = "No such customer.";
-
-/// Every field creation takes; `organization` only to say the customer's own.
-const FIELDS: [&str; 11] = [
-    "organization",
-    "user_id",
-    "email",
-    "name",
-    "first_name",
-    "last_name",
-    "phone",
-    "customer_type",
-    "status",
-    "company_name",
-    "code",
-];
-
-pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, lambda_http::Error> {
-    respond(change(app, request).await)
+pub(super) async fn update(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
+    let body = json_object(&request)?;
+    change(app, request, body, |body| {
+        Ok(Change::Update(Box::new(parse_patch(body)?)))
+    })
+    .await
 }
 
-async fn change(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
-    let (change, body) = match *request.method() {
-        Method::PATCH => (None, json_object(&request)?),
-        Method::DELETE => (Some(Change::Delete), Map::new()),
-        _ => {
-            return Err(ApiError::MethodNotAllowed {
-                allow: "PATCH, DELETE",
-            })
-        }
-    };
+pub(super) async fn delete(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
+    change(app, request, Map::new(), |_| Ok(Change::Delete)).await
+}
+
+/// What both have in common: the caller, the customer, `Idempotency-Key` and `If-Match`.
+async fn change(
+    app: &App,
+    request: Request,
+    body: Map<String, Value>,
+    parse: impl FnOnce(Map<String, Value>) -> Result<Change, ApiError>,
+) -> Result<Response<Body>, ApiError> {
     let caller = caller(app, &request)?;
-    let id = request
-        .path_parameters()
-        .first("id")
-        .and_then(|raw| CustomerId::parse(raw).ok())
-        .ok_or(ApiError::NotFound(NOT_FOUND))?;
+    let id = customer_id_in_path(&request).ok_or(ApiError::NotFound(NO_SUCH_CUSTOMER))?;
     let scope = IdempotencyScope::ChangeCustomer(caller.user, id);
     let idempotency = idempotency::of(&request, scope, &body)?;
-    let change = match change {
-        Some(delete) => delete,
-        None => Change::Update(Box::new(parse(body)?)),
-    };
+    let change = parse(body)?;
     let precondition = request
         .headers()
         .get(header::IF_MATCH)
         .and_then(|v| v.to_str().ok())
         .map_or(Precondition::Any, Precondition::parse);
+    let idempotent = idempotency.as_ref().map(|record| Idempotent {
+        record,
+        answer: &changed_answer,
+    });
     let changed = app
         .store
         .change_customer(
@@ -73,26 +61,9 @@ async fn change(app: &App, request: Request) -> Result<Response<Body>, ApiError>
             &change,
             |org| caller.role_in(org).is_some(),
             &precondition,
-            idempotency.as_ref(),
+            idempotent.as_ref(),
         )
-        .await
-        .map_err(|error| match error {
-            ChangeError::NotFound => ApiError::NotFound(NOT_FOUND),
-            ChangeError::PreconditionFailed => ApiError::PreconditionFailed,
-            ChangeError::OrganizationFixed => ApiError::field(
-                "organization",
-                "a customer stays in its organization; create one in the other",
-            ),
-            ChangeError::UserNotFound => ApiError::field("user_id", "no user has this id"),
-            ChangeError::Taken { email, code, user } => ApiError::taken(
-                &[("email", email), ("code", code), ("user_id", user)],
-                "customer of this organization",
-            ),
-            ChangeError::Contended => ApiError::Contended,
-            ChangeError::KeyReused => ApiError::IdempotencyKeyReused,
-            ChangeError::InProgress => ApiError::IdempotencyInProgress,
-            ChangeError::Store(e) => e.into(),
-        })?;
+        .await?;
     match changed {
         Changed::Updated(customer) => {
             tracing::info!(customer_id = %customer.id, version = customer.version, "customer updated");
@@ -108,9 +79,24 @@ async fn change(app: &App, request: Request) -> Result<Response<Body>, ApiError>
     }
 }
 
-fn parse(object: Map<String, Value>) -> Result<CustomerPatch, ApiError> {
+/// What a change's first answer is kept as.
+fn changed_answer(changed: &Changed) -> StoredAnswer {
+    match changed {
+        Changed::Updated(customer) => customer_answer(StatusCode::OK, customer),
+        Changed::Deleted => StoredAnswer {
+            status: StatusCode::NO_CONTENT.as_u16(),
+            body: String::new(),
+        },
+        Changed::Replayed(answer) => answer.clone(),
+    }
+}
+
+/// A patch's fields: every client field of a customer ([`CUSTOMER_FIELDS`]) and nothing else.
+/// The struct literal names every field of [`CustomerPatch`], so a new field does not
+/// compile until it is read here.
+fn parse_patch(object: Map<String, Value>) -> Result<CustomerPatch, ApiError> {
     let mut form = Form::new(object);
-    form.only(&FIELDS);
+    form.only(&CUSTOMER_FIELDS);
     let patch = CustomerPatch {
         organization: form.settable("organization", OrgId::parse),
         user_id: form.nullable("user_id", UserId::parse),
@@ -124,9 +110,31 @@ fn parse(object: Map<String, Value>) -> Result<CustomerPatch, ApiError> {
         company_name: form.nullable("company_name", CompanyName::parse),
         code: form.settable("code", CustomerCode::parse),
     };
-    if form.has_errors() {
-        Err(form.into_error())
-    } else {
-        Ok(patch)
+    form.finish(Some(patch))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_patch_takes_every_client_field_of_a_customer_and_nothing_else() {
+        const UNKNOWN: &str = "is not a field of this request";
+        let mut every: Map<String, Value> = CUSTOMER_FIELDS
+            .iter()
+            .map(|name| ((*name).to_owned(), Value::Null))
+            .collect();
+        every.insert("version".to_owned(), Value::Null);
+        let Err(ApiError::Validation(errors)) = parse_patch(every) else {
+            panic!("a server field is refused");
+        };
+        assert_eq!(errors["version"], UNKNOWN);
+        for name in CUSTOMER_FIELDS {
+            assert_ne!(
+                errors.get(name).map(String::as_str),
+                Some(UNKNOWN),
+                "{name}"
+            );
+        }
     }
 }

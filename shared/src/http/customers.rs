@@ -1,46 +1,30 @@
-//! /api/customers/: create (POST), read one (GET /{id}/), list an organization's (GET).
+//! Customers: create (POST /api/customers), read one (GET /api/customers/{id}) and list or
+//! look up an organization's (GET /api/customers?organization=…). Non-members get 403 on
+//! creation and lists, and 404 for a customer they may not see.
 
-use lambda_http::http::{header, HeaderValue, Method, StatusCode};
+use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::app::App;
-use crate::auth::Caller;
-use crate::domain::etag;
 use crate::domain::{
-    CompanyName, Customer, CustomerCode, CustomerForm, CustomerId, CustomerName, CustomerStatus,
-    CustomerType, Email, IdempotencyScope, OrgId, PersonName, Phone, UserId,
+    etag, CompanyName, Customer, CustomerCode, CustomerForm, CustomerId, CustomerName,
+    CustomerStatus, CustomerType, Email, IdempotencyScope, OrgId, PersonName, Phone, UserId,
 };
-use crate::store::{Claimed, CreateCustomerError, CustomerCreated, StoredAnswer};
+use crate::store::{Claimed, CustomerCreated, Idempotent, StoredAnswer};
 
 use super::auth::caller;
-use super::body::{expect_method, json_object};
+use super::body::json_object;
+use super::error::NO_SUCH_CUSTOMER;
 use super::form::Form;
-use super::{cursor, idempotency, json_response, respond, ApiError, FieldErrors};
+use super::{cursor, idempotency, json_response, ApiError};
 
-const NOT_FOUND: &str = "No such customer.";
 const NOT_MEMBER: &str = "You are not a member of this organization.";
 const DEFAULT_PAGE: usize = 20;
 const MAX_PAGE: usize = 100;
 
-pub async fn handle_create(
-    app: &App,
-    request: Request,
-) -> Result<Response<Body>, lambda_http::Error> {
-    respond(create(app, request).await)
-}
-
-/// Both reads: GET /api/customers/{id}/ and GET /api/customers/?organization=….
-pub async fn handle_read(
-    app: &App,
-    request: Request,
-) -> Result<Response<Body>, lambda_http::Error> {
-    respond(read(app, request).await)
-}
-
-async fn create(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
-    expect_method(&request, Method::POST)?;
+pub(super) async fn create(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(app, &request)?;
     let body = json_object(&request)?;
     let idempotency = idempotency::of(
@@ -48,62 +32,66 @@ async fn create(app: &App, request: Request) -> Result<Response<Body>, ApiError>
         IdempotencyScope::CreateCustomer(caller.user),
         &body,
     )?;
-    let form = parse(body)?;
+    let form = parse_form(body)?;
     // Unknown and foreign organizations get the same answer: a stranger learns nothing.
     if caller.role_in(form.organization).is_none() {
         return Err(ApiError::Forbidden(NOT_MEMBER));
     }
+    let idempotent = idempotency.as_ref().map(|record| Idempotent {
+        record,
+        answer: &created_answer,
+    });
     match app
         .store
-        .create_customer(&form, caller.user, idempotency.as_ref())
-        .await
+        .create_customer(&form, caller.user, idempotent.as_ref())
+        .await?
     {
-        Ok(CustomerCreated::New(customer)) => {
+        CustomerCreated::New(customer) => {
             tracing::info!(customer_id = %customer.id, organization = %customer.organization, "customer created");
             Ok(customer_response(StatusCode::CREATED, &customer))
         }
-        Ok(CustomerCreated::Existing(customer)) => Ok(customer_response(StatusCode::OK, &customer)),
-        Ok(CustomerCreated::Replayed(answer)) => replayed_customer(&answer),
-        Err(CreateCustomerError::KeyReused) => Err(ApiError::IdempotencyKeyReused),
-        Err(CreateCustomerError::InProgress) => Err(ApiError::IdempotencyInProgress),
-        Err(CreateCustomerError::UserNotFound) => {
-            Err(ApiError::field("user_id", "no user has this id"))
-        }
-        Err(CreateCustomerError::Taken { email, code }) => Err(ApiError::taken(
-            &[("email", email), ("code", code)],
-            "customer of this organization",
-        )),
-        Err(CreateCustomerError::Contended) => Err(ApiError::Contended),
-        Err(CreateCustomerError::Store(e)) => Err(e.into()),
+        CustomerCreated::Existing(customer) => Ok(customer_response(StatusCode::OK, &customer)),
+        CustomerCreated::Replayed(answer) => replayed_customer(&answer),
     }
 }
 
-async fn read(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
-    expect_method(&request, Method::GET)?;
-    let caller = caller(app, &request)?;
-    match customer_id_in_path(&request) {
-        Some(raw) => get_one(app, &caller, &raw).await,
-        None => list(app, &caller, &request).await,
+/// What a creation's first answer is kept as: only new customers are written, so only they
+/// are kept.
+fn created_answer(created: &CustomerCreated) -> StoredAnswer {
+    match created {
+        CustomerCreated::New(customer) => customer_answer(StatusCode::CREATED, customer),
+        CustomerCreated::Existing(customer) => customer_answer(StatusCode::OK, customer),
+        CustomerCreated::Replayed(answer) => answer.clone(),
     }
 }
 
-/// The `{id}` of /api/customers/{id}/, as the route's path parameter (API Gateway and
-/// `cargo lambda watch` both fill it in); the list route has none.
-fn customer_id_in_path(request: &Request) -> Option<String> {
-    request.path_parameters().first("id").map(str::to_owned)
+pub(super) fn customer_answer(status: StatusCode, customer: &Customer) -> StoredAnswer {
+    StoredAnswer {
+        status: status.as_u16(),
+        body: serde_json::to_string(customer).expect("customers serialize"),
+    }
 }
 
 /// 404 alike for a malformed id, a missing customer and another organization's customer:
 /// a caller learns nothing about customers it may not see.
-async fn get_one(app: &App, caller: &Caller, raw_id: &str) -> Result<Response<Body>, ApiError> {
-    let id = CustomerId::parse(raw_id).map_err(|_| ApiError::NotFound(NOT_FOUND))?;
+pub(super) async fn get_one(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
+    let caller = caller(app, &request)?;
+    let id = customer_id_in_path(&request).ok_or(ApiError::NotFound(NO_SUCH_CUSTOMER))?;
     let customer = app
         .store
         .customer(id)
         .await?
         .filter(|customer| caller.role_in(customer.organization).is_some())
-        .ok_or(ApiError::NotFound(NOT_FOUND))?;
+        .ok_or(ApiError::NotFound(NO_SUCH_CUSTOMER))?;
     Ok(customer_response(StatusCode::OK, &customer))
+}
+
+/// The `{id}` of /api/customers/{id}, when it is one.
+pub(super) fn customer_id_in_path(request: &Request) -> Option<CustomerId> {
+    request
+        .path_parameters_ref()
+        .and_then(|parameters| parameters.first("id"))
+        .and_then(|raw| CustomerId::parse(raw).ok())
 }
 
 /// A customer answer: the record, and its version as `ETag` for `If-Match`.
@@ -120,18 +108,13 @@ pub(super) fn replayed_customer(answer: &StoredAnswer) -> Result<Response<Body>,
     if answer.body.is_empty() {
         return Ok(idempotency::replay(answer));
     }
-    let customer: Customer = serde_json::from_str(&answer.body).map_err(|_| ApiError::Internal)?;
-    let status = StatusCode::from_u16(answer.status).map_err(|_| ApiError::Internal)?;
+    let customer: Customer = serde_json::from_str(&answer.body).map_err(ApiError::internal)?;
+    let status = StatusCode::from_u16(answer.status).map_err(ApiError::internal)?;
     let mut response = customer_response(status, &customer);
     response
         .headers_mut()
         .insert("Idempotent-Replayed", HeaderValue::from_static("true"));
     Ok(response)
-}
-
-enum Exact {
-    Email(Email),
-    Code(CustomerCode),
 }
 
 #[derive(Serialize)]
@@ -140,98 +123,87 @@ struct Page {
     next_cursor: Option<String>,
 }
 
-async fn list(app: &App, caller: &Caller, request: &Request) -> Result<Response<Body>, ApiError> {
-    let query = request.query_string_parameters();
-    let mut errors = FieldErrors::new();
-    let org = match query.first("organization").map(OrgId::parse) {
-        Some(Ok(org)) => Some(org),
-        Some(Err(e)) => {
-            errors.insert("organization".into(), e.into());
-            None
-        }
-        None => {
-            errors.insert("organization".into(), "is required".into());
-            None
-        }
-    };
-    let limit = match query.first("limit") {
-        None => DEFAULT_PAGE,
-        Some(raw) => match raw.parse::<usize>() {
-            Ok(n) if (1..=MAX_PAGE).contains(&n) => n,
-            _ => {
-                errors.insert(
-                    "limit".into(),
-                    format!("must be a whole number from 1 to {MAX_PAGE}"),
-                );
-                DEFAULT_PAGE
-            }
-        },
-    };
-    let after = match (org, query.first("cursor")) {
-        (Some(org), Some(raw)) if !raw.is_empty() => match cursor::decode(org, raw) {
-            Ok(last) => Some(last),
-            Err(e) => {
-                errors.insert("cursor".into(), e.into());
-                None
-            }
-        },
-        _ => None,
-    };
-    let exact = |name: &str| {
-        query.first(name).map(|raw| match name {
-            "email" => Email::parse(raw).map(Exact::Email),
-            _ => CustomerCode::parse(raw).map(Exact::Code),
-        })
-    };
-    let exact = match (exact("email"), exact("code")) {
-        (Some(Ok(email)), None) => Some(email),
-        (None, Some(Ok(code))) => Some(code),
-        (Some(_), Some(_)) => {
-            errors.insert("code".into(), "use email or code, not both".into());
-            None
-        }
-        (Some(Err(e)), None) => {
-            errors.insert("email".into(), e.into());
-            None
-        }
-        (None, Some(Err(e))) => {
-            errors.insert("code".into(), e.into());
-            None
-        }
-        (None, None) => None,
-    };
-    let Some(org) = org.filter(|_| errors.is_empty()) else {
-        return Err(ApiError::Validation(errors));
-    };
+/// What the list's query string asks for.
+struct ListQuery {
+    organization: OrgId,
+    limit: usize,
+    after: Option<CustomerId>,
+    exact: Option<Exact>,
+}
+
+enum Exact {
+    Email(Email),
+    Code(CustomerCode),
+}
+
+pub(super) async fn list(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
+    let caller = caller(app, &request)?;
+    let query = parse_list_query(Form::query(&request))?;
+    let org = query.organization;
     if caller.role_in(org).is_none() {
         return Err(ApiError::Forbidden(NOT_MEMBER));
     }
-    if let Some(exact) = exact {
+    let page = match query.exact {
         // One read of the claim, which carries the customer; the list shape, 0 or 1 long.
-        let claimed = match &exact {
-            Exact::Email(email) => Claimed::Email(email),
-            Exact::Code(code) => Claimed::Code(code),
-        };
-        let found = app.store.customer_by(org, claimed).await?;
-        return Ok(json_response(
-            StatusCode::OK,
-            &Page {
+        Some(exact) => {
+            let claimed = match &exact {
+                Exact::Email(email) => Claimed::Email(email),
+                Exact::Code(code) => Claimed::Code(code),
+            };
+            let found = app.store.customer_by(org, claimed).await?;
+            Page {
                 customers: found.into_iter().collect(),
                 next_cursor: None,
-            },
-        ));
-    }
-    let page = app.store.customers_page(org, limit, after).await?;
-    Ok(json_response(
-        StatusCode::OK,
-        &Page {
-            next_cursor: page.last.map(|last| cursor::encode(org, last)),
-            customers: page.customers,
-        },
-    ))
+            }
+        }
+        None => {
+            let page = app
+                .store
+                .customers_page(org, query.limit, query.after)
+                .await?;
+            Page {
+                next_cursor: page.last.map(|last| cursor::encode(org, last)),
+                customers: page.customers,
+            }
+        }
+    };
+    Ok(json_response(StatusCode::OK, &page))
 }
 
-fn parse(object: Map<String, Value>) -> Result<CustomerForm, ApiError> {
+fn parse_list_query(mut form: Form) -> Result<ListQuery, ApiError> {
+    let organization = form.required("organization", OrgId::parse);
+    let limit = form
+        .optional("limit", |raw| match raw.parse::<usize>() {
+            Ok(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
+            _ => Err(format!("must be a whole number from 1 to {MAX_PAGE}")),
+        })
+        .unwrap_or(DEFAULT_PAGE);
+    let after = organization.and_then(|org| {
+        form.optional("cursor", |raw| match raw {
+            "" => Ok(None),
+            raw => cursor::decode(org, raw).map(Some),
+        })
+        .flatten()
+    });
+    let exact = if form.has("email") && form.has("code") {
+        form.reject("code", "use email or code, not both");
+        None
+    } else {
+        let email = form.optional("email", Email::parse).map(Exact::Email);
+        email.or_else(|| form.optional("code", CustomerCode::parse).map(Exact::Code))
+    };
+    let query = organization.map(|organization| ListQuery {
+        organization,
+        limit,
+        after,
+        exact,
+    });
+    form.finish(query)
+}
+
+/// A creation's fields. The struct literal names every field of [`CustomerForm`], so a new
+/// field does not compile until it is read here.
+fn parse_form(object: Map<String, Value>) -> Result<CustomerForm, ApiError> {
     let mut form = Form::new(object);
     let organization = form.required("organization", OrgId::parse);
     let user_id = form.optional("user_id", UserId::parse);
@@ -240,16 +212,13 @@ fn parse(object: Map<String, Value>) -> Result<CustomerForm, ApiError> {
     let first_name = form.optional("first_name", PersonName::parse);
     let last_name = form.optional("last_name", PersonName::parse);
     let phone = form.optional("phone", Phone::parse);
-    let customer_type = form
-        .optional("customer_type", CustomerType::parse)
-        .unwrap_or_default();
-    let status = form
-        .optional("status", CustomerStatus::parse)
-        .unwrap_or_default();
+    let customer_type = form.optional("customer_type", CustomerType::parse);
+    let status = form.optional("status", CustomerStatus::parse);
     let company_name = form.optional("company_name", CompanyName::parse);
     let code = form.optional("code", CustomerCode::parse);
-    match (organization, email) {
-        (Some(organization), Some(email)) if !form.has_errors() => Ok(CustomerForm {
+    let fields = organization
+        .zip(email)
+        .map(|(organization, email)| CustomerForm {
             organization,
             user_id,
             email,
@@ -257,11 +226,10 @@ fn parse(object: Map<String, Value>) -> Result<CustomerForm, ApiError> {
             first_name,
             last_name,
             phone,
-            customer_type,
-            status,
+            customer_type: customer_type.unwrap_or_default(),
+            status: status.unwrap_or_default(),
             company_name,
             code,
-        }),
-        _ => Err(form.into_error()),
-    }
+        });
+    form.finish(fields)
 }

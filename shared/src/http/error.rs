@@ -9,7 +9,7 @@ use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
 use serde_json::json;
 
-use crate::store::StoreError;
+use crate::store::{report, Cause, CustomerRefusal, NamesTaken, StoreError, WriteError};
 
 /// Field name to what is wrong with it, in a stable order.
 pub type FieldErrors = BTreeMap<String, String>;
@@ -20,9 +20,9 @@ pub enum ApiError {
     Unauthorized(&'static str),
     Forbidden(&'static str),
     NotFound(&'static str),
-    /// `allow` lists the methods the route takes (`"PATCH, DELETE"`).
+    /// `allow` lists the methods the path takes (`"GET, PATCH, DELETE"`).
     MethodNotAllowed {
-        allow: &'static str,
+        allow: String,
     },
     /// `If-Match` names a version that is not current.
     PreconditionFailed,
@@ -44,11 +44,18 @@ pub enum ApiError {
     TooManyRequests {
         retry_after: u64,
     },
-    Unavailable,
-    Internal,
+    /// The store is down or shedding load; the cause is logged when answered.
+    Unavailable(Cause),
+    /// A bug; the cause is logged when answered, never sent.
+    Internal(Cause),
 }
 
 impl ApiError {
+    /// A 500 that keeps what caused it, for the log.
+    pub fn internal(cause: impl Into<Cause>) -> Self {
+        Self::Internal(cause.into())
+    }
+
     pub fn field(name: &str, message: impl Into<String>) -> Self {
         Self::Validation(FieldErrors::from([(name.to_owned(), message.into())]))
     }
@@ -86,8 +93,8 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -141,15 +148,22 @@ impl ApiError {
                 "too_many_attempts",
                 format!("Too many failed log-ins; try again in {retry_after} seconds."),
             ),
-            Self::Unavailable => (
+            Self::Unavailable(_) => (
                 "service_unavailable",
                 "The data store is unavailable; retry later.".to_owned(),
             ),
-            Self::Internal => ("internal_error", "Internal server error.".to_owned()),
+            Self::Internal(_) => ("internal_error", "Internal server error.".to_owned()),
         }
     }
 
+    /// The response, and for a 500 or 503 the one log line that gives its cause (inside the
+    /// request's span, which carries the request id).
     pub fn into_response(self) -> Response<Body> {
+        match &self {
+            Self::Internal(cause) => tracing::error!(cause = %report(&**cause), "answered 500"),
+            Self::Unavailable(cause) => tracing::warn!(cause = %report(&**cause), "answered 503"),
+            _ => {}
+        }
         let (code, message) = self.code_and_message();
         let mut error = json!({ "code": code, "message": message });
         if let Self::Validation(fields) | Self::Conflict { fields, .. } = &self {
@@ -161,9 +175,11 @@ impl ApiError {
         let headers = response.headers_mut();
         match &self {
             Self::MethodNotAllowed { allow } => {
-                headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+                if let Ok(allow) = HeaderValue::from_str(allow) {
+                    headers.insert(header::ALLOW, allow);
+                }
             }
-            Self::Contended | Self::Unavailable | Self::IdempotencyInProgress => {
+            Self::Contended | Self::Unavailable(_) | Self::IdempotencyInProgress => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
             Self::Unauthorized(_) => {
@@ -181,14 +197,50 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::Unavailable(detail) => {
-                tracing::warn!(%detail, "store unavailable");
-                Self::Unavailable
-            }
-            StoreError::Internal(detail) => {
-                tracing::error!(%detail, "store error");
-                Self::Internal
-            }
+            StoreError::Unavailable(_) => Self::Unavailable(Box::new(error)),
+            StoreError::Internal { .. } => Self::Internal(Box::new(error)),
         }
+    }
+}
+
+/// Every write path's shared failures, and its own refusals as that refusal maps.
+impl<R: std::fmt::Debug> From<WriteError<R>> for ApiError
+where
+    ApiError: From<R>,
+{
+    fn from(error: WriteError<R>) -> Self {
+        match error {
+            WriteError::Refused(refusal) => refusal.into(),
+            WriteError::Contended => Self::Contended,
+            WriteError::KeyReused => Self::IdempotencyKeyReused,
+            WriteError::InProgress => Self::IdempotencyInProgress,
+            WriteError::Store(error) => error.into(),
+        }
+    }
+}
+
+pub(super) const NO_SUCH_CUSTOMER: &str = "No such customer.";
+
+impl From<CustomerRefusal> for ApiError {
+    fn from(refusal: CustomerRefusal) -> Self {
+        match refusal {
+            CustomerRefusal::NotFound => Self::NotFound(NO_SUCH_CUSTOMER),
+            CustomerRefusal::PreconditionFailed => Self::PreconditionFailed,
+            CustomerRefusal::OrganizationFixed => Self::field(
+                "organization",
+                "a customer stays in its organization; create one in the other",
+            ),
+            CustomerRefusal::UserNotFound => Self::field("user_id", "no user has this id"),
+            CustomerRefusal::Taken { email, code, user } => Self::taken(
+                &[("email", email), ("code", code), ("user_id", user)],
+                "customer of this organization",
+            ),
+        }
+    }
+}
+
+impl From<NamesTaken> for ApiError {
+    fn from(NamesTaken { username, email }: NamesTaken) -> Self {
+        Self::taken(&[("username", username), ("email", email)], "user")
     }
 }

@@ -8,14 +8,41 @@ use super::{ApiError, FieldErrors};
 pub struct Form {
     object: Map<String, Value>,
     errors: FieldErrors,
+    /// Bodies: a blank string counts as absent. Query strings: it is a value like any other.
+    blank_is_absent: bool,
 }
 
 impl Form {
+    /// A JSON body's fields.
     pub fn new(object: Map<String, Value>) -> Self {
         Self {
             object,
             errors: FieldErrors::new(),
+            blank_is_absent: true,
         }
+    }
+
+    /// A query string's parameters (the first value of each), read like a body's fields.
+    pub fn query(request: &lambda_http::Request) -> Self {
+        use lambda_http::RequestExt;
+        let query = request.query_string_parameters();
+        let object = query
+            .iter()
+            .filter_map(|(name, _)| {
+                let first = query.first(name)?;
+                Some((name.to_owned(), Value::String(first.to_owned())))
+            })
+            .collect();
+        Self {
+            object,
+            errors: FieldErrors::new(),
+            blank_is_absent: false,
+        }
+    }
+
+    /// Whether the field was sent at all.
+    pub fn has(&self, name: &str) -> bool {
+        self.object.contains_key(name)
     }
 
     /// A string field that must be present and not blank, parsed into `T`.
@@ -117,11 +144,19 @@ impl Form {
         ApiError::Validation(self.errors)
     }
 
+    /// `value` when every field read well, else the 400 naming each bad one.
+    pub fn finish<T>(self, value: Option<T>) -> Result<T, ApiError> {
+        match value {
+            Some(value) if !self.has_errors() => Ok(value),
+            _ => Err(self.into_error()),
+        }
+    }
+
     /// `Ok(None)` for absent, null or blank; `Err` (already recorded) for a wrong type.
     fn text(&mut self, name: &str) -> Result<Option<String>, ()> {
         match self.object.get(name) {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+            Some(Value::String(s)) if self.blank_is_absent && s.trim().is_empty() => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
             Some(_) => {
                 self.reject(name, "must be a string");

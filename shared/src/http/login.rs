@@ -1,7 +1,7 @@
-//! POST /api/auth/login/: a password for an access token and a refresh token, with
+//! POST /api/auth/login: a password for an access token and a refresh token, with
 //! failures throttled per name.
 
-use lambda_http::http::{Method, StatusCode};
+use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 
@@ -9,10 +9,10 @@ use crate::app::App;
 use crate::domain::{unix_now, Email, LoginName, PasswordHash, User, Username, DUMMY_HASH};
 use crate::store::{LoginRecord, LoginState};
 
-use super::body::{expect_method, json_object};
+use super::body::json_object;
 use super::form::Form;
 use super::session::{new_session, pair, TokenPair};
-use super::{json_response, no_store, respond, ApiError};
+use super::{json_response, no_store, ApiError};
 
 /// One answer for a wrong password and an unknown user alike.
 const REFUSED: &str = "Invalid username, email or password.";
@@ -24,14 +24,10 @@ struct LoggedIn<'a> {
     user: &'a User,
 }
 
-pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, lambda_http::Error> {
-    respond(log_in(app, request).await)
-}
-
 /// One `Query` (the name's claim and its failure record), then: a refusal while failures
 /// throttle the name (no hash is checked); on success a `PutItem` of the new session (and,
 /// after failures, a `DeleteItem` of them, alongside); on failure an `UpdateItem` counting it.
-async fn log_in(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
+pub(super) async fn log_in(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let (name, password) = parse(&request)?;
     let LoginState { account, failures } = app.store.login_state(&name).await?;
     if let Some(retry_after) = failures.refused_for(unix_now()) {
@@ -46,7 +42,7 @@ async fn log_in(app: &App, request: Request) -> Result<Response<Body>, ApiError>
     // the same time.
     let verified = tokio::task::spawn_blocking(move || hash.verify(&password))
         .await
-        .map_err(|_| ApiError::Internal)?;
+        .map_err(ApiError::internal)?;
     match account {
         Some((user, roles)) if verified => {
             let (refresh, expires_at) = new_session(app, user.id);
@@ -82,7 +78,6 @@ async fn log_in(app: &App, request: Request) -> Result<Response<Body>, ApiError>
 }
 
 fn parse(request: &Request) -> Result<(LoginName, String), ApiError> {
-    expect_method(request, Method::POST)?;
     let mut form = Form::new(json_object(request)?);
     let username = form.optional("username", Username::parse);
     let email = form.optional("email", Email::parse);

@@ -1,19 +1,20 @@
-//! API Gateway HTTP API requests in, JSON responses out. One module per route; errors are
-//! mapped to responses in [`error`] alone.
+//! API Gateway HTTP API requests in, JSON responses out. [`routes`] is the table of every
+//! route and the one dispatcher; one module per resource holds its operations; errors,
+//! store errors included, become responses in [`error`] alone.
 
 mod auth;
 mod body;
 mod cursor;
-pub mod customer_changes;
-pub mod customers;
+mod customer_changes;
+mod customers;
 mod error;
 mod form;
 mod idempotency;
-pub mod login;
+mod login;
 pub mod routes;
-pub mod session;
-pub mod signup;
-pub mod users;
+mod session;
+mod signup;
+mod users;
 
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
@@ -21,6 +22,7 @@ use serde::Serialize;
 
 pub use body::MAX_BODY_BYTES;
 pub use error::{ApiError, FieldErrors};
+pub use routes::{Function, Operation, Route, ROUTES};
 
 pub(crate) fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Response<Body> {
     let json = serde_json::to_string(body).expect("response bodies serialize");
@@ -41,7 +43,7 @@ pub(crate) fn no_store(mut response: Response<Body>) -> Response<Body> {
     response
 }
 
-/// Every handler's last step: a result becomes a response either way.
+/// Every request's last step: a result becomes a response either way.
 pub(crate) fn respond(
     result: Result<Response<Body>, ApiError>,
 ) -> Result<Response<Body>, lambda_http::Error> {

@@ -1,9 +1,12 @@
-//! Every route of the API in one table, each path with or without its trailing slash.
+//! Every route of the API, in one table: the source that `template.yaml`, the `cargo lambda
+//! watch` router, `openapi.yaml` and each function's IAM statements are checked against
+//! (tests/route_table.rs, tests/permissions.rs).
 //!
-//! API Gateway HTTP APIs refuse route paths that end in `/`, so `template.yaml` gives each
-//! function its slash-free routes and sends everything else (`$default`) to the `fallback`
-//! function, which answers here: the seed's slashed paths (`/api/users/`) reach the same
-//! handlers, and anything else gets a JSON 404.
+//! Each function dispatches through this table alike. API Gateway HTTP APIs refuse route
+//! paths that end in `/`, so `template.yaml` gives each function its slash-free routes and
+//! sends everything else (`$default`) to the `fallback` function, which serves every route:
+//! the slashed paths (`/api/users/`) reach the same handlers, and anything else gets a JSON
+//! 404 (or a 405 naming the methods the path takes).
 
 use std::collections::HashMap;
 
@@ -14,28 +17,269 @@ use crate::app::App;
 
 use super::{customer_changes, customers, login, respond, session, signup, users, ApiError};
 
-pub async fn dispatch(app: &App, request: Request) -> Result<Response<Body>, lambda_http::Error> {
-    let path = request.uri().path().to_owned();
-    let trimmed = path.strip_suffix('/').unwrap_or(&path);
-    let segments: Vec<&str> = trimmed.split('/').skip(1).collect();
-    match segments.as_slice() {
-        ["api", "users"] => signup::handle(app, request).await,
-        ["api", "auth", "login"] => login::handle(app, request).await,
-        ["api", "auth", "refresh" | "logout"] => session::handle(app, request).await,
-        ["api", "customers"] if request.method() == Method::POST => {
-            customers::handle_create(app, request).await
+/// A Lambda function of the API: one binary under `functions/`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Function {
+    Signup,
+    Login,
+    Session,
+    CreateCustomer,
+    ReadCustomers,
+    ChangeCustomer,
+    Me,
+    /// API Gateway's `$default` route: every route, in its slashed form.
+    Fallback,
+}
+
+/// One operation of `openapi.yaml`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Operation {
+    SignUp,
+    LogIn,
+    Refresh,
+    LogOut,
+    CreateCustomer,
+    ListCustomers,
+    GetCustomer,
+    UpdateCustomer,
+    DeleteCustomer,
+    Me,
+}
+
+#[derive(Debug)]
+pub struct Route {
+    pub method: Method,
+    /// Slash-free, as API Gateway's route; `{name}` is a path parameter. Every route also
+    /// answers with a trailing slash.
+    pub path: &'static str,
+    pub function: Function,
+    pub operation: Operation,
+}
+
+const fn route(
+    method: Method,
+    path: &'static str,
+    function: Function,
+    operation: Operation,
+) -> Route {
+    Route {
+        method,
+        path,
+        function,
+        operation,
+    }
+}
+
+use Function as F;
+use Operation as O;
+
+pub static ROUTES: [Route; 10] = [
+    route(Method::POST, "/api/users", F::Signup, O::SignUp),
+    route(Method::POST, "/api/auth/login", F::Login, O::LogIn),
+    route(Method::POST, "/api/auth/refresh", F::Session, O::Refresh),
+    route(Method::POST, "/api/auth/logout", F::Session, O::LogOut),
+    route(
+        Method::POST,
+        "/api/customers",
+        F::CreateCustomer,
+        O::CreateCustomer,
+    ),
+    route(
+        Method::GET,
+        "/api/customers",
+        F::ReadCustomers,
+        O::ListCustomers,
+    ),
+    route(
+        Method::GET,
+        "/api/customers/{id}",
+        F::ReadCustomers,
+        O::GetCustomer,
+    ),
+    route(
+        Method::PATCH,
+        "/api/customers/{id}",
+        F::ChangeCustomer,
+        O::UpdateCustomer,
+    ),
+    route(
+        Method::DELETE,
+        "/api/customers/{id}",
+        F::ChangeCustomer,
+        O::DeleteCustomer,
+    ),
+    route(Method::GET, "/api/users/me", F::Me, O::Me),
+];
+
+impl Function {
+    pub const ALL: [Function; 8] = [
+        F::Signup,
+        F::Login,
+        F::Session,
+        F::CreateCustomer,
+        F::ReadCustomers,
+        F::ChangeCustomer,
+        F::Me,
+        F::Fallback,
+    ];
+
+    /// The binary's name: its folder under `functions/`.
+    pub fn binary(self) -> &'static str {
+        match self {
+            F::Signup => "signup",
+            F::Login => "login",
+            F::Session => "session",
+            F::CreateCustomer => "create-customer",
+            F::ReadCustomers => "read-customers",
+            F::ChangeCustomer => "change-customer",
+            F::Me => "me",
+            F::Fallback => "fallback",
         }
-        ["api", "customers"] => customers::handle_read(app, request).await,
-        ["api", "users", "me"] => users::handle_me(app, request).await,
-        ["api", "customers", id] if !id.is_empty() => {
-            let id = HashMap::from([("id".to_owned(), (*id).to_owned())]);
-            let request = request.with_path_parameters(id);
-            if matches!(*request.method(), Method::PATCH | Method::DELETE) {
-                customer_changes::handle(app, request).await
-            } else {
-                customers::handle_read(app, request).await
+    }
+
+    pub fn serves(self, route: &Route) -> bool {
+        self == F::Fallback || route.function == self
+    }
+
+    /// Answers one request as this function: the route table finds the operation, and every
+    /// error becomes the API's JSON error.
+    pub async fn handle(
+        self,
+        app: &App,
+        request: Request,
+    ) -> Result<Response<Body>, lambda_http::Error> {
+        respond(dispatch(self, app, request).await)
+    }
+}
+
+impl Operation {
+    /// Its `operationId` in `openapi.yaml`.
+    pub fn id(self) -> &'static str {
+        match self {
+            O::SignUp => "signUp",
+            O::LogIn => "logIn",
+            O::Refresh => "refresh",
+            O::LogOut => "logOut",
+            O::CreateCustomer => "createCustomer",
+            O::ListCustomers => "listCustomers",
+            O::GetCustomer => "getCustomer",
+            O::UpdateCustomer => "updateCustomer",
+            O::DeleteCustomer => "deleteCustomer",
+            O::Me => "me",
+        }
+    }
+
+    async fn call(self, app: &App, request: Request) -> Result<Response<Body>, ApiError> {
+        match self {
+            O::SignUp => signup::sign_up(app, request).await,
+            O::LogIn => login::log_in(app, request).await,
+            O::Refresh => session::refresh(app, request).await,
+            O::LogOut => session::log_out(app, request).await,
+            O::CreateCustomer => customers::create(app, request).await,
+            O::ListCustomers => customers::list(app, request).await,
+            O::GetCustomer => customers::get_one(app, request).await,
+            O::UpdateCustomer => customer_changes::update(app, request).await,
+            O::DeleteCustomer => customer_changes::delete(app, request).await,
+            O::Me => users::me(app, request).await,
+        }
+    }
+}
+
+impl Route {
+    /// The path parameters, when `path` (with or without one trailing slash) is this route's.
+    pub fn matches(&self, path: &str) -> Option<HashMap<String, String>> {
+        let path = path.strip_suffix('/').unwrap_or(path);
+        let mut given = path.split('/');
+        let mut parameters = HashMap::new();
+        for part in self.path.split('/') {
+            let segment = given.next()?;
+            match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+                Some(name) if !segment.is_empty() => {
+                    parameters.insert(name.to_owned(), segment.to_owned());
+                }
+                None if segment == part => {}
+                _ => return None,
             }
         }
-        _ => respond(Err(ApiError::NotFound("No such route."))),
+        given.next().is_none().then_some(parameters)
+    }
+}
+
+/// The methods the API takes at `path`, as a 405's `Allow` names them.
+fn allowed(path: &str) -> Vec<&'static str> {
+    ROUTES
+        .iter()
+        .filter(|r| r.matches(path).is_some())
+        .map(|r| r.method.as_str())
+        .collect()
+}
+
+/// The method is checked before the caller or the body: a 405 needs no token.
+async fn dispatch(
+    function: Function,
+    app: &App,
+    request: Request,
+) -> Result<Response<Body>, ApiError> {
+    let path = request.uri().path().to_owned();
+    let found = ROUTES
+        .iter()
+        .filter(|r| r.method == *request.method() && function.serves(r))
+        .find_map(|r| r.matches(&path).map(|parameters| (r, parameters)));
+    let Some((route, parameters)) = found else {
+        let allow = allowed(&path);
+        return Err(
+            if allow.is_empty() || allow.contains(&request.method().as_str()) {
+                ApiError::NotFound("No such route.")
+            } else {
+                ApiError::MethodNotAllowed {
+                    allow: allow.join(", "),
+                }
+            },
+        );
+    };
+    let request = if parameters.is_empty() {
+        request
+    } else {
+        request.with_path_parameters(parameters)
+    };
+    route.operation.call(app, request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_match_with_and_without_their_slash_and_yield_parameters() {
+        let one = &ROUTES[6];
+        assert_eq!(one.path, "/api/customers/{id}");
+        for path in ["/api/customers/abc", "/api/customers/abc/"] {
+            assert_eq!(one.matches(path).unwrap()["id"], "abc");
+        }
+        for path in [
+            "/api/customers",
+            "/api/customers//",
+            "/api/customers/a/b",
+            "/api",
+        ] {
+            assert!(one.matches(path).is_none(), "{path}");
+        }
+        assert!(ROUTES[0].matches("/api/users/").unwrap().is_empty());
+    }
+
+    #[test]
+    fn allow_names_every_method_of_a_path() {
+        assert_eq!(allowed("/api/customers/x/"), ["GET", "PATCH", "DELETE"]);
+        assert_eq!(allowed("/api/customers"), ["POST", "GET"]);
+        assert!(allowed("/nowhere").is_empty());
+    }
+
+    #[test]
+    fn every_route_has_one_function_and_every_function_but_the_fallback_a_route() {
+        for function in Function::ALL {
+            let routes = ROUTES.iter().filter(|r| r.function == function).count();
+            assert_eq!(routes == 0, function == Function::Fallback, "{function:?}");
+            assert!(ROUTES.iter().all(|r| Function::Fallback.serves(r)));
+        }
     }
 }

@@ -1,12 +1,12 @@
 //! Tokens out: the pair sign-up and log-in answer with, and the two session routes.
 //!
-//! - `POST /api/auth/refresh/` `{"refresh_token"}`: a new access token (with the caller's
+//! - `POST /api/auth/refresh` `{"refresh_token"}`: a new access token (with the caller's
 //!   current roles) and a new refresh token; the presented one is dead from then on, and
 //!   presenting it again revokes the whole session.
-//! - `POST /api/auth/logout/` `{"refresh_token"}`: revokes the session; 204 whether or not
+//! - `POST /api/auth/logout` `{"refresh_token"}`: revokes the session; 204 whether or not
 //!   it was live, so the answer tells nothing.
 
-use lambda_http::http::{Method, StatusCode};
+use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 
@@ -15,9 +15,9 @@ use crate::auth::{AccessToken, RefreshToken};
 use crate::domain::{unix_now, OrgRole, UserId};
 use crate::store::Rotation;
 
-use super::body::{expect_method, json_object};
+use super::body::json_object;
 use super::form::Form;
-use super::{json_response, no_store, respond, ApiError};
+use super::{json_response, no_store, ApiError};
 
 const REFUSED: &str = "The refresh token is invalid, expired or revoked; log in again.";
 
@@ -51,22 +51,7 @@ pub(crate) fn pair(
     }
 }
 
-/// Both session routes; the path says which.
-pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, lambda_http::Error> {
-    let logout = request
-        .uri()
-        .path()
-        .trim_end_matches('/')
-        .ends_with("/logout");
-    respond(if logout {
-        log_out(app, request).await
-    } else {
-        refresh(app, request).await
-    })
-}
-
 fn presented(request: &Request) -> Result<Result<RefreshToken, ()>, ApiError> {
-    expect_method(request, Method::POST)?;
     let mut form = Form::new(json_object(request)?);
     let raw = form.raw("refresh_token");
     match raw {
@@ -75,7 +60,7 @@ fn presented(request: &Request) -> Result<Result<RefreshToken, ()>, ApiError> {
     }
 }
 
-async fn refresh(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
+pub(super) async fn refresh(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let token = presented(&request)?.map_err(|()| ApiError::Unauthorized(REFUSED))?;
     let next = token.rotated();
     let now = unix_now();
@@ -100,7 +85,7 @@ async fn refresh(app: &App, request: Request) -> Result<Response<Body>, ApiError
     }
 }
 
-async fn log_out(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
+pub(super) async fn log_out(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     if let Ok(token) = presented(&request)? {
         app.store.end_session(&token, unix_now()).await?;
         tracing::info!(user_id = %token.user, session = %token.session, "logged out");

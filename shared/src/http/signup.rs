@@ -1,6 +1,6 @@
-//! POST /api/users/: sign-up.
+//! POST /api/users: sign-up.
 
-use lambda_http::http::{Method, StatusCode};
+use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -11,12 +11,12 @@ use crate::domain::{
     PasswordHash, PersonName, Role, Signup, SignupForm, User, UserId, UserProfile, Username,
     Vendor,
 };
-use crate::store::{SignupError, SignupSaved, StoredAnswer};
+use crate::store::{Idempotent, SignupSaved, StoredAnswer};
 
-use super::body::{expect_method, json_object};
+use super::body::json_object;
 use super::form::Form;
 use super::session::{new_session, pair};
-use super::{idempotency, json_response, no_store, respond, ApiError};
+use super::{idempotency, json_response, no_store, ApiError};
 
 /// What sign-up answers besides the tokens: also what is kept for a replay.
 #[derive(Serialize)]
@@ -36,12 +36,7 @@ struct WithTokens<T: Serialize> {
     created: Value,
 }
 
-pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, lambda_http::Error> {
-    respond(sign_up(app, request).await)
-}
-
-async fn sign_up(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
-    expect_method(&request, Method::POST)?;
+pub(super) async fn sign_up(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let body = json_object(&request)?;
     let idempotency = idempotency::of(&request, IdempotencyScope::Signup, &body)?;
     let form = parse(body)?;
@@ -51,7 +46,7 @@ async fn sign_up(app: &App, request: Request) -> Result<Response<Body>, ApiError
         (form, hash)
     })
     .await
-    .map_err(|_| ApiError::Internal)?;
+    .map_err(ApiError::internal)?;
     let password = form.password.expose().to_owned();
     let signup = Signup::assemble(form);
     let created = serde_json::to_value(Created {
@@ -67,6 +62,11 @@ async fn sign_up(app: &App, request: Request) -> Result<Response<Body>, ApiError
         body: created.to_string(),
     };
     let (refresh, refresh_expires_at) = new_session(app, signup.user.id);
+    let keep = |_: &SignupSaved| answer.clone();
+    let idempotent = idempotency.as_ref().map(|record| Idempotent {
+        record,
+        answer: &keep,
+    });
     let saved = app
         .store
         .save_signup(
@@ -74,18 +74,9 @@ async fn sign_up(app: &App, request: Request) -> Result<Response<Body>, ApiError
             &hash,
             &refresh,
             refresh_expires_at,
-            idempotency.as_ref().map(|record| (record, &answer)),
+            idempotent.as_ref(),
         )
-        .await
-        .map_err(|error| match error {
-            SignupError::Taken { username, email } => {
-                ApiError::taken(&[("username", username), ("email", email)], "user")
-            }
-            SignupError::Contended => ApiError::Contended,
-            SignupError::KeyReused => ApiError::IdempotencyKeyReused,
-            SignupError::InProgress => ApiError::IdempotencyInProgress,
-            SignupError::Store(e) => e.into(),
-        })?;
+        .await?;
     match saved {
         SignupSaved::New => {
             tracing::info!(user_id = %signup.user.id, organization = %signup.organization.id, "signed up");
@@ -110,8 +101,8 @@ async fn replay(
 ) -> Result<Response<Body>, ApiError> {
     let verified = tokio::task::spawn_blocking(move || hash.verify(&password))
         .await
-        .map_err(|_| ApiError::Internal)?;
-    let created: Value = serde_json::from_str(&answer.body).map_err(|_| ApiError::Internal)?;
+        .map_err(ApiError::internal)?;
+    let created: Value = serde_json::from_str(&answer.body).map_err(ApiError::internal)?;
     let ids = (
         created["user"]["id"]
             .as_str()

@@ -1,22 +1,16 @@
-//! GET /api/users/me/: the caller, their profiles, their organizations, and every customer
+//! GET /api/users/me: the caller, their profiles, their organizations, and every customer
 //! record that names them, across all organizations. One strongly consistent `Query` of the
 //! caller's own partition: what linking and unlinking wrote there is seen at once.
 
-use lambda_http::http::{Method, StatusCode};
+use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
 use crate::app::App;
 
 use super::auth::caller;
-use super::body::expect_method;
-use super::{json_response, respond, ApiError};
+use super::{json_response, ApiError};
 
-pub async fn handle_me(app: &App, request: Request) -> Result<Response<Body>, lambda_http::Error> {
-    respond(me(app, request).await)
-}
-
-async fn me(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
-    expect_method(&request, Method::GET)?;
+pub(super) async fn me(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(app, &request)?;
     let me = app
         .store

@@ -6,16 +6,16 @@
 //! on the record, and nothing is ever left pointing at a customer that is gone.
 
 use crate::domain::{
-    unix_now, Customer, CustomerId, CustomerPatch, Idempotency, OrgId, Precondition, ProfileType,
-    UserProfile,
+    Customer, CustomerId, CustomerPatch, OrgId, Precondition, ProfileType, UserProfile,
 };
 
-use super::customers::CustomerItems;
-use super::idempotency::{record_item, recorded, Recorded, StoredAnswer};
-use super::items::{item, record, string, CUSTOMER_ID};
+use super::customers::{CustomerItems, CustomerRefusal};
+use super::idempotency::StoredAnswer;
+use super::items::{item, number, record, string, Entity, CUSTOMER_ID};
 use super::keys::Key;
-use super::transaction::{CommitError, Condition, Transaction};
-use super::{Backoff, Store, StoreError};
+use super::transaction::{Condition, Rejection, Transaction};
+use super::write::{Attempt, Idempotent, Plan, Reads, Step, WriteError, WritePath};
+use super::{Found, Store, StoreError};
 
 /// What to do to a customer.
 #[derive(Debug)]
@@ -32,36 +32,8 @@ pub enum Changed {
     Replayed(StoredAnswer),
 }
 
-#[derive(Debug)]
-pub enum ChangeError {
-    /// No such customer, or not one the caller may see.
-    NotFound,
-    /// `If-Match` names another version.
-    PreconditionFailed,
-    /// The patch names another organization: customers do not move.
-    OrganizationFixed,
-    /// The user being linked does not exist.
-    UserNotFound,
-    Taken {
-        email: bool,
-        code: bool,
-        user: bool,
-    },
-    Contended,
-    KeyReused,
-    InProgress,
-    Store(StoreError),
-}
-
-impl From<StoreError> for ChangeError {
-    fn from(error: StoreError) -> Self {
-        Self::Store(error)
-    }
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Guard {
-    Record,
     /// The customer record at the version that was read.
     Version,
     /// Items that must still belong to this customer.
@@ -70,7 +42,110 @@ enum Guard {
     Code,
     User,
     Profile,
-    Other,
+    /// The user's link, which only this customer's writes touch.
+    Link,
+}
+
+/// Changing customer `id`, if `may_see` its organization and `precondition` allows its
+/// version.
+struct ChangeCustomer<'a, F> {
+    id: CustomerId,
+    change: &'a Change,
+    may_see: F,
+    precondition: &'a Precondition,
+}
+
+impl<F> ChangeCustomer<'_, F> {
+    /// The user a patch links, if any.
+    fn linking(&self) -> Option<crate::domain::UserId> {
+        match self.change {
+            Change::Update(patch) => patch.user_id.flatten(),
+            Change::Delete => None,
+        }
+    }
+}
+
+impl<F: Fn(OrgId) -> bool> WritePath for ChangeCustomer<'_, F> {
+    type Guard = Guard;
+    type Outcome = Changed;
+    type Refusal = CustomerRefusal;
+
+    fn reads(&self, _attempt: &Attempt) -> Reads {
+        let mut keys = vec![Key::customer(self.id)];
+        if let Some(user) = self.linking() {
+            keys.extend([Key::user(user), Key::profile(user, ProfileType::Customer)]);
+        }
+        Reads {
+            keys,
+            attributes: None,
+        }
+    }
+
+    fn plan(
+        &self,
+        table: &str,
+        found: &Found,
+        _attempt: &Attempt,
+    ) -> Result<Plan<Guard, Changed, CustomerRefusal>, StoreError> {
+        let current: Customer = match found.at(&Key::customer(self.id)) {
+            Some(item) => record(item)?,
+            None => return Ok(Plan::Refuse(CustomerRefusal::NotFound)),
+        };
+        if !(self.may_see)(current.organization) {
+            return Ok(Plan::Refuse(CustomerRefusal::NotFound));
+        }
+        if !self.precondition.allows(current.version) {
+            return Ok(Plan::Refuse(CustomerRefusal::PreconditionFailed));
+        }
+        let patch = match self.change {
+            Change::Delete => return Ok(Plan::Write(deletion(table, &current), Changed::Deleted)),
+            Change::Update(patch) => patch,
+        };
+        if patch
+            .organization
+            .is_some_and(|org| org != current.organization)
+        {
+            return Ok(Plan::Refuse(CustomerRefusal::OrganizationFixed));
+        }
+        let next = patch.apply(&current);
+        let new_user = next.user_id.filter(|user| current.user_id != Some(*user));
+        if new_user.is_some_and(|user| found.at(&Key::user(user)).is_none()) {
+            return Ok(Plan::Refuse(CustomerRefusal::UserNotFound));
+        }
+        let profile_missing = new_user.is_some_and(|user| {
+            found
+                .at(&Key::profile(user, ProfileType::Customer))
+                .is_none()
+        });
+        let tx = update(table, &current, &next, profile_missing);
+        Ok(Plan::Write(tx, Changed::Updated(Box::new(next))))
+    }
+
+    fn decide(
+        &self,
+        rejection: &Rejection<Guard>,
+        _attempt: &Attempt,
+    ) -> Result<Step<Changed, CustomerRefusal>, StoreError> {
+        let (email, code, user) = (
+            rejection.failed(Guard::Email),
+            rejection.failed(Guard::Code),
+            rejection.failed(Guard::User),
+        );
+        Ok(if email || code || user {
+            Step::Refuse(CustomerRefusal::Taken { email, code, user })
+        } else if rejection.failed(Guard::Version) && *self.precondition != Precondition::Any {
+            // With If-Match, the version asked for is gone.
+            Step::Refuse(CustomerRefusal::PreconditionFailed)
+        } else {
+            // The record moved on since it was read (or a profile appeared): read again and
+            // apply the change to what is there now. The last writer wins.
+            Step::LookAgain
+        })
+    }
+
+    fn replayed(&self, answer: StoredAnswer, _seen: &Found) -> Option<Changed> {
+        Some(Changed::Replayed(answer))
+    }
 }
 
 impl Store {
@@ -81,206 +156,107 @@ impl Store {
         &self,
         id: CustomerId,
         change: &Change,
-        may_see: impl Fn(OrgId) -> bool,
+        may_see: impl Fn(OrgId) -> bool + Sync,
         precondition: &Precondition,
-        idempotency: Option<&Idempotency>,
-    ) -> Result<Changed, ChangeError> {
-        let mut backoff = Backoff::new();
-        loop {
-            let now = unix_now();
-            let linking = match change {
-                Change::Update(patch) => patch.user_id.flatten(),
-                Change::Delete => None,
-            };
-            let mut keys = vec![Key::customer(id)];
-            if let Some(user) = linking {
-                keys.extend([Key::user(user), Key::profile(user, ProfileType::Customer)]);
+        idempotent: Option<&Idempotent<'_, Changed>>,
+    ) -> Result<Changed, WriteError<CustomerRefusal>> {
+        let path = ChangeCustomer {
+            id,
+            change,
+            may_see,
+            precondition,
+        };
+        self.write(&path, idempotent).await
+    }
+}
+
+/// The transaction that turns `current` into `next`, moving every claim whose value
+/// changed. Pure.
+fn update(
+    table: &str,
+    current: &Customer,
+    next: &Customer,
+    profile_missing: bool,
+) -> Transaction<Guard> {
+    let org = current.organization;
+    let new = CustomerItems::of(next);
+    let owned = owned_by(current.id);
+    let mut tx = Transaction::new(table);
+    tx.replace(
+        Guard::Version,
+        new.record,
+        Some(&at_version(current.version)),
+    );
+    for (old_key, new_key, claim, taken) in [
+        (
+            Key::customer_email(org, &current.email),
+            Key::customer_email(org, &next.email),
+            new.email_claim,
+            Guard::Email,
+        ),
+        (
+            Key::customer_code(org, &current.code),
+            Key::customer_code(org, &next.code),
+            new.code_claim,
+            Guard::Code,
+        ),
+    ] {
+        if old_key == new_key {
+            tx.replace(Guard::Owned, claim, Some(&owned));
+        } else {
+            tx.delete(Guard::Owned, &old_key, Some(&owned));
+            tx.create(taken, claim);
+        }
+    }
+    match (current.user_id, next.user_id, new.user_claim, new.user_link) {
+        (Some(old), Some(user), Some(claim), Some(link)) if old == user => {
+            tx.replace(Guard::Owned, claim, Some(&owned))
+                .replace(Guard::Link, link, None);
+        }
+        (old, user, claim, link) => {
+            if let Some(old) = old {
+                tx.delete(Guard::Owned, &Key::customer_of_user(org, old), Some(&owned))
+                    .delete(Guard::Link, &Key::user_customer(old, current.id), None);
             }
-            keys.extend(idempotency.map(Key::idempotency));
-            let found = self.get_many(&keys, None).await?;
-            if let Some(record) = found.record(idempotency, now)? {
-                return found_record(record);
-            }
-            let current: Customer = match found.at(&Key::customer(id)) {
-                Some(item) => record(item)?,
-                None => return Err(ChangeError::NotFound),
-            };
-            if !may_see(current.organization) {
-                return Err(ChangeError::NotFound);
-            }
-            if !precondition.allows(current.version) {
-                return Err(ChangeError::PreconditionFailed);
-            }
-            let (mut tx, outcome, answer) = match change {
-                Change::Delete => (
-                    self.delete_transaction(&current),
-                    Changed::Deleted,
-                    StoredAnswer {
-                        status: 204,
-                        body: String::new(),
-                    },
-                ),
-                Change::Update(patch) => {
-                    if patch
-                        .organization
-                        .is_some_and(|org| org != current.organization)
-                    {
-                        return Err(ChangeError::OrganizationFixed);
-                    }
-                    let next = patch.apply(&current);
-                    let new_user = next.user_id.filter(|user| current.user_id != Some(*user));
-                    if let Some(user) = new_user {
-                        if found.at(&Key::user(user)).is_none() {
-                            return Err(ChangeError::UserNotFound);
-                        }
-                    }
-                    let profile_missing = new_user.is_some_and(|user| {
-                        found
-                            .at(&Key::profile(user, ProfileType::Customer))
-                            .is_none()
-                    });
-                    let answer = StoredAnswer {
-                        status: 200,
-                        body: serde_json::to_string(&next).expect("customers serialize"),
-                    };
-                    (
-                        self.update_transaction(&current, &next, profile_missing),
-                        Changed::Updated(Box::new(next)),
-                        answer,
-                    )
+            if let (Some(user), Some(claim), Some(link)) = (user, claim, link) {
+                tx.create(Guard::User, claim).create(Guard::Link, link);
+                if profile_missing {
+                    let profile =
+                        UserProfile::new(user, ProfileType::Customer, org, &next.updated_at);
+                    let key = Key::profile(user, ProfileType::Customer);
+                    tx.create(Guard::Profile, item(Entity::Profile, &key, &profile));
                 }
-            };
-            if let Some(record) = idempotency {
-                tx.create_unless_live(Guard::Record, record_item(record, &answer, now), now);
-            }
-            let rejection = match tx.commit(self).await {
-                Ok(()) => return Ok(outcome),
-                Err(CommitError::Rejected(rejection)) => rejection,
-                Err(CommitError::Contended) => {
-                    if !backoff.wait().await {
-                        return Err(if idempotency.is_some() {
-                            ChangeError::InProgress
-                        } else {
-                            ChangeError::Contended
-                        });
-                    }
-                    continue;
-                }
-                Err(CommitError::Store(e)) => return Err(e.into()),
-            };
-            if let (Some(item), Some(record)) = (rejection.existing(Guard::Record), idempotency) {
-                if let Some(found) = recorded(item, record, now)? {
-                    return found_record(found);
-                }
-            }
-            let (email, code, user) = (
-                rejection.failed(Guard::Email),
-                rejection.failed(Guard::Code),
-                rejection.failed(Guard::User),
-            );
-            if email || code || user {
-                return Err(ChangeError::Taken { email, code, user });
-            }
-            // The record moved on since it was read (or a profile appeared): with If-Match,
-            // the version asked for is gone; without, read again and apply to the new one.
-            if rejection.failed(Guard::Version) && *precondition != Precondition::Any {
-                return Err(ChangeError::PreconditionFailed);
-            }
-            if !backoff.wait().await {
-                return Err(ChangeError::Contended);
             }
         }
     }
+    tx
+}
 
-    fn update_transaction(
-        &self,
-        current: &Customer,
-        next: &Customer,
-        profile_missing: bool,
-    ) -> Transaction<Guard> {
-        let org = current.organization;
-        let new = CustomerItems::of(next);
-        let owned = owned_by(current.id);
-        let mut tx = Transaction::new(&self.table);
-        tx.replace(
-            Guard::Version,
-            new.record,
-            Some(&at_version(current.version)),
-        );
-        for (old_key, new_key, claim, taken) in [
-            (
-                Key::customer_email(org, &current.email),
-                Key::customer_email(org, &next.email),
-                new.email_claim,
-                Guard::Email,
-            ),
-            (
-                Key::customer_code(org, &current.code),
-                Key::customer_code(org, &next.code),
-                new.code_claim,
-                Guard::Code,
-            ),
-        ] {
-            if old_key == new_key {
-                tx.replace(Guard::Owned, claim, Some(&owned));
-            } else {
-                tx.delete(Guard::Owned, &old_key, Some(&owned));
-                tx.create(taken, claim);
-            }
-        }
-        match (current.user_id, next.user_id, new.user_claim, new.user_link) {
-            (Some(old), Some(user), Some(claim), Some(link)) if old == user => {
-                tx.replace(Guard::Owned, claim, Some(&owned))
-                    .replace(Guard::Other, link, None);
-            }
-            (old, user, claim, link) => {
-                if let Some(old) = old {
-                    tx.delete(Guard::Owned, &Key::customer_of_user(org, old), Some(&owned))
-                        .delete(Guard::Other, &Key::user_customer(old, current.id), None);
-                }
-                if let (Some(user), Some(claim), Some(link)) = (user, claim, link) {
-                    tx.create(Guard::User, claim).create(Guard::Other, link);
-                    if profile_missing {
-                        let profile =
-                            UserProfile::new(user, ProfileType::Customer, org, &next.updated_at);
-                        let key = Key::profile(user, ProfileType::Customer);
-                        tx.create(Guard::Profile, item("PROFILE", &key, &profile));
-                    }
-                }
-            }
-        }
-        tx
+/// The transaction that removes `current` and every claim it holds. Pure.
+fn deletion(table: &str, current: &Customer) -> Transaction<Guard> {
+    let org = current.organization;
+    let owned = owned_by(current.id);
+    let mut tx = Transaction::new(table);
+    tx.delete(
+        Guard::Version,
+        &Key::customer(current.id),
+        Some(&at_version(current.version)),
+    );
+    for claim in [
+        Key::customer_email(org, &current.email),
+        Key::customer_code(org, &current.code),
+    ] {
+        tx.delete(Guard::Owned, &claim, Some(&owned));
     }
-
-    fn delete_transaction(&self, current: &Customer) -> Transaction<Guard> {
-        let org = current.organization;
-        let owned = owned_by(current.id);
-        let mut tx = Transaction::new(&self.table);
+    if let Some(user) = current.user_id {
         tx.delete(
-            Guard::Version,
-            &Key::customer(current.id),
-            Some(&at_version(current.version)),
-        )
-        .delete(
             Guard::Owned,
-            &Key::customer_email(org, &current.email),
+            &Key::customer_of_user(org, user),
             Some(&owned),
         )
-        .delete(
-            Guard::Owned,
-            &Key::customer_code(org, &current.code),
-            Some(&owned),
-        );
-        if let Some(user) = current.user_id {
-            tx.delete(
-                Guard::Owned,
-                &Key::customer_of_user(org, user),
-                Some(&owned),
-            )
-            .delete(Guard::Other, &Key::user_customer(user, current.id), None);
-        }
-        tx
+        .delete(Guard::Link, &Key::user_customer(user, current.id), None);
     }
+    tx
 }
 
 /// A claim that still belongs to `customer`.
@@ -290,17 +266,92 @@ fn owned_by(customer: CustomerId) -> Condition {
 
 /// The record as it was read. Records from before versions have none, and read as 1.
 fn at_version(version: u64) -> Condition {
-    let value = super::login::number(version);
-    let mut condition = Condition::equals("version", value);
+    let mut condition = Condition::equals("version", number(version));
     if version == 1 {
         condition.expression = format!("attribute_not_exists(#c) OR {}", condition.expression);
     }
     condition
 }
 
-fn found_record(found: Recorded) -> Result<Changed, ChangeError> {
-    match found {
-        Recorded::Replay(answer) => Ok(Changed::Replayed(answer)),
-        Recorded::KeyReused => Err(ChangeError::KeyReused),
+#[cfg(test)]
+mod tests {
+    use super::super::write::tests::every_rejection;
+    use super::*;
+
+    const GUARDS: [Guard; 7] = [
+        Guard::Version,
+        Guard::Owned,
+        Guard::Email,
+        Guard::Code,
+        Guard::User,
+        Guard::Profile,
+        Guard::Link,
+    ];
+
+    #[test]
+    fn every_cancellation_has_one_meaning() {
+        for precondition in [Precondition::Any, Precondition::Versions(vec![1])] {
+            let path = ChangeCustomer {
+                id: CustomerId::generate(),
+                change: &Change::Delete,
+                may_see: |_| true,
+                precondition: &precondition,
+            };
+            for (failed, rejection) in every_rejection(&GUARDS) {
+                let step = path.decide(&rejection, &Attempt::default()).unwrap();
+                let has = |g| failed.contains(&g);
+                let taken = (has(Guard::Email), has(Guard::Code), has(Guard::User));
+                let expected = if taken != (false, false, false) {
+                    Step::Refuse(CustomerRefusal::Taken {
+                        email: taken.0,
+                        code: taken.1,
+                        user: taken.2,
+                    })
+                } else if has(Guard::Version) && precondition != Precondition::Any {
+                    Step::Refuse(CustomerRefusal::PreconditionFailed)
+                } else {
+                    // Without If-Match, a record that moved on (or a claim or profile that
+                    // changed hands) is read again: the last writer wins.
+                    Step::LookAgain
+                };
+                assert!(
+                    step_is(&step, &expected),
+                    "{failed:?} {precondition:?}: {step:?}"
+                );
+            }
+        }
+    }
+
+    fn step_is(
+        step: &Step<Changed, CustomerRefusal>,
+        expected: &Step<Changed, CustomerRefusal>,
+    ) -> bool {
+        match (step, expected) {
+            (Step::Refuse(a), Step::Refuse(b)) => a == b,
+            (Step::LookAgain, Step::LookAgain) => true,
+            _ => false,
+        }
+    }
+
+    /// A change that moves the email deletes the old claim only while it is still this
+    /// customer's, and creates the new one only where nobody holds it.
+    #[test]
+    fn an_update_moves_each_changed_claim() {
+        let current = crate::domain::sample_customer_form().to_customer();
+        let patch = CustomerPatch {
+            email: Some(crate::domain::Email::parse("new@example.com").unwrap()),
+            ..CustomerPatch::default()
+        };
+        let next = patch.apply(&current);
+        let tx = update("t", &current, &next, false);
+        let roles: Vec<Option<Guard>> = tx.actions().map(|(role, _)| role).collect();
+        use Guard::*;
+        assert_eq!(roles, [Version, Owned, Email, Owned].map(Some));
+        let (_, delete) = tx.actions().nth(1).unwrap();
+        let old = Key::customer_email(current.organization, &current.email);
+        assert_eq!(
+            delete.delete().map(|d| Key::of_item(d.key())),
+            Some(Some(old))
+        );
     }
 }

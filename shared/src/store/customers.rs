@@ -6,15 +6,16 @@
 
 use std::collections::HashMap;
 
-use crate::domain::{
-    unix_now, Customer, CustomerForm, Idempotency, ProfileType, UserId, UserProfile,
-};
+use crate::domain::{Customer, CustomerForm, ProfileType, UserId, UserProfile};
 
-use super::idempotency::{record_item, recorded, Recorded, StoredAnswer, RECORD_ATTRIBUTES};
-use super::items::{attribute, bare_item, field, item, listed_item, string, CUSTOMER, CUSTOMER_ID};
+use super::idempotency::StoredAnswer;
+use super::items::{
+    attribute, bare_item, field, item, listed_item, string, Entity, CUSTOMER, CUSTOMER_ID,
+};
 use super::keys::{Key, ListKey, PK, SK};
-use super::transaction::{CommitError, Item, Transaction};
-use super::{Backoff, Store, StoreError};
+use super::transaction::{Item, Rejection, Transaction};
+use super::write::{Attempt, Idempotent, Plan, Reads, Step, WriteError, WritePath};
+use super::{Found, Store, StoreError};
 
 /// The items one customer is made of. Every claim carries the whole customer: a second
 /// attempt to make the same user a customer gets the first one back from the cancellation
@@ -33,7 +34,7 @@ pub(super) struct CustomerItems {
 impl CustomerItems {
     pub fn of(customer: &Customer) -> Self {
         let org = customer.organization;
-        let claim = |entity: &str, key: Key| {
+        let claim = |entity: Entity, key: Key| {
             let mut claim = bare_item(entity, &key);
             claim.insert(CUSTOMER_ID.to_owned(), string(&customer.id.to_string()));
             claim.insert(CUSTOMER.to_owned(), attribute(customer));
@@ -41,19 +42,25 @@ impl CustomerItems {
         };
         Self {
             record: listed_item(
-                "CUSTOMER",
+                Entity::Customer,
                 &Key::customer(customer.id),
                 &ListKey::customer(org, customer.id),
                 customer,
             ),
             user_claim: customer
                 .user_id
-                .map(|user| claim("CUSTOMER_OF_USER", Key::customer_of_user(org, user))),
-            email_claim: claim("CUSTOMER_EMAIL", Key::customer_email(org, &customer.email)),
-            code_claim: claim("CUSTOMER_CODE", Key::customer_code(org, &customer.code)),
+                .map(|user| claim(Entity::CustomerOfUser, Key::customer_of_user(org, user))),
+            email_claim: claim(
+                Entity::CustomerEmail,
+                Key::customer_email(org, &customer.email),
+            ),
+            code_claim: claim(
+                Entity::CustomerCode,
+                Key::customer_code(org, &customer.code),
+            ),
             user_link: customer.user_id.map(|user| {
                 item(
-                    "USER_CUSTOMER",
+                    Entity::UserCustomer,
                     &Key::user_customer(user, customer.id),
                     &customer.link(),
                 )
@@ -62,14 +69,17 @@ impl CustomerItems {
     }
 }
 
+/// What each guarded action of a customer's creation stands for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Guard {
-    Record,
+pub(super) enum Guard {
+    /// The org#user claim: the user already is a customer here.
     AlreadyCustomer,
+    /// Another user's customer profile, created because it was missing when read.
     Profile,
     Email,
     Code,
-    Other,
+    /// Items under fresh ids, and updates that cannot fail.
+    Fresh,
 }
 
 #[derive(Debug)]
@@ -83,28 +93,23 @@ pub enum CustomerCreated {
     Replayed(StoredAnswer),
 }
 
-#[derive(Debug)]
-pub enum CreateCustomerError {
+/// Why a customer is not created or changed as asked; nothing was written.
+#[derive(Debug, PartialEq, Eq)]
+pub enum CustomerRefusal {
+    /// No such customer, or not one the caller may see.
+    NotFound,
+    /// `If-Match` names another version.
+    PreconditionFailed,
+    /// The patch names another organization: customers do not move.
+    OrganizationFixed,
+    /// The user being linked does not exist.
     UserNotFound,
-    Taken {
-        email: bool,
-        code: bool,
-    },
-    Contended,
-    /// The `Idempotency-Key` was used for another request.
-    KeyReused,
-    /// A request with the same key is still in flight.
-    InProgress,
-    Store(StoreError),
-}
-
-impl From<StoreError> for CreateCustomerError {
-    fn from(error: StoreError) -> Self {
-        Self::Store(error)
-    }
+    /// Another customer of the organization holds these.
+    Taken { email: bool, code: bool, user: bool },
 }
 
 /// How the new customer reaches its user's customer profile.
+#[derive(Debug, PartialEq, Eq)]
 enum Link {
     /// A standalone customer.
     Standalone,
@@ -114,16 +119,120 @@ enum Link {
     Other { profile_exists: bool },
 }
 
-/// What a look at the named user found.
-enum Lookup {
-    Recorded(Recorded),
-    AlreadyCustomer(Box<Customer>),
-    NoSuchUser,
-    User { profile_exists: bool },
+/// How many fresh codes to try when a generated one is already in use.
+const CODE_ATTEMPTS: u32 = 3;
+
+/// Creating the customer `form` describes, for `caller`, whose right to act in the
+/// organization was settled from their token.
+struct CreateCustomer<'a> {
+    form: &'a CustomerForm,
+    caller: UserId,
 }
 
-/// How many fresh codes to try when a generated one is already in use.
-const CODE_ATTEMPTS: usize = 3;
+impl CreateCustomer<'_> {
+    /// A user other than the caller is read first (reads never conflict); so is the caller
+    /// after another writer was in the way.
+    fn looks_at_user(&self, attempt: &Attempt) -> Option<UserId> {
+        self.form
+            .user_id
+            .filter(|user| *user != self.caller || attempt.look_first)
+    }
+}
+
+impl WritePath for CreateCustomer<'_> {
+    type Guard = Guard;
+    type Outcome = CustomerCreated;
+    type Refusal = CustomerRefusal;
+
+    fn reads(&self, attempt: &Attempt) -> Reads {
+        let Some(user) = self.looks_at_user(attempt) else {
+            return Reads::none();
+        };
+        Reads {
+            keys: vec![
+                Key::customer_of_user(self.form.organization, user),
+                Key::user(user),
+                Key::profile(user, ProfileType::Customer),
+            ],
+            attributes: Some(vec![CUSTOMER]),
+        }
+    }
+
+    fn plan(
+        &self,
+        table: &str,
+        found: &Found,
+        attempt: &Attempt,
+    ) -> Result<Plan<Guard, CustomerCreated, CustomerRefusal>, StoreError> {
+        let link = match (self.form.user_id, self.looks_at_user(attempt)) {
+            (None, _) => Link::Standalone,
+            (Some(_), None) => Link::Own,
+            (Some(_), Some(user)) => {
+                let claim = Key::customer_of_user(self.form.organization, user);
+                if let Some(claim) = found.at(&claim) {
+                    return Ok(Plan::Done(CustomerCreated::Existing(field(
+                        claim, CUSTOMER,
+                    )?)));
+                }
+                if found.at(&Key::user(user)).is_none() {
+                    return Ok(Plan::Refuse(CustomerRefusal::UserNotFound));
+                }
+                if user == self.caller {
+                    Link::Own
+                } else {
+                    let profile = Key::profile(user, ProfileType::Customer);
+                    Link::Other {
+                        profile_exists: found.at(&profile).is_some(),
+                    }
+                }
+            }
+        };
+        let customer = self.form.to_customer();
+        let tx = creation(table, &customer, &link);
+        Ok(Plan::Write(tx, CustomerCreated::New(customer)))
+    }
+
+    fn decide(
+        &self,
+        rejection: &Rejection<Guard>,
+        attempt: &Attempt,
+    ) -> Result<Step<CustomerCreated, CustomerRefusal>, StoreError> {
+        if let Some(existing) = rejection.existing(Guard::AlreadyCustomer) {
+            return Ok(Step::Done(CustomerCreated::Existing(field(
+                existing, CUSTOMER,
+            )?)));
+        }
+        let code_generated = self.form.code.is_none();
+        if code_generated && rejection.only(Guard::Code) && attempt.regenerated + 1 < CODE_ATTEMPTS
+        {
+            tracing::info!(
+                attempt.regenerated,
+                "generated customer code in use; trying another"
+            );
+            return Ok(Step::Regenerate);
+        }
+        let (email, code) = (
+            rejection.failed(Guard::Email),
+            rejection.failed(Guard::Code),
+        );
+        Ok(if email || code {
+            Step::Refuse(CustomerRefusal::Taken {
+                email,
+                code,
+                user: false,
+            })
+        } else if rejection.failed(Guard::Profile) {
+            // Another request created the profile since we looked.
+            Step::LookAgain
+        } else {
+            Step::Impossible("a customer item under a fresh id already existed")
+        })
+    }
+
+    fn replayed(&self, answer: StoredAnswer, _seen: &Found) -> Option<CustomerCreated> {
+        Some(CustomerCreated::Replayed(answer))
+    }
+}
 
 impl Store {
     /// Creates the customer, or finds the user's existing one. The caller's right to act in
@@ -133,170 +242,55 @@ impl Store {
     /// (`TransactWriteItems`; the existing customer comes back from its cancellation). A
     /// customer for another user: 1 `BatchGetItem` (the org#user claim, the user, their
     /// profile), which alone answers when they already are a customer, then 1
-    /// `TransactWriteItems`.
-    ///
-    /// With an `Idempotency-Key` (`idempotency`), the first answer is recorded in the same
+    /// `TransactWriteItems`. With an `Idempotency-Key`, the first answer is kept in the same
     /// transaction, and a retry is answered from it at the same cost in calls.
     pub async fn create_customer(
         &self,
         form: &CustomerForm,
         caller: UserId,
-        idempotency: Option<&Idempotency>,
-    ) -> Result<CustomerCreated, CreateCustomerError> {
-        let mut backoff = Backoff::new();
-        let mut code_attempts = 0;
-        // After a conflict the winner may have made this very customer: look before writing.
-        let mut look_first = false;
-        loop {
-            let now = unix_now();
-            let customer = form.to_customer();
-            // Paths that do not look at the named user look at the record on their own.
-            let looks_anyway = customer.user_id.is_some_and(|user| user != caller);
-            if let (true, false, Some(record)) = (look_first, looks_anyway, idempotency) {
-                if let Some(found) = self.find_record(record, now).await? {
-                    return found_record(found);
-                }
-            }
-            let link = match customer.user_id {
-                None => Link::Standalone,
-                Some(user) if user == caller && !look_first => Link::Own,
-                Some(user) => match self.look_up(&customer, user, idempotency, now).await? {
-                    Lookup::Recorded(found) => return found_record(found),
-                    Lookup::AlreadyCustomer(existing) => {
-                        return Ok(CustomerCreated::Existing(*existing))
-                    }
-                    Lookup::NoSuchUser => return Err(CreateCustomerError::UserNotFound),
-                    Lookup::User { .. } if user == caller => Link::Own,
-                    Lookup::User { profile_exists } => Link::Other { profile_exists },
-                },
-            };
-            let mut tx = self.customer_transaction(&customer, &link);
-            if let Some(record) = idempotency {
-                let answer = StoredAnswer {
-                    status: 201,
-                    body: serde_json::to_string(&customer).expect("customers serialize"),
-                };
-                tx.create_unless_live(Guard::Record, record_item(record, &answer, now), now);
-            }
-            let rejection = match tx.commit(self).await {
-                Ok(()) => return Ok(CustomerCreated::New(customer)),
-                Err(CommitError::Rejected(rejection)) => rejection,
-                Err(CommitError::Contended) => {
-                    if !backoff.wait().await {
-                        return Err(if idempotency.is_some() {
-                            CreateCustomerError::InProgress
-                        } else {
-                            CreateCustomerError::Contended
-                        });
-                    }
-                    look_first = true;
-                    continue;
-                }
-                Err(CommitError::Store(e)) => return Err(e.into()),
-            };
-            if let (Some(item), Some(record)) = (rejection.existing(Guard::Record), idempotency) {
-                if let Some(found) = recorded(item, record, now)? {
-                    return found_record(found);
-                }
-            }
-            if let Some(existing) = rejection.existing(Guard::AlreadyCustomer) {
-                return Ok(CustomerCreated::Existing(existing_customer(existing)?));
-            }
-            let code_generated = form.code.is_none();
-            if code_generated && rejection.only(Guard::Code) && code_attempts + 1 < CODE_ATTEMPTS {
-                code_attempts += 1;
-                tracing::info!(
-                    code_attempts,
-                    "generated customer code in use; trying another"
-                );
-                continue;
-            }
-            let email = rejection.failed(Guard::Email);
-            let code = rejection.failed(Guard::Code);
-            if email || code {
-                return Err(CreateCustomerError::Taken { email, code });
-            }
-            if rejection.failed(Guard::Profile) {
-                // Another request created the profile since we looked: look again.
-                if !backoff.wait().await {
-                    return Err(CreateCustomerError::Contended);
-                }
-                look_first = true;
-                continue;
-            }
-            return Err(CreateCustomerError::Store(StoreError::Internal(
-                "a customer item under a fresh id already existed".into(),
-            )));
-        }
+        idempotent: Option<&Idempotent<'_, CustomerCreated>>,
+    ) -> Result<CustomerCreated, WriteError<CustomerRefusal>> {
+        self.write(&CreateCustomer { form, caller }, idempotent)
+            .await
     }
+}
 
-    /// One strongly consistent `BatchGetItem` (with the request's idempotency record, when it
-    /// has a key): plain reads never conflict with the transactions in flight on these items.
-    async fn look_up(
-        &self,
-        customer: &Customer,
-        user: UserId,
-        idempotency: Option<&Idempotency>,
-        now: u64,
-    ) -> Result<Lookup, StoreError> {
-        let claim = Key::customer_of_user(customer.organization, user);
-        let user_key = Key::user(user);
-        let profile = Key::profile(user, ProfileType::Customer);
-        let mut keys = vec![claim.clone(), user_key.clone(), profile.clone()];
-        keys.extend(idempotency.map(Key::idempotency));
-        let mut attributes = vec![CUSTOMER];
-        attributes.extend(RECORD_ATTRIBUTES);
-        let found = self.get_many(&keys, Some(&attributes)).await?;
-        if let Some(found) = found.record(idempotency, now)? {
-            return Ok(Lookup::Recorded(found));
-        }
-        if let Some(claim) = found.at(&claim) {
-            return existing_customer(claim).map(|c| Lookup::AlreadyCustomer(Box::new(c)));
-        }
-        if found.at(&user_key).is_none() {
-            return Ok(Lookup::NoSuchUser);
-        }
-        Ok(Lookup::User {
-            profile_exists: found.at(&profile).is_some(),
-        })
-    }
-
-    fn customer_transaction(&self, customer: &Customer, link: &Link) -> Transaction<Guard> {
-        let items = CustomerItems::of(customer);
-        let mut tx = Transaction::new(&self.table);
-        if let (Some(user), Some(user_claim), Some(user_link)) =
-            (customer.user_id, items.user_claim, items.user_link)
-        {
-            tx.create_or_return_existing(Guard::AlreadyCustomer, user_claim);
-            tx.create(Guard::Other, user_link);
-            let profile = UserProfile::new(
-                user,
-                ProfileType::Customer,
-                customer.organization,
-                &customer.updated_at,
-            );
-            let key = Key::profile(user, ProfileType::Customer);
-            match link {
-                Link::Own => {
-                    let (expression, names, values) = move_profile(&profile);
-                    tx.update(Guard::Other, &key, &expression, names, values);
-                }
-                Link::Other {
-                    profile_exists: false,
-                } => {
-                    tx.create(Guard::Profile, item("PROFILE", &key, &profile));
-                }
-                Link::Other {
-                    profile_exists: true,
-                }
-                | Link::Standalone => {}
+/// The transaction that creates `customer`, linked as `link` says. Pure.
+fn creation(table: &str, customer: &Customer, link: &Link) -> Transaction<Guard> {
+    let items = CustomerItems::of(customer);
+    let mut tx = Transaction::new(table);
+    if let (Some(user), Some(user_claim), Some(user_link)) =
+        (customer.user_id, items.user_claim, items.user_link)
+    {
+        tx.create_or_return_existing(Guard::AlreadyCustomer, user_claim);
+        tx.create(Guard::Fresh, user_link);
+        let profile = UserProfile::new(
+            user,
+            ProfileType::Customer,
+            customer.organization,
+            &customer.updated_at,
+        );
+        let key = Key::profile(user, ProfileType::Customer);
+        match link {
+            Link::Own => {
+                let (expression, names, values) = move_profile(&profile);
+                tx.update(Guard::Fresh, &key, &expression, names, values);
             }
+            Link::Other {
+                profile_exists: false,
+            } => {
+                tx.create(Guard::Profile, item(Entity::Profile, &key, &profile));
+            }
+            Link::Other {
+                profile_exists: true,
+            }
+            | Link::Standalone => {}
         }
-        tx.create(Guard::Other, items.record)
-            .create(Guard::Email, items.email_claim)
-            .create(Guard::Code, items.code_claim);
-        tx
     }
+    tx.create(Guard::Fresh, items.record)
+        .create(Guard::Email, items.email_claim)
+        .create(Guard::Code, items.code_claim);
+    tx
 }
 
 /// The update that points a user's own customer profile at `profile.organization`, creating
@@ -306,7 +300,7 @@ impl Store {
 fn move_profile(profile: &UserProfile) -> (String, HashMap<String, String>, Item) {
     const MOVED: [&str; 2] = ["organization", "updated_at"];
     let mut record = item(
-        "PROFILE",
+        Entity::Profile,
         &Key::profile(profile.user_id, profile.profile_type),
         profile,
     );
@@ -330,14 +324,129 @@ fn move_profile(profile: &UserProfile) -> (String, HashMap<String, String>, Item
     (format!("SET {}", sets.join(", ")), names, values)
 }
 
-fn found_record(found: Recorded) -> Result<CustomerCreated, CreateCustomerError> {
-    match found {
-        Recorded::Replay(answer) => Ok(CustomerCreated::Replayed(answer)),
-        Recorded::KeyReused => Err(CreateCustomerError::KeyReused),
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::super::write::tests::every_rejection;
+    use super::*;
+    use crate::domain::sample_customer_form;
 
-/// The customer an org#user claim carries.
-fn existing_customer(claim: &Item) -> Result<Customer, StoreError> {
-    field(claim, CUSTOMER)
+    const GUARDS: [Guard; 5] = [
+        Guard::AlreadyCustomer,
+        Guard::Profile,
+        Guard::Email,
+        Guard::Code,
+        Guard::Fresh,
+    ];
+
+    /// Every combination of cancelled guards, for a generated and a chosen code, at every
+    /// number of codes tried so far.
+    #[test]
+    fn every_cancellation_has_one_meaning() {
+        let existing = sample_customer_form().to_customer();
+        for chosen_code in [false, true] {
+            let mut form = sample_customer_form();
+            form.code = chosen_code.then(|| existing.code.clone());
+            let path = CreateCustomer {
+                form: &form,
+                caller: UserId::generate(),
+            };
+            for regenerated in 0..CODE_ATTEMPTS {
+                let attempt = Attempt {
+                    look_first: false,
+                    regenerated,
+                };
+                for (failed, rejection) in every_rejection(&GUARDS) {
+                    let rejection = with_claim_item(failed.clone(), &existing, rejection);
+                    let step = path.decide(&rejection, &attempt).unwrap();
+                    let has = |g| failed.contains(&g);
+                    let (email, code) = (has(Guard::Email), has(Guard::Code));
+                    let expected = if has(Guard::AlreadyCustomer) {
+                        "existing"
+                    } else if failed == [Guard::Code] && !chosen_code && regenerated < 2 {
+                        "regenerate"
+                    } else if email || code {
+                        "taken"
+                    } else if has(Guard::Profile) {
+                        "look again"
+                    } else {
+                        "impossible"
+                    };
+                    let got = match &step {
+                        Step::Done(CustomerCreated::Existing(c)) if *c == existing => "existing",
+                        Step::Regenerate => "regenerate",
+                        Step::Refuse(CustomerRefusal::Taken {
+                            email: e,
+                            code: c,
+                            user: false,
+                        }) if (*e, *c) == (email, code) => "taken",
+                        Step::LookAgain => "look again",
+                        Step::Impossible(_) => "impossible",
+                        _ => "something else",
+                    };
+                    assert_eq!(
+                        got, expected,
+                        "{failed:?}, chosen code {chosen_code}, {attempt:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// The org#user claim comes back with the customer that holds it.
+    fn with_claim_item(
+        failed: Vec<Guard>,
+        existing: &Customer,
+        rejection: Rejection<Guard>,
+    ) -> Rejection<Guard> {
+        if !failed.contains(&Guard::AlreadyCustomer) {
+            return rejection;
+        }
+        let mut claim = bare_item(Entity::CustomerOfUser, &Key::customer(existing.id));
+        claim.insert(CUSTOMER.to_owned(), attribute(existing));
+        Rejection::of(
+            failed
+                .into_iter()
+                .map(|g| (g, (g == Guard::AlreadyCustomer).then(|| claim.clone())))
+                .collect(),
+        )
+    }
+
+    /// A creation names the customer's own items and the linked user's, never an item that
+    /// other requests in the organization share.
+    #[test]
+    fn a_creation_names_only_its_own_items() {
+        let mut form = sample_customer_form();
+        let user = UserId::generate();
+        form.user_id = Some(user);
+        let customer = form.to_customer();
+        let org = customer.organization;
+        let tx = creation(
+            "t",
+            &customer,
+            &Link::Other {
+                profile_exists: false,
+            },
+        );
+        let roles: Vec<Option<Guard>> = tx.actions().map(|(role, _)| role).collect();
+        use Guard::*;
+        assert_eq!(
+            roles,
+            [AlreadyCustomer, Fresh, Profile, Fresh, Email, Code].map(Some)
+        );
+        let own = [
+            Key::customer_of_user(org, user),
+            Key::user_customer(user, customer.id),
+            Key::profile(user, ProfileType::Customer),
+            Key::customer(customer.id),
+            Key::customer_email(org, &customer.email),
+            Key::customer_code(org, &customer.code),
+        ];
+        for (_, action) in tx.actions() {
+            let key = action
+                .put()
+                .and_then(|put| Key::of_item(put.item()))
+                .expect("every action of a creation is a put");
+            assert!(own.contains(&key), "{key:?} is not the customer's own");
+        }
+    }
 }

@@ -4,11 +4,10 @@
 
 use crate::domain::{Idempotency, IDEMPOTENCY_SECONDS};
 
-use super::items::{field, string};
-use super::keys::{Key, PK, SK};
-use super::login::{number, EXPIRES_AT};
+use super::items::{bare_item, field, number, string, Entity, EXPIRES_AT};
+use super::keys::Key;
 use super::transaction::Item;
-use super::{Store, StoreError};
+use super::StoreError;
 
 const FINGERPRINT: &str = "fingerprint";
 const STATUS: &str = "status";
@@ -35,16 +34,14 @@ pub enum Recorded {
 
 /// The record of `answer`, kept for 24 hours from `now`.
 pub fn record_item(record: &Idempotency, answer: &StoredAnswer, now: u64) -> Item {
-    let key = Key::idempotency(record);
-    Item::from([
-        (PK.to_owned(), string(&key.pk)),
-        (SK.to_owned(), string(&key.sk)),
-        ("entity".to_owned(), string("IDEMPOTENCY")),
+    let mut item = bare_item(Entity::Idempotency, &Key::idempotency(record));
+    item.extend([
         (FINGERPRINT.to_owned(), string(&record.fingerprint)),
         (STATUS.to_owned(), number(u64::from(answer.status))),
         (ANSWER.to_owned(), string(&answer.body)),
         (EXPIRES_AT.to_owned(), number(now + IDEMPOTENCY_SECONDS)),
-    ])
+    ]);
+    item
 }
 
 /// What a record item found for `record` means at `now`; `None` when it has expired (TTL
@@ -66,18 +63,4 @@ pub fn recorded(
         status: field(item, STATUS)?,
         body: field(item, ANSWER)?,
     })))
-}
-
-impl Store {
-    /// The live record for `record`, if any: one strongly consistent `GetItem`.
-    pub(super) async fn find_record(
-        &self,
-        record: &Idempotency,
-        now: u64,
-    ) -> Result<Option<Recorded>, StoreError> {
-        match self.get_item(&Key::idempotency(record)).await? {
-            Some(item) => recorded(&item, record, now),
-            None => Ok(None),
-        }
-    }
 }

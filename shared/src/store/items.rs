@@ -5,11 +5,90 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::keys::{Key, ListKey, GSI1_PK, GSI1_SK, PK, SK};
+use super::keys::{Key, ListKey, GSI1_PK, GSI1_SK};
 use super::transaction::Item;
 use super::StoreError;
 
 pub const ENTITY: &str = "entity";
+
+/// What an item is: its `entity` attribute. Every item the table holds is one of these.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Entity {
+    User,
+    /// A username's claim, and what log-in by username reads.
+    Username,
+    /// A user email's claim, and what log-in by email reads.
+    Email,
+    Org,
+    Member,
+    Profile,
+    Vendor,
+    Customer,
+    /// The org#user claim: a user is a customer of an organization once.
+    CustomerOfUser,
+    CustomerEmail,
+    CustomerCode,
+    /// A customer that names a user, in the user's partition.
+    UserCustomer,
+    /// An organization a user belongs to, in the user's partition.
+    UserOrg,
+    Session,
+    LoginFailures,
+    Idempotency,
+}
+
+impl Entity {
+    pub const ALL: [Entity; 16] = [
+        Self::User,
+        Self::Username,
+        Self::Email,
+        Self::Org,
+        Self::Member,
+        Self::Profile,
+        Self::Vendor,
+        Self::Customer,
+        Self::CustomerOfUser,
+        Self::CustomerEmail,
+        Self::CustomerCode,
+        Self::UserCustomer,
+        Self::UserOrg,
+        Self::Session,
+        Self::LoginFailures,
+        Self::Idempotency,
+    ];
+
+    /// The tag as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "USER",
+            Self::Username => "USERNAME",
+            Self::Email => "EMAIL",
+            Self::Org => "ORG",
+            Self::Member => "MEMBER",
+            Self::Profile => "PROFILE",
+            Self::Vendor => "VENDOR",
+            Self::Customer => "CUSTOMER",
+            Self::CustomerOfUser => "CUSTOMER_OF_USER",
+            Self::CustomerEmail => "CUSTOMER_EMAIL",
+            Self::CustomerCode => "CUSTOMER_CODE",
+            Self::UserCustomer => "USER_CUSTOMER",
+            Self::UserOrg => "USER_ORG",
+            Self::Session => "SESSION",
+            Self::LoginFailures => "LOGIN_FAILURES",
+            Self::Idempotency => "IDEMPOTENCY",
+        }
+    }
+
+    /// The entity an item read back says it is.
+    pub fn of(item: &Item) -> Option<Self> {
+        let tag = item.get(ENTITY)?.as_s().ok()?;
+        Self::ALL.into_iter().find(|e| e.as_str() == tag)
+    }
+
+    pub fn attribute(self) -> AttributeValue {
+        AttributeValue::S(self.as_str().to_owned())
+    }
+}
 /// On a user's login items: the argon2id PHC string.
 pub const PASSWORD_HASH: &str = "password_hash";
 /// On a user's login items: their role in each organization, as access tokens carry it.
@@ -18,24 +97,25 @@ pub const MEMBERSHIPS: &str = "memberships";
 pub const CUSTOMER_ID: &str = "customer_id";
 /// On the org#user claim: a copy of the whole customer.
 pub const CUSTOMER: &str = "customer";
+/// Items that remove themselves (sessions, failure records, idempotency records): Unix
+/// seconds. DynamoDB removes them late, so readers check it too.
+pub use super::table::TTL_ATTRIBUTE as EXPIRES_AT;
 
-pub fn item<T: Serialize>(entity: &str, key: &Key, record: &T) -> Item {
+pub fn item<T: Serialize>(entity: Entity, key: &Key, record: &T) -> Item {
     let mut item: Item = serde_dynamo::aws_sdk_dynamodb_1::to_item(record)
         .expect("records serialize to maps of plain values");
-    item.insert(PK.to_owned(), AttributeValue::S(key.pk.clone()));
-    item.insert(SK.to_owned(), AttributeValue::S(key.sk.clone()));
-    item.insert(ENTITY.to_owned(), AttributeValue::S(entity.to_owned()));
+    item.extend(bare_item(entity, key));
     item
 }
 
 /// An item that is only its key: a claim on a unique value.
-pub fn bare_item(entity: &str, key: &Key) -> Item {
+pub fn bare_item(entity: Entity, key: &Key) -> Item {
     let mut item = key.to_item();
-    item.insert(ENTITY.to_owned(), AttributeValue::S(entity.to_owned()));
+    item.insert(ENTITY.to_owned(), entity.attribute());
     item
 }
 
-pub fn listed_item<T: Serialize>(entity: &str, key: &Key, list: &ListKey, record: &T) -> Item {
+pub fn listed_item<T: Serialize>(entity: Entity, key: &Key, list: &ListKey, record: &T) -> Item {
     let mut item = item(entity, key, record);
     item.insert(GSI1_PK.to_owned(), AttributeValue::S(list.pk.clone()));
     item.insert(GSI1_SK.to_owned(), AttributeValue::S(list.sk.clone()));
@@ -44,7 +124,7 @@ pub fn listed_item<T: Serialize>(entity: &str, key: &Key, list: &ListKey, record
 
 pub fn record<T: DeserializeOwned>(item: &Item) -> Result<T, StoreError> {
     serde_dynamo::aws_sdk_dynamodb_1::from_item(item.clone())
-        .map_err(|e| StoreError::Internal(format!("unreadable {} item: {e}", entity_of(item))))
+        .map_err(|e| StoreError::caused(format!("unreadable {} item", entity_of(item)), e))
 }
 
 fn entity_of(item: &Item) -> &str {
@@ -68,7 +148,12 @@ pub fn field<T: DeserializeOwned>(item: &Item, name: &str) -> Result<T, StoreErr
     let value = item
         .get(name)
         .cloned()
-        .ok_or_else(|| StoreError::Internal(format!("{} item without {name}", entity_of(item))))?;
+        .ok_or_else(|| StoreError::internal(format!("{} item without {name}", entity_of(item))))?;
     serde_dynamo::aws_sdk_dynamodb_1::from_attribute_value(value)
-        .map_err(|e| StoreError::Internal(format!("unreadable {name} on {}: {e}", entity_of(item))))
+        .map_err(|e| StoreError::caused(format!("unreadable {name} on {}", entity_of(item)), e))
+}
+
+/// A number attribute (counts, versions, Unix seconds).
+pub fn number(n: u64) -> AttributeValue {
+    AttributeValue::N(n.to_string())
 }

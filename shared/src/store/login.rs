@@ -9,7 +9,7 @@ use crate::domain::{
     LoginFailures, LoginName, OrgRole, PasswordHash, User, FAILURE_WINDOW_SECONDS,
 };
 
-use super::items::{field, record, MEMBERSHIPS, PASSWORD_HASH};
+use super::items::{field, number, record, Entity, ENTITY, EXPIRES_AT, MEMBERSHIPS, PASSWORD_HASH};
 use super::keys::{Key, PK, SK};
 use super::{Store, StoreError};
 
@@ -30,8 +30,6 @@ pub struct LoginState {
 
 const COUNT: &str = "count";
 const LAST_AT: &str = "last_at";
-/// Failure records and sessions remove themselves (see `table.rs`).
-pub use super::table::TTL_ATTRIBUTE as EXPIRES_AT;
 
 impl Store {
     /// One strongly consistent `Query`, so a user can log in the moment sign-up returns.
@@ -46,8 +44,7 @@ impl Store {
             .expression_attribute_values(":pk", AttributeValue::S(claim.pk.clone()))
             .consistent_read(true)
             .send()
-            .await
-            .map_err(|e| StoreError::from_sdk(&e))?;
+            .await?;
         let mut state = LoginState::default();
         for item in output.items() {
             if item.get(SK).and_then(|v| v.as_s().ok()) == Some(&claim.sk) {
@@ -85,11 +82,11 @@ impl Store {
             .expression_attribute_names("#count", COUNT)
             .expression_attribute_names("#last", LAST_AT)
             .expression_attribute_names("#expires", EXPIRES_AT)
-            .expression_attribute_names("#entity", "entity")
+            .expression_attribute_names("#entity", ENTITY)
             .expression_attribute_values(":one", number(1))
             .expression_attribute_values(":now", number(now))
             .expression_attribute_values(":expires", number(now + FAILURE_WINDOW_SECONDS))
-            .expression_attribute_values(":entity", AttributeValue::S("LOGIN_FAILURES".into()));
+            .expression_attribute_values(":entity", Entity::LoginFailures.attribute());
         if fresh_window {
             let reset = update
                 .clone()
@@ -106,7 +103,7 @@ impl Store {
                 Err(e)
                     if e.as_service_error()
                         .is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
-                Err(e) => return Err(StoreError::from_sdk(&e)),
+                Err(e) => return Err(e.into()),
             }
         }
         update
@@ -114,9 +111,8 @@ impl Store {
                 "ADD #count :one SET #last = :now, #expires = :expires, #entity = :entity",
             )
             .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| StoreError::from_sdk(&e))
+            .await?;
+        Ok(())
     }
 
     /// A success forgets the failures under the name.
@@ -126,12 +122,7 @@ impl Store {
             .table_name(&self.table)
             .set_key(Some(Key::login_failures(name).to_item()))
             .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| StoreError::from_sdk(&e))
+            .await?;
+        Ok(())
     }
-}
-
-pub(super) fn number(n: u64) -> AttributeValue {
-    AttributeValue::N(n.to_string())
 }

@@ -31,6 +31,7 @@ mod sessions;
 mod signup;
 pub mod table;
 mod transaction;
+mod write;
 
 use std::collections::HashMap;
 
@@ -38,14 +39,16 @@ use aws_sdk_dynamodb::types::KeysAndAttributes;
 use aws_sdk_dynamodb::Client;
 
 pub use backoff::MAX_ATTEMPTS;
-pub use customer_changes::{Change, ChangeError, Changed};
-pub use customers::{CreateCustomerError, CustomerCreated};
-pub use error::StoreError;
+pub use customer_changes::{Change, Changed};
+pub use customers::{CustomerCreated, CustomerRefusal};
+pub use error::{report, Cause, StoreError};
 pub use idempotency::{Recorded, StoredAnswer};
+pub use items::Entity;
 pub use login::{LoginRecord, LoginState};
 pub use reads::{Claimed, CustomerPage, Me};
 pub use sessions::Rotation;
-pub use signup::{SignupError, SignupSaved};
+pub use signup::{NamesTaken, SignupSaved};
+pub use write::{Idempotent, WriteError};
 
 use backoff::Backoff;
 
@@ -73,9 +76,8 @@ impl Store {
             .set_key(Some(keys::Key::warm_up().to_item()))
             .projection_expression("pk")
             .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| StoreError::from_sdk(&e))
+            .await?;
+        Ok(())
     }
 
     /// The item at `key`, read strongly consistently, so a write that just returned is seen.
@@ -87,8 +89,7 @@ impl Store {
             .set_key(Some(key.to_item()))
             .consistent_read(true)
             .send()
-            .await
-            .map_err(|e| StoreError::from_sdk(&e))?;
+            .await?;
         Ok(output.item)
     }
 
@@ -118,7 +119,7 @@ impl Store {
         let mut request = Some(
             wanted
                 .build()
-                .map_err(|e| StoreError::Internal(e.to_string()))?,
+                .map_err(|e| StoreError::caused("BatchGetItem request", e))?,
         );
         let mut found = Vec::new();
         let mut backoff = Backoff::new();
@@ -128,8 +129,7 @@ impl Store {
                 .batch_get_item()
                 .request_items(&self.table, wanted)
                 .send()
-                .await
-                .map_err(|e| StoreError::from_sdk(&e))?;
+                .await?;
             if let Some(mut items) = output.responses {
                 found.extend(items.remove(&self.table).unwrap_or_default());
             }
@@ -147,12 +147,17 @@ impl Store {
     }
 }
 
-/// Items a `BatchGetItem` found, looked up again by key.
-pub(crate) struct Found(Vec<transaction::Item>);
+/// Items read (or returned by a cancellation), looked up again by key.
+#[derive(Debug, Default)]
+pub struct Found(Vec<transaction::Item>);
 
 impl Found {
+    pub fn new(items: Vec<transaction::Item>) -> Self {
+        Self(items)
+    }
+
     /// The item at `key`, if it exists.
-    fn at(&self, key: &keys::Key) -> Option<&transaction::Item> {
+    pub fn at(&self, key: &keys::Key) -> Option<&transaction::Item> {
         self.0
             .iter()
             .find(|item| keys::Key::of_item(item).as_ref() == Some(key))

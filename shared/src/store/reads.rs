@@ -8,7 +8,7 @@ use crate::domain::{
     UserProfile,
 };
 
-use super::items::{field, record, CUSTOMER, ENTITY};
+use super::items::{field, record, Entity, CUSTOMER};
 use super::keys::{Key, ListKey, GSI1, GSI1_PK, GSI1_SK, PK, SK};
 use super::{Store, StoreError};
 
@@ -78,18 +78,13 @@ impl Store {
                 .consistent_read(true)
                 .set_exclusive_start_key(start)
                 .send()
-                .await
-                .map_err(|e| StoreError::from_sdk(&e))?;
+                .await?;
             for item in page.items() {
-                match item
-                    .get(ENTITY)
-                    .and_then(|v| v.as_s().ok())
-                    .map(String::as_str)
-                {
-                    Some("USER") => found = Some(record(item)?),
-                    Some("PROFILE") => profiles.push(record(item)?),
-                    Some("USER_ORG") => organizations.push(record(item)?),
-                    Some("USER_CUSTOMER") => customers.push(record(item)?),
+                match Entity::of(item) {
+                    Some(Entity::User) => found = Some(record(item)?),
+                    Some(Entity::Profile) => profiles.push(record(item)?),
+                    Some(Entity::UserOrg) => organizations.push(record(item)?),
+                    Some(Entity::UserCustomer) => customers.push(record(item)?),
                     _ => {}
                 }
             }
@@ -142,8 +137,7 @@ impl Store {
             .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX))
             .set_exclusive_start_key(start)
             .send()
-            .await
-            .map_err(|e| StoreError::from_sdk(&e))?;
+            .await?;
         let mut customers = output
             .items()
             .iter()

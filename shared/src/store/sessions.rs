@@ -8,9 +8,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailur
 use crate::auth::RefreshToken;
 use crate::domain::{OrgRole, Timestamp};
 
-use super::items::{field, string, MEMBERSHIPS};
+use super::items::{bare_item, field, number, string, Entity, EXPIRES_AT, MEMBERSHIPS};
 use super::keys::Key;
-use super::login::{number, EXPIRES_AT};
 use super::transaction::Item;
 use super::{Store, StoreError};
 
@@ -31,16 +30,14 @@ pub enum Rotation {
 
 /// The session item for `token`, the first of its family, living until `expires_at`.
 pub fn session_item(token: &RefreshToken, expires_at: u64) -> Item {
-    let key = Key::session(token.session);
-    Item::from([
-        (super::keys::PK.to_owned(), string(&key.pk)),
-        (super::keys::SK.to_owned(), string(&key.sk)),
-        ("entity".to_owned(), string("SESSION")),
+    let mut item = bare_item(Entity::Session, &Key::session(token.session));
+    item.extend([
         (USER_ID.to_owned(), string(&token.user.to_string())),
         (CURRENT.to_owned(), string(&token.digest())),
         ("created_at".to_owned(), string(Timestamp::now().as_str())),
         (EXPIRES_AT.to_owned(), number(expires_at)),
-    ])
+    ]);
+    item
 }
 
 impl Store {
@@ -56,9 +53,8 @@ impl Store {
             .set_item(Some(session_item(token, expires_at)))
             .condition_expression("attribute_not_exists(pk)")
             .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| StoreError::from_sdk(&e))
+            .await?;
+        Ok(())
     }
 
     /// Replaces `presented` with `next` if `presented` is its session's current, live token:
@@ -108,7 +104,7 @@ impl Store {
                     Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
                         failed.item().cloned()
                     }
-                    _ => return Err(StoreError::from_sdk(&e)),
+                    _ => return Err(e.into()),
                 };
                 let live_and_ours = old.as_ref().is_some_and(|old| {
                     old.get(USER_ID).and_then(|v| v.as_s().ok())
@@ -155,7 +151,7 @@ impl Store {
             {
                 Ok(())
             }
-            Err(e) => Err(StoreError::from_sdk(&e)),
+            Err(e) => Err(e.into()),
         }
     }
 }

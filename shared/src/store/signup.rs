@@ -1,19 +1,19 @@
 //! Sign-up: every item in one transaction, each guarded, so a clash writes nothing.
 
 use crate::auth::RefreshToken;
-use crate::domain::{unix_now, Idempotency, OrgMembership, OrgRole, PasswordHash, Signup, User};
+use crate::domain::{OrgMembership, OrgRole, PasswordHash, Signup, User};
 
 use super::customers::CustomerItems;
-use super::idempotency::{record_item, recorded, Recorded, StoredAnswer, RECORD_ATTRIBUTES};
-use super::items::{attribute, item, listed_item, string, MEMBERSHIPS, PASSWORD_HASH};
+use super::idempotency::StoredAnswer;
+use super::items::{attribute, item, listed_item, string, Entity, MEMBERSHIPS, PASSWORD_HASH};
 use super::keys::{Key, ListKey};
 use super::sessions::session_item;
-use super::transaction::{CommitError, Item, Transaction};
-use super::{Backoff, Store, StoreError};
+use super::transaction::{Item, Rejection, Transaction};
+use super::write::{Attempt, Idempotent, Plan, Reads, Step, WriteError, WritePath};
+use super::{Found, Store, StoreError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Claim {
-    Record,
     Username,
     Email,
     /// Items under fresh ids: they cannot exist, but are guarded all the same.
@@ -32,18 +32,11 @@ pub enum SignupSaved {
     },
 }
 
-#[derive(Debug)]
-pub enum SignupError {
-    Taken {
-        username: bool,
-        email: bool,
-    },
-    Contended,
-    /// The `Idempotency-Key` was used for another request.
-    KeyReused,
-    /// A request with the same key is still in flight.
-    InProgress,
-    Store(StoreError),
+/// Why a sign-up is refused: another user holds the username, the email, or both.
+#[derive(Debug, PartialEq, Eq)]
+pub struct NamesTaken {
+    pub username: bool,
+    pub email: bool,
 }
 
 /// The hash on a login item, when it is one.
@@ -53,18 +46,10 @@ fn hash_of(item: Option<&Item>) -> Option<PasswordHash> {
         .map(|phc| PasswordHash::from_stored(phc.clone()))
 }
 
-/// A live record found for the request: its replay (with the account's hash) or a refusal.
-fn found_record(found: Recorded, claim: Option<&Item>) -> Result<SignupSaved, SignupError> {
-    match (found, hash_of(claim)) {
-        (Recorded::Replay(answer), Some(hash)) => Ok(SignupSaved::Replayed { answer, hash }),
-        _ => Err(SignupError::KeyReused),
-    }
-}
-
 /// What log-in reads: the user, the hash and the user's roles, under the name they log in
 /// with. Any change of membership rewrites all three of a user's login items together.
 fn login_item(
-    entity: &str,
+    entity: Entity,
     key: &Key,
     user: &User,
     hash: &PasswordHash,
@@ -76,159 +61,217 @@ fn login_item(
     item
 }
 
+/// A cancelled sign-up: the names another user took, or a bug.
+fn decide(rejection: &Rejection<Claim>) -> Step<SignupSaved, NamesTaken> {
+    let username = rejection.failed(Claim::Username);
+    let email = rejection.failed(Claim::Email);
+    if username || email {
+        Step::Refuse(NamesTaken { username, email })
+    } else {
+        Step::Impossible("a sign-up item under a fresh id already existed")
+    }
+}
+
+/// Saving one sign-up and its first session.
+struct SaveSignup<'a> {
+    signup: &'a Signup,
+    hash: &'a PasswordHash,
+    session: &'a RefreshToken,
+    session_expires_at: u64,
+}
+
+impl SaveSignup<'_> {
+    fn claims(&self) -> [Key; 2] {
+        let user = &self.signup.user;
+        [Key::username(&user.username), Key::user_email(&user.email)]
+    }
+}
+
+impl WritePath for SaveSignup<'_> {
+    type Guard = Claim;
+    type Outcome = SignupSaved;
+    type Refusal = NamesTaken;
+
+    /// Only after a conflict: the claims, to learn whether the other sign-up took them.
+    fn reads(&self, attempt: &Attempt) -> Reads {
+        if !attempt.look_first {
+            return Reads::none();
+        }
+        Reads {
+            keys: self.claims().to_vec(),
+            attributes: Some(vec![PASSWORD_HASH]),
+        }
+    }
+
+    fn plan(
+        &self,
+        table: &str,
+        found: &Found,
+        _attempt: &Attempt,
+    ) -> Result<Plan<Claim, SignupSaved, NamesTaken>, StoreError> {
+        let [username, email] = self.claims().map(|key| found.at(&key).is_some());
+        if username || email {
+            return Ok(Plan::Refuse(NamesTaken { username, email }));
+        }
+        let mut tx = signup_transaction(table, self.signup, self.hash);
+        tx.create(
+            Claim::Fresh,
+            session_item(self.session, self.session_expires_at),
+        );
+        Ok(Plan::Write(tx, SignupSaved::New))
+    }
+
+    fn decide(
+        &self,
+        rejection: &Rejection<Claim>,
+        _attempt: &Attempt,
+    ) -> Result<Step<SignupSaved, NamesTaken>, StoreError> {
+        Ok(decide(rejection))
+    }
+
+    /// Replays carry the account's hash, read from the username claim.
+    fn replayed(&self, answer: StoredAnswer, seen: &Found) -> Option<SignupSaved> {
+        let hash = hash_of(seen.at(&Key::username(&self.signup.user.username)))?;
+        Some(SignupSaved::Replayed { answer, hash })
+    }
+}
+
 impl Store {
     /// Writes the user, the username and email claims, the organization and its owner's
     /// membership, three profiles, the vendor, the customer and its three claims, the
     /// organization and the customer as `/users/me` lists them (in the user's partition),
     /// and the first log-in session: 16 items, one `TransactWriteItems` call. Only
-    /// concurrent sign-ups for the same username or email share an item; the loser of such a race looks at the claims (reads never conflict)
-    /// and answers 409 when the winner took them.
-    ///
-    /// With an `Idempotency-Key`, the first `answer` is recorded in the same transaction.
+    /// concurrent sign-ups for the same username or email share an item; the loser of such
+    /// a race looks at the claims (reads never conflict) and is refused when the winner
+    /// took them. With an `Idempotency-Key`, the first answer is kept in the same
+    /// transaction.
     pub async fn save_signup(
         &self,
         signup: &Signup,
         hash: &PasswordHash,
         session: &RefreshToken,
         session_expires_at: u64,
-        idempotency: Option<(&Idempotency, &StoredAnswer)>,
-    ) -> Result<SignupSaved, SignupError> {
-        let mut backoff = Backoff::new();
-        loop {
-            let now = unix_now();
-            let mut tx = self.signup_transaction(signup, hash);
-            tx.create(Claim::Fresh, session_item(session, session_expires_at));
-            if let Some((record, answer)) = idempotency {
-                tx.create_unless_live(Claim::Record, record_item(record, answer, now), now);
-            }
-            match tx.commit(self).await {
-                Ok(()) => return Ok(SignupSaved::New),
-                Err(CommitError::Rejected(rejection)) => {
-                    if let (Some(item), Some((record, _))) =
-                        (rejection.existing(Claim::Record), idempotency)
-                    {
-                        if let Some(found) =
-                            recorded(item, record, now).map_err(SignupError::Store)?
-                        {
-                            return found_record(found, rejection.existing(Claim::Username));
-                        }
-                    }
-                    let username = rejection.failed(Claim::Username);
-                    let email = rejection.failed(Claim::Email);
-                    return if username || email {
-                        Err(SignupError::Taken { username, email })
-                    } else {
-                        Err(SignupError::Store(StoreError::Internal(
-                            "a sign-up item under a fresh id already existed".into(),
-                        )))
-                    };
-                }
-                Err(CommitError::Contended) => {
-                    if !backoff.wait().await {
-                        return Err(if idempotency.is_some() {
-                            SignupError::InProgress
-                        } else {
-                            SignupError::Contended
-                        });
-                    }
-                    let user = &signup.user;
-                    let claims = [Key::username(&user.username), Key::user_email(&user.email)];
-                    let mut keys = claims.to_vec();
-                    keys.extend(idempotency.map(|(record, _)| Key::idempotency(record)));
-                    let mut attributes = vec![PASSWORD_HASH];
-                    attributes.extend(RECORD_ATTRIBUTES);
-                    let found = self
-                        .get_many(&keys, Some(&attributes))
-                        .await
-                        .map_err(SignupError::Store)?;
-                    if let Some(record) = found
-                        .record(idempotency.map(|(record, _)| record), now)
-                        .map_err(SignupError::Store)?
-                    {
-                        return found_record(record, found.at(&claims[0]));
-                    }
-                    let taken = |key: &Key| found.at(key).is_some();
-                    let (username, email) = (taken(&claims[0]), taken(&claims[1]));
-                    if username || email {
-                        return Err(SignupError::Taken { username, email });
-                    }
-                }
-                Err(CommitError::Store(e)) => return Err(SignupError::Store(e)),
-            }
-        }
+        idempotent: Option<&Idempotent<'_, SignupSaved>>,
+    ) -> Result<SignupSaved, WriteError<NamesTaken>> {
+        let path = SaveSignup {
+            signup,
+            hash,
+            session,
+            session_expires_at,
+        };
+        self.write(&path, idempotent).await
     }
+}
 
-    fn signup_transaction(&self, signup: &Signup, hash: &PasswordHash) -> Transaction<Claim> {
-        let user = &signup.user;
-        let org = signup.organization.id;
-        let roles = [signup.membership.grant()];
-        let mut tx = Transaction::new(&self.table);
-        tx.create(
-            Claim::Fresh,
-            login_item("USER", &Key::user(user.id), user, hash, &roles),
-        )
-        // Returned when taken: a replayed sign-up checks the retry's password against it.
-        .create_or_return_existing(
-            Claim::Username,
-            login_item(
-                "USERNAME",
-                &Key::username(&user.username),
-                user,
-                hash,
-                &roles,
-            ),
-        )
-        .create(
-            Claim::Email,
-            login_item("EMAIL", &Key::user_email(&user.email), user, hash, &roles),
-        )
-        .create(
-            Claim::Fresh,
-            item("ORG", &Key::organization(org), &signup.organization),
-        )
-        .create(
-            Claim::Fresh,
-            item("MEMBER", &Key::membership(org, user.id), &signup.membership),
-        );
-        for profile in &signup.profiles {
-            tx.create(
-                Claim::Fresh,
-                item(
-                    "PROFILE",
-                    &Key::profile(user.id, profile.profile_type),
-                    profile,
-                ),
-            );
-        }
-        let vendor = &signup.vendor;
-        tx.create(
-            Claim::Fresh,
-            listed_item(
-                "VENDOR",
-                &Key::vendor(vendor.id),
-                &ListKey::vendor(org, vendor.id),
-                vendor,
-            ),
-        );
-        let items = CustomerItems::of(&signup.customer);
-        tx.create(Claim::Fresh, items.record)
-            .create(Claim::Fresh, items.email_claim)
-            .create(Claim::Fresh, items.code_claim);
-        for item in [items.user_claim, items.user_link].into_iter().flatten() {
-            tx.create(Claim::Fresh, item);
-        }
+/// Every item of a sign-up but the session. Pure.
+fn signup_transaction(table: &str, signup: &Signup, hash: &PasswordHash) -> Transaction<Claim> {
+    let user = &signup.user;
+    let org = signup.organization.id;
+    let roles = [signup.membership.grant()];
+    let mut tx = Transaction::new(table);
+    tx.create(
+        Claim::Fresh,
+        login_item(Entity::User, &Key::user(user.id), user, hash, &roles),
+    )
+    // Returned when taken: a replayed sign-up checks the retry's password against it.
+    .create_or_return_existing(
+        Claim::Username,
+        login_item(
+            Entity::Username,
+            &Key::username(&user.username),
+            user,
+            hash,
+            &roles,
+        ),
+    )
+    .create(
+        Claim::Email,
+        login_item(
+            Entity::Email,
+            &Key::user_email(&user.email),
+            user,
+            hash,
+            &roles,
+        ),
+    )
+    .create(
+        Claim::Fresh,
+        item(Entity::Org, &Key::organization(org), &signup.organization),
+    )
+    .create(
+        Claim::Fresh,
+        item(
+            Entity::Member,
+            &Key::membership(org, user.id),
+            &signup.membership,
+        ),
+    );
+    for profile in &signup.profiles {
         tx.create(
             Claim::Fresh,
             item(
-                "USER_ORG",
-                &Key::user_organization(user.id, org),
-                &OrgMembership {
-                    id: org,
-                    name: signup.organization.name.clone(),
-                    role: signup.membership.role,
-                },
+                Entity::Profile,
+                &Key::profile(user.id, profile.profile_type),
+                profile,
             ),
         );
-        tx
+    }
+    let vendor = &signup.vendor;
+    tx.create(
+        Claim::Fresh,
+        listed_item(
+            Entity::Vendor,
+            &Key::vendor(vendor.id),
+            &ListKey::vendor(org, vendor.id),
+            vendor,
+        ),
+    );
+    let items = CustomerItems::of(&signup.customer);
+    tx.create(Claim::Fresh, items.record)
+        .create(Claim::Fresh, items.email_claim)
+        .create(Claim::Fresh, items.code_claim);
+    for item in [items.user_claim, items.user_link].into_iter().flatten() {
+        tx.create(Claim::Fresh, item);
+    }
+    tx.create(
+        Claim::Fresh,
+        item(
+            Entity::UserOrg,
+            &Key::user_organization(user.id, org),
+            &OrgMembership {
+                id: org,
+                name: signup.organization.name.clone(),
+                role: signup.membership.role,
+            },
+        ),
+    );
+    tx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::write::tests::every_rejection;
+    use super::*;
+
+    #[test]
+    fn every_cancellation_has_one_meaning() {
+        for (failed, rejection) in every_rejection(&[Claim::Username, Claim::Email, Claim::Fresh]) {
+            let username = failed.contains(&Claim::Username);
+            let email = failed.contains(&Claim::Email);
+            let step = decide(&rejection);
+            let expected: Step<SignupSaved, NamesTaken> = if username || email {
+                Step::Refuse(NamesTaken { username, email })
+            } else {
+                Step::Impossible("a sign-up item under a fresh id already existed")
+            };
+            assert!(
+                matches!((&step, &expected), (Step::Refuse(a), Step::Refuse(b)) if a == b)
+                    || matches!(
+                        (&step, &expected),
+                        (Step::Impossible(_), Step::Impossible(_))
+                    ),
+                "{failed:?}: {step:?}"
+            );
+        }
     }
 }

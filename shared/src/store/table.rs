@@ -1,13 +1,6 @@
 //! The table's definition: the one source of truth for its keys and indexes. `template.yaml`
-//! declares the same (a test fails when the two drift), and tests and the local server
-//! create tables from it.
-
-use aws_sdk_dynamodb::client::Waiters;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
-};
-use aws_sdk_dynamodb::Client;
+//! declares the same (a test fails when the two drift), and the tests' harness and the local
+//! server create tables from it (`crm_tests::create_table`).
 
 use super::keys::{GSI1, GSI1_PK, GSI1_SK, PK, SK};
 
@@ -18,74 +11,3 @@ pub const GLOBAL_INDEXES: [(&str, &str, &str); 1] = [(GSI1, GSI1_PK, GSI1_SK)];
 /// Time to live: items with this attribute (Unix seconds) are removed once it has passed.
 /// DynamoDB removes them within days, not at once, so readers also check it themselves.
 pub const TTL_ATTRIBUTE: &str = "expires_at";
-
-fn key_schema(hash: &str, range: &str) -> Vec<KeySchemaElement> {
-    [(hash, KeyType::Hash), (range, KeyType::Range)]
-        .into_iter()
-        .map(|(name, key_type)| {
-            KeySchemaElement::builder()
-                .attribute_name(name)
-                .key_type(key_type)
-                .build()
-                .expect("attribute name and key type are set")
-        })
-        .collect()
-}
-
-/// Creates the table (on-demand) and waits until it can be used.
-pub async fn create_table(
-    client: &Client,
-    table: &str,
-) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let attributes = KEY_ATTRIBUTES
-        .iter()
-        .map(|name| {
-            AttributeDefinition::builder()
-                .attribute_name(*name)
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .expect("name and type are set")
-        })
-        .collect();
-    let indexes = GLOBAL_INDEXES
-        .iter()
-        .map(|(name, hash, range)| {
-            GlobalSecondaryIndex::builder()
-                .index_name(*name)
-                .set_key_schema(Some(key_schema(hash, range)))
-                .projection(
-                    Projection::builder()
-                        .projection_type(ProjectionType::All)
-                        .build(),
-                )
-                .build()
-                .expect("index name and key schema are set")
-        })
-        .collect();
-    client
-        .create_table()
-        .table_name(table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .set_attribute_definitions(Some(attributes))
-        .set_key_schema(Some(key_schema(PK, SK)))
-        .set_global_secondary_indexes(Some(indexes))
-        .send()
-        .await?;
-    client
-        .wait_until_table_exists()
-        .table_name(table)
-        .wait(std::time::Duration::from_secs(60))
-        .await?;
-    client
-        .update_time_to_live()
-        .table_name(table)
-        .time_to_live_specification(
-            TimeToLiveSpecification::builder()
-                .attribute_name(TTL_ATTRIBUTE)
-                .enabled(true)
-                .build()?,
-        )
-        .send()
-        .await?;
-    Ok(())
-}

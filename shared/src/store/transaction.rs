@@ -37,22 +37,42 @@ impl Condition {
 
 pub struct Transaction<R> {
     table: String,
-    actions: Vec<(R, TransactWriteItem)>,
+    actions: Vec<(Tag<R>, TransactWriteItem)>,
+}
+
+/// What an action is for: one of the use case's roles, or keeping the request's first
+/// answer under its `Idempotency-Key` (which every write path has alike).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tag<R> {
+    Role(R),
+    KeptAnswer,
 }
 
 /// The conditions that failed, each with the item that made it fail when DynamoDB sent it.
 #[derive(Debug)]
 pub struct Rejection<R> {
     failed: Vec<(R, Option<Item>)>,
+    /// The idempotency record that stood where this request's wanted to go.
+    kept_answer: Option<Item>,
 }
 
-impl<R: PartialEq> Rejection<R> {
+impl<R: Copy + PartialEq> Rejection<R> {
+    /// A rejection in which `failed` roles' conditions failed: what DynamoDB's cancellation
+    /// reasons say, and what the pure decisions are tested with.
+    pub fn of(failed: Vec<(R, Option<Item>)>) -> Self {
+        Self {
+            failed,
+            kept_answer: None,
+        }
+    }
+
     pub fn failed(&self, role: R) -> bool {
         self.failed.iter().any(|(r, _)| *r == role)
     }
 
+    /// Whether `role`'s condition failed and no other did.
     pub fn only(&self, role: R) -> bool {
-        self.failed.iter().all(|(r, _)| *r == role)
+        !self.failed.is_empty() && self.failed.iter().all(|(r, _)| *r == role)
     }
 
     /// The item that stood where `role` wanted to write.
@@ -62,14 +82,30 @@ impl<R: PartialEq> Rejection<R> {
             .find(|(r, _)| *r == role)
             .and_then(|(_, item)| item.as_ref())
     }
+
+    /// The live-or-not idempotency record that made the request's own record fail.
+    pub fn kept_answer(&self) -> Option<&Item> {
+        self.kept_answer.as_ref()
+    }
+
+    /// Every item the cancellation brought back, to be looked up by key.
+    pub fn found(&self) -> super::Found {
+        super::Found::new(
+            self.failed
+                .iter()
+                .filter_map(|(_, item)| item.clone())
+                .chain(self.kept_answer.clone())
+                .collect(),
+        )
+    }
 }
 
 #[derive(Debug)]
 pub enum CommitError<R> {
     /// A condition failed; nothing was written.
     Rejected(Rejection<R>),
-    /// Another transaction held one of the items; nothing was written. Whether to look again
-    /// or try again is the use case's decision (see [`super::Backoff`]).
+    /// Another transaction held one of the items; nothing was written. The write runner
+    /// pauses and looks again (see `write.rs`).
     Contended,
     Store(StoreError),
 }
@@ -93,9 +129,10 @@ impl<R: Copy + PartialEq> Transaction<R> {
         self.put(role, item, ReturnValuesOnConditionCheckFailure::AllOld)
     }
 
-    /// Writes `item` unless a live one stands there: absent, or its `expires_at` (Unix
-    /// seconds) is before `now`. A live one comes back in the cancellation reasons.
-    pub fn create_unless_live(&mut self, role: R, item: Item, now: u64) -> &mut Self {
+    /// Keeps the request's first answer (an idempotency record), unless a live record
+    /// stands at its key: absent, or its `expires_at` (Unix seconds) is before `now`. A live
+    /// one comes back in the cancellation reasons.
+    pub fn keep_answer(&mut self, item: Item, now: u64) -> &mut Self {
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
@@ -105,7 +142,11 @@ impl<R: Copy + PartialEq> Transaction<R> {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
             .expect("table and item are set");
-        self.push(role, TransactWriteItem::builder().put(put).build())
+        self.actions.push((
+            Tag::KeptAnswer,
+            TransactWriteItem::builder().put(put).build(),
+        ));
+        self
     }
 
     fn put(
@@ -173,14 +214,24 @@ impl<R: Copy + PartialEq> Transaction<R> {
     }
 
     fn push(&mut self, role: R, action: TransactWriteItem) -> &mut Self {
-        self.actions.push((role, action));
+        self.actions.push((Tag::Role(role), action));
         self
+    }
+
+    /// The actions, in order: what a test of a pure builder reads.
+    #[cfg(test)]
+    pub fn actions(&self) -> impl Iterator<Item = (Option<R>, &TransactWriteItem)> {
+        self.actions.iter().map(|(tag, action)| match tag {
+            Tag::Role(role) => (Some(*role), action),
+            Tag::KeptAnswer => (None, action),
+        })
     }
 
     /// Sends the transaction: one call. The SDK retries what it can on its own (throttling,
     /// timeouts) with the same `ClientRequestToken`, so a retried commit is applied once.
     pub async fn commit(self, store: &Store) -> Result<(), CommitError<R>> {
-        let (roles, actions): (Vec<R>, Vec<TransactWriteItem>) = self.actions.into_iter().unzip();
+        let (roles, actions): (Vec<Tag<R>>, Vec<TransactWriteItem>) =
+            self.actions.into_iter().unzip();
         store
             .client
             .transact_write_items()
@@ -199,9 +250,12 @@ const SHED_LOAD: [&str; 3] = [
     "RequestLimitExceeded",
 ];
 
-fn classify<R: Copy>(roles: &[R], error: SdkError<TransactWriteItemsError>) -> CommitError<R> {
+fn classify<R: Copy + PartialEq>(
+    roles: &[Tag<R>],
+    error: SdkError<TransactWriteItemsError>,
+) -> CommitError<R> {
     let SdkError::ServiceError(service) = &error else {
-        return CommitError::Store(StoreError::from_sdk(&error));
+        return CommitError::Store(error.into());
     };
     match service.err() {
         TransactWriteItemsError::TransactionCanceledException(cancelled) => {
@@ -212,24 +266,29 @@ fn classify<R: Copy>(roles: &[R], error: SdkError<TransactWriteItemsError>) -> C
             if has("TransactionConflict") {
                 return CommitError::Contended;
             }
-            let failed: Vec<(R, Option<Item>)> = reasons
-                .iter()
-                .zip(roles)
-                .filter(|(reason, _)| reason.code() == Some("ConditionalCheckFailed"))
-                .map(|(reason, role)| (*role, reason.item().cloned()))
-                .collect();
-            if !failed.is_empty() {
-                return CommitError::Rejected(Rejection { failed });
+            let mut rejection = Rejection::of(Vec::new());
+            let mut any = false;
+            for (reason, tag) in reasons.iter().zip(roles) {
+                if reason.code() != Some("ConditionalCheckFailed") {
+                    continue;
+                }
+                any = true;
+                match tag {
+                    Tag::Role(role) => rejection.failed.push((*role, reason.item().cloned())),
+                    Tag::KeptAnswer => rejection.kept_answer = reason.item().cloned(),
+                }
             }
-            let detail = aws_sdk_dynamodb::error::DisplayErrorContext(&error).to_string();
+            if any {
+                return CommitError::Rejected(rejection);
+            }
             if SHED_LOAD.iter().any(|code| has(code)) {
-                CommitError::Store(StoreError::Unavailable(detail))
+                CommitError::Store(StoreError::Unavailable(Box::new(error)))
             } else {
                 // ValidationError and the like: a bug of ours, never the client's fault.
-                CommitError::Store(StoreError::Internal(detail))
+                CommitError::Store(StoreError::caused("transaction cancelled", error))
             }
         }
         TransactWriteItemsError::TransactionInProgressException(_) => CommitError::Contended,
-        _ => CommitError::Store(StoreError::from_sdk(&error)),
+        _ => CommitError::Store(error.into()),
     }
 }

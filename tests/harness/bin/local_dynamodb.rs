@@ -84,7 +84,7 @@ async fn ensure_table(endpoint: &str, table: &str) -> Result<(), Error> {
                 Some(DescribeTableError::ResourceNotFoundException(_))
             ) =>
         {
-            shared::store::table::create_table(&client, table).await
+            crm_tests::create_table(&client, table).await
         }
         Err(e) => Err(aws_sdk_dynamodb::error::DisplayErrorContext(e)
             .to_string()

@@ -1,0 +1,260 @@
+//! Every conditional write, in one shape. A use case ([`WritePath`]) says three things, all
+//! pure:
+//! 1. **reads**: the keys to look at before writing (often none);
+//! 2. **plan**: from what was found, an answer without writing, or a transaction and the
+//!    outcome it will have;
+//! 3. **decide**: from the conditions that cancelled the transaction, the next [`Step`].
+//!
+//! [`Store::write`] is the only loop. It does the I/O around those three: one
+//! `BatchGetItem` when there is anything to read, one `TransactWriteItems`, and a pause
+//! before another attempt when another writer was in the way. It also keeps the request's
+//! first answer under its `Idempotency-Key` in the same transaction, and answers a retry
+//! from the record, so no use case handles idempotency itself.
+
+use crate::domain::{unix_now, Idempotency};
+
+use super::backoff::Backoff;
+use super::idempotency::{record_item, recorded, Recorded, StoredAnswer, RECORD_ATTRIBUTES};
+use super::keys::Key;
+use super::transaction::{CommitError, Rejection, Transaction};
+use super::{Found, Store, StoreError};
+
+/// What any write can come to besides succeeding: the use case's own refusal `R`, or one of
+/// the failures every write path shares.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError<R: std::fmt::Debug> {
+    /// The request cannot be done as asked (a value taken, a record missing); nothing written.
+    #[error("refused: {0:?}")]
+    Refused(R),
+    /// Other transactions kept holding the same items through every attempt.
+    #[error("other transactions kept holding the same items")]
+    Contended,
+    /// The `Idempotency-Key` was used for another request.
+    #[error("the idempotency key was used for another request")]
+    KeyReused,
+    /// A request with the same `Idempotency-Key` is still in flight.
+    #[error("a request with the same idempotency key is in flight")]
+    InProgress,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Where a write stands between attempts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Attempt {
+    /// Another writer was here since the first attempt: read what it did before writing.
+    pub look_first: bool,
+    /// How often a generated value (a customer code) was replaced after a clash.
+    pub regenerated: u32,
+}
+
+/// What to read before writing: keys, and the attributes wanted of them (`None`: all).
+#[derive(Debug, Default)]
+pub struct Reads {
+    pub keys: Vec<Key>,
+    pub attributes: Option<Vec<&'static str>>,
+}
+
+impl Reads {
+    pub fn none() -> Self {
+        Self::default()
+    }
+}
+
+/// What a use case makes of what it read.
+pub enum Plan<G, T, R> {
+    /// Answer without writing.
+    Done(T),
+    Refuse(R),
+    /// Send this transaction; `T` is the outcome once it commits.
+    Write(Transaction<G>, T),
+}
+
+/// What a use case makes of a cancelled transaction.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Step<T, R> {
+    Done(T),
+    Refuse(R),
+    /// Try again at once, with freshly generated values.
+    Regenerate,
+    /// Another writer changed what was read: pause, read again, write again.
+    LookAgain,
+    /// A condition that cannot fail did (an item under a fresh id existed): a bug.
+    Impossible(&'static str),
+}
+
+/// One use case's pure parts.
+pub trait WritePath {
+    /// The role each guarded action plays, so a cancellation reads as facts.
+    type Guard: Copy + PartialEq + std::fmt::Debug;
+    type Outcome;
+    type Refusal: std::fmt::Debug;
+
+    fn reads(&self, attempt: &Attempt) -> Reads;
+
+    /// `Err` only when an item read back is unreadable.
+    fn plan(
+        &self,
+        table: &str,
+        found: &Found,
+        attempt: &Attempt,
+    ) -> Result<PlanOf<Self>, StoreError>;
+
+    /// `Err` only when an item that came back is unreadable.
+    fn decide(
+        &self,
+        rejection: &Rejection<Self::Guard>,
+        attempt: &Attempt,
+    ) -> Result<StepOf<Self>, StoreError>;
+
+    /// The outcome of a retry whose first answer was kept; `seen` holds what was read or
+    /// came back with the cancellation. `None`: the key cannot be honoured for this request.
+    fn replayed(&self, answer: StoredAnswer, seen: &Found) -> Option<Self::Outcome>;
+}
+
+/// A path's plan, and its step after a cancellation.
+pub type PlanOf<P> =
+    Plan<<P as WritePath>::Guard, <P as WritePath>::Outcome, <P as WritePath>::Refusal>;
+pub type StepOf<P> = Step<<P as WritePath>::Outcome, <P as WritePath>::Refusal>;
+
+/// A request's `Idempotency-Key` and how its first answer is kept: `answer` is built by the
+/// HTTP layer, which alone knows status codes and bodies.
+pub struct Idempotent<'a, T> {
+    pub record: &'a Idempotency,
+    pub answer: &'a (dyn Fn(&T) -> StoredAnswer + Send + Sync),
+}
+
+impl Store {
+    /// Runs `path` to its outcome: read (when it asks), plan, commit, and on a cancellation
+    /// decide; at most [`super::MAX_ATTEMPTS`] commits when other writers are in the way.
+    pub(super) async fn write<P: WritePath>(
+        &self,
+        path: &P,
+        idempotent: Option<&Idempotent<'_, P::Outcome>>,
+    ) -> Result<P::Outcome, WriteError<P::Refusal>> {
+        let record = idempotent.map(|i| i.record);
+        let mut attempt = Attempt::default();
+        let mut backoff = Backoff::new();
+        loop {
+            let now = unix_now();
+            let found = self
+                .read_first(path.reads(&attempt), record, &attempt)
+                .await?;
+            if let Some(kept) = found.record(record, now)? {
+                return replay(path, kept, &found);
+            }
+            let (mut tx, outcome) = match path.plan(&self.table, &found, &attempt)? {
+                Plan::Done(outcome) => return Ok(outcome),
+                Plan::Refuse(refusal) => return Err(WriteError::Refused(refusal)),
+                Plan::Write(tx, outcome) => (tx, outcome),
+            };
+            if let Some(idempotent) = idempotent {
+                let answer = (idempotent.answer)(&outcome);
+                tx.keep_answer(record_item(idempotent.record, &answer, now), now);
+            }
+            let step = match tx.commit(self).await {
+                Ok(()) => return Ok(outcome),
+                Err(CommitError::Store(error)) => return Err(error.into()),
+                Err(CommitError::Contended) => {
+                    if !backoff.wait().await {
+                        return Err(if record.is_some() {
+                            WriteError::InProgress
+                        } else {
+                            WriteError::Contended
+                        });
+                    }
+                    attempt.look_first = true;
+                    continue;
+                }
+                Err(CommitError::Rejected(rejection)) => {
+                    let kept = match (rejection.kept_answer(), record) {
+                        (Some(item), Some(record)) => recorded(item, record, now)?,
+                        _ => None,
+                    };
+                    if let Some(kept) = kept {
+                        return replay(path, kept, &rejection.found());
+                    }
+                    path.decide(&rejection, &attempt)?
+                }
+            };
+            match step {
+                Step::Done(outcome) => return Ok(outcome),
+                Step::Refuse(refusal) => return Err(WriteError::Refused(refusal)),
+                Step::Regenerate => attempt.regenerated += 1,
+                Step::LookAgain => {
+                    if !backoff.wait().await {
+                        return Err(WriteError::Contended);
+                    }
+                    attempt.look_first = true;
+                }
+                Step::Impossible(what) => return Err(StoreError::internal(what).into()),
+            }
+        }
+    }
+
+    /// What the path asks to read, with the request's idempotency record when anything is
+    /// read at all or another writer was here: one `BatchGetItem`, or no call.
+    async fn read_first(
+        &self,
+        reads: Reads,
+        record: Option<&Idempotency>,
+        attempt: &Attempt,
+    ) -> Result<Found, StoreError> {
+        let mut keys = reads.keys;
+        if !keys.is_empty() || attempt.look_first {
+            keys.extend(record.map(Key::idempotency));
+        }
+        if keys.is_empty() {
+            return Ok(Found::default());
+        }
+        let attributes = reads.attributes.map(|mut attributes| {
+            attributes.extend(RECORD_ATTRIBUTES);
+            attributes
+        });
+        self.get_many(&keys, attributes.as_deref()).await
+    }
+}
+
+fn replay<P: WritePath>(
+    path: &P,
+    kept: Recorded,
+    seen: &Found,
+) -> Result<P::Outcome, WriteError<P::Refusal>> {
+    match kept {
+        Recorded::Replay(answer) => path.replayed(answer, seen).ok_or(WriteError::KeyReused),
+        Recorded::KeyReused => Err(WriteError::KeyReused),
+    }
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::super::transaction::Item;
+    use super::*;
+
+    /// Every subset of `guards`, each failed guard with no item: what a pure decision is
+    /// tested over.
+    pub fn every_rejection<G: Copy + PartialEq>(guards: &[G]) -> Vec<(Vec<G>, Rejection<G>)> {
+        (0..1u32 << guards.len())
+            .map(|mask| {
+                let failed: Vec<G> = guards
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| mask & (1 << i) != 0)
+                    .map(|(_, g)| *g)
+                    .collect();
+                let rejection = Rejection::of(failed.iter().map(|g| (*g, None::<Item>)).collect());
+                (failed, rejection)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_rejection_covers_each_subset_once() {
+        let all = every_rejection(&[1, 2, 3]);
+        assert_eq!(all.len(), 8);
+        assert!(all.iter().any(|(failed, _)| failed.is_empty()));
+        assert!(all
+            .iter()
+            .any(|(failed, r)| failed.len() == 3 && r.failed(2)));
+    }
+}
