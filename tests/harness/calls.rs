@@ -1,6 +1,7 @@
 //! Counts the DynamoDB operations a function makes, and the time spent waiting on them,
 //! through the SDK's interceptor hooks.
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -9,7 +10,11 @@ use aws_sdk_dynamodb::config::interceptors::{
     BeforeTransmitInterceptorContextRef,
 };
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::operation::get_item::GetItemInput;
+use aws_sdk_dynamodb::operation::query::QueryInput;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsInput;
 use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::Input;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_types::config_bag::{Storable, StoreReplace};
 
@@ -19,6 +24,7 @@ use aws_smithy_types::config_bag::{Storable, StoreReplace};
 #[derive(Clone, Debug, Default)]
 pub struct CallLog {
     calls: Arc<Mutex<Vec<String>>>,
+    actions: Arc<Mutex<BTreeSet<String>>>,
     on_the_wire: Arc<Mutex<Duration>>,
 }
 
@@ -35,6 +41,12 @@ impl CallLog {
         std::mem::take(&mut *self.calls.lock().expect("call log lock"))
     }
 
+    /// The IAM actions the calls since the last `take_actions` needed, as
+    /// [`iam_actions`] names them.
+    pub fn take_actions(&self) -> BTreeSet<String> {
+        std::mem::take(&mut *self.actions.lock().expect("call log lock"))
+    }
+
     /// The time spent between sending requests and their answers arriving since the last
     /// call: the local server's own time for them, plus loopback.
     pub fn take_wire_time(&self) -> Duration {
@@ -49,7 +61,7 @@ impl Intercept for CallLog {
 
     fn read_before_serialization(
         &self,
-        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        context: &BeforeSerializationInterceptorContextRef<'_>,
         _components: &RuntimeComponents,
         config: &mut ConfigBag,
     ) -> Result<(), BoxError> {
@@ -57,6 +69,8 @@ impl Intercept for CallLog {
             .load::<Metadata>()
             .map_or("unknown", Metadata::name)
             .to_owned();
+        let actions = iam_actions(&operation, context.input());
+        self.actions.lock().expect("call log lock").extend(actions);
         self.calls.lock().expect("call log lock").push(operation);
         Ok(())
     }
@@ -82,4 +96,47 @@ impl Intercept for CallLog {
         }
         Ok(())
     }
+}
+
+/// The IAM actions one call needs, as `tests/permissions.rs` compares them with the template:
+/// `TransactWriteItems` is no action of its own but one per item (`PutItem`, `UpdateItem`,
+/// `DeleteItem`, `ConditionCheckItem`); a `GetItem` of the warm-up key alone is
+/// `GetItem(WARMUP)`, which a statement limited to that leading key grants; a `Query` of an
+/// index is `Query(index/NAME)`, whose resource is the index's ARN.
+pub fn iam_actions(operation: &str, input: &Input) -> Vec<String> {
+    if let Some(tx) = input.downcast_ref::<TransactWriteItemsInput>() {
+        return tx
+            .transact_items()
+            .iter()
+            .map(|item| {
+                if item.put().is_some() {
+                    "PutItem"
+                } else if item.update().is_some() {
+                    "UpdateItem"
+                } else if item.delete().is_some() {
+                    "DeleteItem"
+                } else {
+                    "ConditionCheckItem"
+                }
+                .to_owned()
+            })
+            .collect();
+    }
+    if let Some(get) = input.downcast_ref::<GetItemInput>() {
+        let warm_up = get
+            .key()
+            .and_then(|key| key.get("pk"))
+            .and_then(|pk| pk.as_s().ok())
+            .is_some_and(|pk| pk == "WARMUP");
+        if warm_up {
+            return vec!["GetItem(WARMUP)".to_owned()];
+        }
+    }
+    if let Some(index) = input
+        .downcast_ref::<QueryInput>()
+        .and_then(QueryInput::index_name)
+    {
+        return vec![format!("Query(index/{index})")];
+    }
+    vec![operation.to_owned()]
 }

@@ -19,6 +19,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 use shared::app::{dynamodb_config, App};
 use shared::auth::Tokens;
+use shared::http::Function;
 use shared::store::Store;
 
 pub use calls::CallLog;
@@ -393,6 +394,33 @@ impl TestEnv {
             .issue(user, &[shared::domain::OrgRole { organization, role }])
             .access_token
     }
+}
+
+impl TestEnv {
+    /// Sends `request` to `function`, as API Gateway hands it over; the status and the JSON
+    /// answer (`Null` for a 204).
+    pub async fn send(&self, function: Function, request: Request) -> (StatusCode, Value) {
+        let response = function
+            .handle(&self.app, request)
+            .await
+            .expect("handlers answer every request");
+        if response.status() == StatusCode::NO_CONTENT {
+            return (response.status(), Value::Null);
+        }
+        read(response)
+    }
+
+    /// Panics unless the table holds exactly `before` items: nothing was written.
+    pub async fn assert_untouched(&self, before: usize) {
+        assert_eq!(self.item_count().await, before, "nothing is written");
+    }
+}
+
+pub fn with_header(mut request: Request, name: &'static str, value: &str) -> Request {
+    request
+        .headers_mut()
+        .insert(name, value.parse().expect("a header value"));
+    request
 }
 
 pub fn with_token(mut request: Request, token: &str) -> Request {

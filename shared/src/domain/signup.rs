@@ -67,20 +67,7 @@ impl Signup {
             email: user.email.clone(),
             created_at: now.clone(),
         };
-        let customer = CustomerForm {
-            organization: org_id,
-            user_id: Some(user_id),
-            email: user.email.clone(),
-            name: Some(CustomerName::truncated(&user.full_name())),
-            first_name: Some(user.first_name.clone()),
-            last_name: Some(user.last_name.clone()),
-            phone: None,
-            customer_type: CustomerType::Individual,
-            status: CustomerStatus::Active,
-            company_name: None,
-            code: None,
-        }
-        .to_customer_at(&now);
+        let customer = own_customer(&user, org_id).to_customer_at(&now);
         Self {
             user,
             organization,
@@ -89,5 +76,22 @@ impl Signup {
             vendor,
             customer,
         }
+    }
+}
+
+/// The new user as the first customer of their own organization.
+fn own_customer(user: &User, organization: OrgId) -> CustomerForm {
+    CustomerForm {
+        organization,
+        user_id: Some(user.id),
+        email: user.email.clone(),
+        name: Some(CustomerName::truncated(&user.full_name())),
+        first_name: Some(user.first_name.clone()),
+        last_name: Some(user.last_name.clone()),
+        phone: None,
+        customer_type: CustomerType::Individual,
+        status: CustomerStatus::Active,
+        company_name: None,
+        code: None,
     }
 }

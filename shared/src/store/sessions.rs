@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 
 use crate::auth::RefreshToken;
-use crate::domain::{OrgRole, Timestamp};
+use crate::domain::{OrgRole, Timestamp, UserId};
 
 use super::items::{bare_item, field, number, string, Entity, EXPIRES_AT, MEMBERSHIPS};
 use super::keys::Key;
@@ -38,6 +38,14 @@ pub fn session_item(token: &RefreshToken, expires_at: u64) -> Item {
         (EXPIRES_AT.to_owned(), number(expires_at)),
     ]);
     item
+}
+
+/// Whether a session item is `user`'s and neither revoked nor expired at `now`.
+fn live_session_of(session: &Item, user: UserId, now: u64) -> bool {
+    let expires: Option<u64> = field(session, EXPIRES_AT).ok();
+    session.get(USER_ID).and_then(|v| v.as_s().ok()) == Some(&user.to_string())
+        && !session.contains_key(REVOKED_AT)
+        && expires.is_some_and(|expires| expires > now)
 }
 
 impl Store {
@@ -106,17 +114,7 @@ impl Store {
                     }
                     _ => return Err(e.into()),
                 };
-                let live_and_ours = old.as_ref().is_some_and(|old| {
-                    old.get(USER_ID).and_then(|v| v.as_s().ok())
-                        == Some(&presented.user.to_string())
-                        && !old.contains_key(REVOKED_AT)
-                        && old
-                            .get(EXPIRES_AT)
-                            .and_then(|v| v.as_n().ok())
-                            .and_then(|n| n.parse::<u64>().ok())
-                            .is_some_and(|expires| expires > now)
-                });
-                if !live_and_ours {
+                if !old.is_some_and(|old| live_session_of(&old, presented.user, now)) {
                     return Ok(Rotation::Refused);
                 }
                 // A live session whose current token is another: this one was rotated away

@@ -166,86 +166,65 @@ impl Store {
 /// Every item of a sign-up but the session. Pure.
 fn signup_transaction(table: &str, signup: &Signup, hash: &PasswordHash) -> Transaction<Claim> {
     let user = &signup.user;
-    let org = signup.organization.id;
     let roles = [signup.membership.grant()];
+    let login = |entity, key| login_item(entity, &key, user, hash, &roles);
     let mut tx = Transaction::new(table);
-    tx.create(
-        Claim::Fresh,
-        login_item(Entity::User, &Key::user(user.id), user, hash, &roles),
-    )
-    // Returned when taken: a replayed sign-up checks the retry's password against it.
-    .create_or_return_existing(
-        Claim::Username,
-        login_item(
-            Entity::Username,
-            &Key::username(&user.username),
-            user,
-            hash,
-            &roles,
-        ),
-    )
-    .create(
-        Claim::Email,
-        login_item(
-            Entity::Email,
-            &Key::user_email(&user.email),
-            user,
-            hash,
-            &roles,
-        ),
-    )
-    .create(
-        Claim::Fresh,
+    tx.create(Claim::Fresh, login(Entity::User, Key::user(user.id)))
+        // Returned when taken: a replayed sign-up checks the retry's password against it.
+        .create_or_return_existing(
+            Claim::Username,
+            login(Entity::Username, Key::username(&user.username)),
+        )
+        .create(
+            Claim::Email,
+            login(Entity::Email, Key::user_email(&user.email)),
+        );
+    for item in fresh_items(signup) {
+        tx.create(Claim::Fresh, item);
+    }
+    tx
+}
+
+/// The organization with its owner, the profiles, the vendor and the customer: items under
+/// ids made for this sign-up.
+fn fresh_items(signup: &Signup) -> Vec<Item> {
+    let (user, org) = (&signup.user, signup.organization.id);
+    let vendor = &signup.vendor;
+    let customer = CustomerItems::of(&signup.customer);
+    let membership = OrgMembership {
+        id: org,
+        name: signup.organization.name.clone(),
+        role: signup.membership.role,
+    };
+    let mut items = vec![
         item(Entity::Org, &Key::organization(org), &signup.organization),
-    )
-    .create(
-        Claim::Fresh,
         item(
             Entity::Member,
             &Key::membership(org, user.id),
             &signup.membership,
         ),
-    );
-    for profile in &signup.profiles {
-        tx.create(
-            Claim::Fresh,
-            item(
-                Entity::Profile,
-                &Key::profile(user.id, profile.profile_type),
-                profile,
-            ),
-        );
-    }
-    let vendor = &signup.vendor;
-    tx.create(
-        Claim::Fresh,
+        item(
+            Entity::UserOrg,
+            &Key::user_organization(user.id, org),
+            &membership,
+        ),
         listed_item(
             Entity::Vendor,
             &Key::vendor(vendor.id),
             &ListKey::vendor(org, vendor.id),
             vendor,
         ),
-    );
-    let items = CustomerItems::of(&signup.customer);
-    tx.create(Claim::Fresh, items.record)
-        .create(Claim::Fresh, items.email_claim)
-        .create(Claim::Fresh, items.code_claim);
-    for item in [items.user_claim, items.user_link].into_iter().flatten() {
-        tx.create(Claim::Fresh, item);
-    }
-    tx.create(
-        Claim::Fresh,
-        item(
-            Entity::UserOrg,
-            &Key::user_organization(user.id, org),
-            &OrgMembership {
-                id: org,
-                name: signup.organization.name.clone(),
-                role: signup.membership.role,
-            },
-        ),
-    );
-    tx
+        customer.record,
+        customer.email_claim,
+        customer.code_claim,
+    ];
+    items.extend(customer.user_claim);
+    items.extend(customer.user_link);
+    items.extend(signup.profiles.iter().map(|profile| {
+        let key = Key::profile(user.id, profile.profile_type);
+        item(Entity::Profile, &key, profile)
+    }));
+    items
 }
 
 #[cfg(test)]

@@ -155,38 +155,26 @@ impl Store {
             let step = match tx.commit(self).await {
                 Ok(()) => return Ok(outcome),
                 Err(CommitError::Store(error)) => return Err(error.into()),
+                // Another transaction held an item: look at what it did before trying again.
+                // Without a key, the client may simply retry; with one, the other request
+                // may be this one's own retry, still in flight.
                 Err(CommitError::Contended) => {
-                    if !backoff.wait().await {
-                        return Err(if record.is_some() {
-                            WriteError::InProgress
-                        } else {
-                            WriteError::Contended
-                        });
-                    }
-                    attempt.look_first = true;
+                    let give_up = match record {
+                        Some(_) => WriteError::InProgress,
+                        None => WriteError::Contended,
+                    };
+                    pause(&mut backoff, &mut attempt, give_up).await?;
                     continue;
                 }
                 Err(CommitError::Rejected(rejection)) => {
-                    let kept = match (rejection.kept_answer(), record) {
-                        (Some(item), Some(record)) => recorded(item, record, now)?,
-                        _ => None,
-                    };
-                    if let Some(kept) = kept {
-                        return replay(path, kept, &rejection.found());
-                    }
-                    path.decide(&rejection, &attempt)?
+                    settle(path, &rejection, record, &attempt, now)?
                 }
             };
             match step {
                 Step::Done(outcome) => return Ok(outcome),
                 Step::Refuse(refusal) => return Err(WriteError::Refused(refusal)),
                 Step::Regenerate => attempt.regenerated += 1,
-                Step::LookAgain => {
-                    if !backoff.wait().await {
-                        return Err(WriteError::Contended);
-                    }
-                    attempt.look_first = true;
-                }
+                Step::LookAgain => pause(&mut backoff, &mut attempt, WriteError::Contended).await?,
                 Step::Impossible(what) => return Err(StoreError::internal(what).into()),
             }
         }
@@ -212,6 +200,38 @@ impl Store {
             attributes
         });
         self.get_many(&keys, attributes.as_deref()).await
+    }
+}
+
+/// Waits before the next attempt, which reads first; `give_up` when every attempt is used.
+async fn pause<R: std::fmt::Debug>(
+    backoff: &mut Backoff,
+    attempt: &mut Attempt,
+    give_up: WriteError<R>,
+) -> Result<(), WriteError<R>> {
+    if !backoff.wait().await {
+        return Err(give_up);
+    }
+    attempt.look_first = true;
+    Ok(())
+}
+
+/// What a cancellation means: the kept first answer when the request's own record stood in
+/// the way, else what the path decides.
+fn settle<P: WritePath>(
+    path: &P,
+    rejection: &Rejection<P::Guard>,
+    record: Option<&Idempotency>,
+    attempt: &Attempt,
+    now: u64,
+) -> Result<StepOf<P>, WriteError<P::Refusal>> {
+    let kept = match (rejection.kept_answer(), record) {
+        (Some(item), Some(record)) => recorded(item, record, now)?,
+        _ => None,
+    };
+    match kept {
+        Some(kept) => replay(path, kept, &rejection.found()).map(Step::Done),
+        None => Ok(path.decide(rejection, attempt)?),
     }
 }
 

@@ -1,0 +1,202 @@
+//! Each function's IAM statements in `template.yaml` grant exactly the DynamoDB actions its
+//! code paths call. On AWS a missing action is an AccessDenied and a 500 that no emulator
+//! shows; here it fails, and so does an action that no code path uses.
+//!
+//! The actions are recorded from real calls (`CallLog::take_actions`), while every route's
+//! paths run: first writes and replays, conflicts and their second looks, failures and
+//! successes. The fallback serves every route, so it needs every route's actions.
+
+use std::collections::{BTreeSet, HashMap};
+
+use crm_tests::{post_json, request, with_header, with_token, TestEnv};
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::Body;
+use serde_json::{json, Value};
+use shared::http::Function;
+
+type Actions = BTreeSet<String>;
+
+/// What each function's code paths called, run route by route.
+async fn exercised() -> HashMap<Function, Actions> {
+    let env = TestEnv::new().await;
+    let mut used: HashMap<Function, Actions> = HashMap::new();
+    let mut record = |function: Function, env: &TestEnv| {
+        let actions = env.calls.take_actions();
+        used.entry(function).or_default().extend(actions.clone());
+        used.entry(Function::Fallback).or_default().extend(actions);
+    };
+    for function in Function::ALL {
+        shared::serve::warm_up(&env.app).await;
+        record(function, &env);
+    }
+    let (owner, other, third) = (env.member().await, env.member().await, env.member().await);
+    sign_up_every_way(&env).await;
+    record(Function::Signup, &env);
+    log_in_every_way(&env, &owner.signup).await;
+    record(Function::Login, &env);
+    refresh_and_log_out(&env, &owner.signup).await;
+    record(Function::Session, &env);
+    let customer = create_every_way(&env, &owner.token, &owner.org, &owner.user, &other.user).await;
+    record(Function::CreateCustomer, &env);
+    read_every_way(&env, &owner.token, &owner.org, &customer).await;
+    record(Function::ReadCustomers, &env);
+    change_every_way(&env, &owner.token, &customer, &third.user).await;
+    record(Function::ChangeCustomer, &env);
+    let me = request(Method::GET, "/api/users/me", None, Body::Empty);
+    assert_eq!(
+        env.send(Function::Me, with_token(me, &owner.token)).await.0,
+        StatusCode::OK
+    );
+    record(Function::Me, &env);
+    used
+}
+
+async fn sign_up_every_way(env: &TestEnv) {
+    let body = crm_tests::sample_signup();
+    for _ in 0..2 {
+        let keyed = with_header(post_json("/api/users", &body), "Idempotency-Key", "k");
+        assert_eq!(
+            env.send(Function::Signup, keyed).await.0,
+            StatusCode::CREATED
+        );
+    }
+    env.front.conflict_next(1);
+    let after_conflict = post_json("/api/users", &crm_tests::sample_signup());
+    assert_eq!(
+        env.send(Function::Signup, after_conflict).await.0,
+        StatusCode::CREATED
+    );
+}
+
+async fn log_in_every_way(env: &TestEnv, signup: &Value) {
+    let name = &signup["user"]["username"];
+    for password in ["wrong password!", "correct horse battery"] {
+        let body = json!({"username": name, "password": password});
+        env.send(Function::Login, post_json("/api/auth/login", &body))
+            .await;
+    }
+}
+
+async fn refresh_and_log_out(env: &TestEnv, signup: &Value) {
+    let body = json!({"refresh_token": signup["refresh_token"]});
+    for expected in [StatusCode::OK, StatusCode::UNAUTHORIZED] {
+        let refresh = post_json("/api/auth/refresh", &body);
+        assert_eq!(env.send(Function::Session, refresh).await.0, expected);
+    }
+    let log_out = post_json("/api/auth/logout", &body);
+    assert_eq!(
+        env.send(Function::Session, log_out).await.0,
+        StatusCode::NO_CONTENT
+    );
+}
+
+/// Returns a customer to read and change.
+async fn create_every_way(env: &TestEnv, token: &str, org: &str, me: &str, other: &str) -> String {
+    let bodies = [
+        json!({"organization": org, "email": "standalone@example.com"}),
+        json!({"organization": org, "email": "me@example.com", "user_id": me}),
+        json!({"organization": org, "email": "other@example.com", "user_id": other}),
+    ];
+    let mut created = Vec::new();
+    for body in &bodies {
+        let create = with_token(post_json("/api/customers", body), token);
+        created.push(env.send(Function::CreateCustomer, create).await);
+    }
+    env.front.conflict_next(1);
+    let body = json!({"organization": org, "email": "conflict@example.com"});
+    let keyed = with_header(post_json("/api/customers", &body), "Idempotency-Key", "k");
+    env.send(Function::CreateCustomer, with_token(keyed, token))
+        .await;
+    created[0].1["id"]
+        .as_str()
+        .expect("a customer id")
+        .to_owned()
+}
+
+async fn read_every_way(env: &TestEnv, token: &str, org: &str, customer: &str) {
+    for path in [
+        format!("/api/customers/{customer}"),
+        format!("/api/customers?organization={org}"),
+        format!("/api/customers?organization={org}&email=standalone@example.com"),
+    ] {
+        assert_eq!(
+            env.get_customers(token, &path).await.0,
+            StatusCode::OK,
+            "{path}"
+        );
+    }
+}
+
+async fn change_every_way(env: &TestEnv, token: &str, customer: &str, other: &str) {
+    let patch = json!({"email": "moved@example.com", "user_id": other, "name": "Moved"});
+    let (status, answer, _) = env
+        .change_customer(token, customer, Some(&patch), &[])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let (status, _, _) = env.change_customer(token, customer, None, &[]).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+}
+
+/// What the template grants `function`, named as `CallLog` names actions.
+fn granted(template: &serde_norway::Value, function: Function) -> Actions {
+    let resource = template["Resources"]
+        .as_mapping()
+        .expect("Resources")
+        .values()
+        .find(|r| r["Metadata"]["BuildProperties"]["Binary"].as_str() == Some(function.binary()))
+        .unwrap_or_else(|| panic!("no function builds {}", function.binary()));
+    let mut granted = Actions::new();
+    for policy in resource["Properties"]["Policies"]
+        .as_sequence()
+        .expect("Policies")
+    {
+        for statement in policy["Statement"].as_sequence().expect("a Statement list") {
+            let text = |key: &str| serde_norway::to_string(&statement[key]).unwrap_or_default();
+            let scope = if text("Condition").contains("WARMUP") {
+                "(WARMUP)"
+            } else if text("Resource").contains("/index/gsi1") {
+                "(index/gsi1)"
+            } else {
+                ""
+            };
+            for action in statement["Action"].as_sequence().expect("an Action list") {
+                let action = action.as_str().expect("an action");
+                let action = action.strip_prefix("dynamodb:").expect("a DynamoDB action");
+                granted.insert(format!("{action}{scope}"));
+            }
+        }
+    }
+    granted
+}
+
+#[tokio::test]
+async fn every_function_is_granted_exactly_the_actions_its_code_calls() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
+    let template: serde_norway::Value =
+        serde_norway::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let used = exercised().await;
+    let mut problems = Vec::new();
+    for function in Function::ALL {
+        let (used, granted) = (&used[&function], granted(&template, function));
+        // A statement without a key condition grants every key, the warm-up's included.
+        let covered = |action: &String| {
+            granted.contains(action)
+                || action
+                    .strip_suffix("(WARMUP)")
+                    .is_some_and(|bare| granted.contains(bare))
+        };
+        for action in used.iter().filter(|a| !covered(a)) {
+            problems.push(format!(
+                "{}: calls {action}, not granted",
+                function.binary()
+            ));
+        }
+        for action in granted.iter().filter(|a| !used.contains(*a)) {
+            problems.push(format!(
+                "{}: granted {action}, never called",
+                function.binary()
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
