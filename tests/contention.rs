@@ -109,7 +109,12 @@ async fn an_overlapping_transaction_is_cancelled_at_the_shared_items_only() {
 
     first.await.unwrap().expect("the first transaction commits");
     assert!(
-        env.get("C", "X").await.is_none(),
+        env.get(&shared::store::keys::Key {
+            pk: "C".into(),
+            sk: "X".into()
+        })
+        .await
+        .is_none(),
         "the cancelled one wrote nothing"
     );
     let stats = env.front.stats();

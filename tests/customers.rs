@@ -2,12 +2,13 @@
 
 use std::sync::Arc;
 
-use crm_tests::{event_with, post_json, read, request, s, with_token, Item, TestEnv};
+use crm_tests::{edited, event_with, key, post_json, read, request, s, with_token, Item, TestEnv};
 use lambda_http::http::{header, Method, StatusCode};
 use lambda_http::Body;
 use serde_json::{json, Value};
 use shared::domain::{OrgId, ProfileId, ProfileType, Role, UserId};
-use shared::store::MAX_ATTEMPTS;
+use shared::http::Function;
+use shared::store::{Entity, MAX_ATTEMPTS};
 
 fn str_of<'a>(value: &'a Value, field: &str) -> &'a str {
     value[field]
@@ -24,7 +25,7 @@ async fn customers_of(env: &TestEnv, org: &str, user: Option<&str>) -> Vec<Item>
     env.scan()
         .await
         .into_iter()
-        .filter(|item| s(item, "sk") == "CUSTOMER" && s(item, "pk").starts_with("CUSTOMER#"))
+        .filter(|item| Entity::of(item) == Some(Entity::Customer))
         .filter(|item| s(item, "organization") == org)
         .filter(|item| {
             let owner = item.get("user_id").and_then(|v| v.as_s().ok());
@@ -36,14 +37,11 @@ async fn customers_of(env: &TestEnv, org: &str, user: Option<&str>) -> Vec<Item>
 // The five checks of the original design.
 
 #[tokio::test]
-async fn check_1_signup_creates_both_the_vendor_and_the_customer_record() {
+async fn signup_creates_both_the_vendor_and_the_customer_record() {
     let env = TestEnv::new().await;
     let m = env.member().await;
     let vendor_id = str_of(&m.signup["vendor"], "id");
-    let vendor = env
-        .get(&format!("VENDOR#{vendor_id}"), "VENDOR")
-        .await
-        .expect("vendor");
+    let vendor = env.get(&key::vendor(vendor_id)).await.expect("vendor");
     assert_eq!(s(&vendor, "organization"), m.org);
     assert_eq!(s(&vendor, "user_id"), m.user);
     let customers = customers_of(&env, &m.org, Some(&m.user)).await;
@@ -56,8 +54,7 @@ async fn check_1_signup_creates_both_the_vendor_and_the_customer_record() {
 }
 
 #[tokio::test]
-async fn check_2_a_user_who_already_is_a_customer_gets_the_existing_record_and_nothing_is_written()
-{
+async fn a_user_who_already_is_a_customer_gets_the_existing_record_and_nothing_is_written() {
     let env = TestEnv::new().await;
     let m = env.member().await;
     // Another customer of the organization owns this email and code: it must not matter.
@@ -79,12 +76,12 @@ async fn check_2_a_user_who_already_is_a_customer_gets_the_existing_record_and_n
         ["TransactWriteItems"],
         "answered from the cancellation"
     );
-    assert_eq!(env.item_count().await, before);
+    env.assert_untouched(before).await;
     env.assert_invariants().await;
 }
 
 #[tokio::test]
-async fn check_3_a_customer_without_a_user_is_standalone() {
+async fn a_customer_without_a_user_is_standalone() {
     let env = TestEnv::new().await;
     let m = env.member().await;
     let before = env.item_count().await;
@@ -128,13 +125,15 @@ async fn check_3_a_customer_without_a_user_is_standalone() {
         before + 3,
         "record, email claim, code claim"
     );
-    let key = format!("CUSTOMER#{}", str_of(&customer, "id"));
-    let stored = env.get(&key, "CUSTOMER").await.unwrap();
+    let stored = env
+        .get(&key::customer(str_of(&customer, "id")))
+        .await
+        .unwrap();
     assert_eq!(s(&stored, "organization"), m.org);
 }
 
 #[tokio::test]
-async fn check_4_one_user_can_be_a_customer_of_several_organizations_once_each() {
+async fn one_user_can_be_a_customer_of_several_organizations_once_each() {
     let env = TestEnv::new().await;
     let alice = env.member().await;
     let bob = env.member().await;
@@ -170,7 +169,7 @@ async fn check_4_one_user_can_be_a_customer_of_several_organizations_once_each()
 }
 
 #[tokio::test]
-async fn check_5_customer_email_is_unique_within_an_organization_only() {
+async fn customer_email_is_unique_within_an_organization_only() {
     let env = TestEnv::new().await;
     let m = env.member().await;
     let other = env.member().await;
@@ -186,7 +185,7 @@ async fn check_5_customer_email_is_unique_within_an_organization_only() {
     assert_eq!(status, StatusCode::CONFLICT, "{answer}");
     assert!(answer["error"]["fields"]["email"].is_string(), "{answer}");
     assert!(answer["error"]["fields"].get("code").is_none(), "{answer}");
-    assert_eq!(env.item_count().await, before);
+    env.assert_untouched(before).await;
 
     let elsewhere = json!({"organization": other.org, "email": "pat@example.com"});
     let (status, answer) = env.create_customer(&other.token, &elsewhere).await;
@@ -200,8 +199,8 @@ async fn a_user_making_themself_a_customer_moves_their_own_profile_in_one_call()
     let env = TestEnv::new().await;
     let alice = env.member().await;
     let bob = env.member().await;
-    let pk = format!("USER#{}", alice.user);
-    let before = env.get(&pk, "PROFILE#customer").await.unwrap();
+    let profile = key::profile(&alice.user, ProfileType::Customer);
+    let before = env.get(&profile).await.unwrap();
     assert_eq!(s(&before, "organization"), alice.org);
     // Alice as an employee of Bob's organization.
     let token = env.token_as_member(&alice.user, &bob.org, Role::Employee);
@@ -211,7 +210,7 @@ async fn a_user_making_themself_a_customer_moves_their_own_profile_in_one_call()
     let (status, customer) = env.create_customer(&token, &body).await;
     assert_eq!(status, StatusCode::CREATED, "{customer}");
     assert_eq!(env.calls.take(), ["TransactWriteItems"]);
-    let after = env.get(&pk, "PROFILE#customer").await.unwrap();
+    let after = env.get(&profile).await.unwrap();
     assert_eq!(s(&after, "organization"), bob.org);
     assert_eq!(s(&after, "id"), s(&before, "id"));
     assert_eq!(s(&after, "created_at"), s(&before, "created_at"));
@@ -220,7 +219,7 @@ async fn a_user_making_themself_a_customer_moves_their_own_profile_in_one_call()
         .scan()
         .await
         .into_iter()
-        .filter(|i| s(i, "pk") == pk && s(i, "sk").starts_with("PROFILE#"))
+        .filter(|i| s(i, "pk") == profile.pk && Entity::of(i) == Some(Entity::Profile))
         .count();
     assert_eq!(profiles, 3, "still one profile per type");
     env.assert_invariants().await;
@@ -231,15 +230,15 @@ async fn linking_someone_else_leaves_their_profile_exactly_as_it_is() {
     let env = TestEnv::new().await;
     let alice = env.member().await;
     let bob = env.member().await;
-    let pk = format!("USER#{}", alice.user);
-    let before = env.get(&pk, "PROFILE#customer").await.unwrap();
+    let profile = key::profile(&alice.user, ProfileType::Customer);
+    let before = env.get(&profile).await.unwrap();
 
     let body =
         json!({"organization": bob.org, "user_id": alice.user, "email": "alice@example.com"});
     let (status, customer) = env.create_customer(&bob.token, &body).await;
     assert_eq!(status, StatusCode::CREATED, "{customer}");
     assert_eq!(customer["user_profile"], s(&before, "id"));
-    assert_eq!(env.get(&pk, "PROFILE#customer").await.unwrap(), before);
+    assert_eq!(env.get(&profile).await.unwrap(), before);
     env.assert_invariants().await;
 }
 
@@ -248,15 +247,11 @@ async fn linking_creates_the_customer_profile_when_the_user_has_none() {
     let env = TestEnv::new().await;
     let alice = env.member().await;
     let bob = env.member().await;
-    let pk = format!("USER#{}", alice.user);
+    let profile = key::profile(&alice.user, ProfileType::Customer);
     env.admin
         .delete_item()
         .table_name(&env.table)
-        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(pk.clone()))
-        .key(
-            "sk",
-            aws_sdk_dynamodb::types::AttributeValue::S("PROFILE#customer".into()),
-        )
+        .set_key(Some(profile.to_item()))
         .send()
         .await
         .unwrap();
@@ -266,10 +261,7 @@ async fn linking_creates_the_customer_profile_when_the_user_has_none() {
     let (status, customer) = env.create_customer(&bob.token, &body).await;
     assert_eq!(status, StatusCode::CREATED, "{customer}");
     assert_eq!(env.calls.take(), ["BatchGetItem", "TransactWriteItems"]);
-    let profile = env
-        .get(&pk, "PROFILE#customer")
-        .await
-        .expect("profile created");
+    let profile = env.get(&profile).await.expect("profile created");
     assert_eq!(s(&profile, "id"), customer_profile_id(&alice.user));
     assert_eq!(customer["user_profile"], s(&profile, "id"));
     assert_eq!(s(&profile, "organization"), bob.org);
@@ -296,7 +288,7 @@ async fn a_given_code_is_normalised_and_unique_per_organization() {
     let (status, answer) = env.create_customer(&m.token, &clash).await;
     assert_eq!(status, StatusCode::CONFLICT, "{answer}");
     assert!(answer["error"]["fields"]["code"].is_string(), "{answer}");
-    assert_eq!(env.item_count().await, before);
+    env.assert_untouched(before).await;
 
     let elsewhere = json!({"organization": other.org, "email": "b@example.com", "code": "VIP-1"});
     assert_eq!(
@@ -387,8 +379,10 @@ async fn a_transaction_conflict_is_retried_with_backoff() {
     assert_eq!(status, StatusCode::CREATED, "{customer}");
     assert_eq!(env.front.stats().faults, 2);
     assert_eq!(env.calls.take(), ["TransactWriteItems"; 3]);
-    let key = format!("CUSTOMER#{}", str_of(&customer, "id"));
-    assert!(env.get(&key, "CUSTOMER").await.is_some());
+    assert!(env
+        .get(&key::customer(str_of(&customer, "id")))
+        .await
+        .is_some());
     env.assert_invariants().await;
 }
 
@@ -410,7 +404,7 @@ async fn a_conflict_that_outlasts_the_retries_is_a_409_asking_to_retry() {
     assert_eq!(answer["error"]["code"], "transaction_conflict");
     assert!(retry_after.is_some());
     assert_eq!(env.calls.take().len(), MAX_ATTEMPTS as usize);
-    assert_eq!(env.item_count().await, before);
+    env.assert_untouched(before).await;
     env.assert_invariants().await;
 }
 
@@ -447,8 +441,30 @@ async fn unknown_and_foreign_organizations_get_one_403_and_an_unknown_user_a_400
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
     assert!(answer["error"]["fields"]["user_id"].is_string(), "{answer}");
     assert_eq!(env.calls.take(), ["BatchGetItem"]);
-    assert_eq!(env.item_count().await, before);
+    env.assert_untouched(before).await;
     env.assert_invariants().await;
+}
+
+/// (field, value): the body is valid but for `field`, set to `value` (`None`: removed),
+/// and the 400 names that field.
+fn invalid_customers() -> Vec<(&'static str, Option<Value>)> {
+    vec![
+        ("organization", None),
+        ("organization", Some(json!("ORG#x"))),
+        ("organization", Some(json!(42))),
+        ("email", None),
+        ("email", Some(json!("not-an-email"))),
+        ("email", Some(json!(["pat@example.com"]))),
+        ("user_id", Some(json!("USER#1"))),
+        ("customer_type", Some(json!("company"))),
+        ("status", Some(json!("deleted"))),
+        ("phone", Some(json!("call me maybe"))),
+        ("code", Some(json!("A#B"))),
+        ("code", Some(json!("x".repeat(33)))),
+        ("name", Some(json!(true))),
+        ("first_name", Some(json!("x".repeat(151)))),
+        ("company_name", Some(json!({"a": 1}))),
+    ]
 }
 
 #[tokio::test]
@@ -457,89 +473,69 @@ async fn every_invalid_request_is_a_400_naming_the_field_and_touches_nothing() {
     let m = env.member().await;
     let before = env.item_count().await;
     let valid = json!({"organization": m.org, "email": "pat@example.com"});
-    let with = |field: &str, value: Value| {
-        let mut body = valid.clone();
-        body[field] = value;
-        body
-    };
-    let cases = [
-        ("organization", json!({"email": "pat@example.com"})),
-        ("organization", with("organization", json!("ORG#x"))),
-        ("organization", with("organization", json!(42))),
-        ("email", json!({"organization": m.org})),
-        ("email", with("email", json!("not-an-email"))),
-        ("email", with("email", json!(["pat@example.com"]))),
-        ("user_id", with("user_id", json!("USER#1"))),
-        ("customer_type", with("customer_type", json!("company"))),
-        ("status", with("status", json!("deleted"))),
-        ("phone", with("phone", json!("call me maybe"))),
-        ("code", with("code", json!("A#B"))),
-        ("code", with("code", json!("x".repeat(33)))),
-        ("name", with("name", json!(true))),
-        ("first_name", with("first_name", json!("x".repeat(151)))),
-        ("company_name", with("company_name", json!({"a": 1}))),
-    ];
-    for (field, body) in cases {
+    for (field, value) in invalid_customers() {
+        let body = edited(&valid, field, value);
         let (status, answer) = env.create_customer(&m.token, &body).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
-        assert!(
-            answer["error"]["fields"][field].is_string(),
-            "{field}: {answer}"
-        );
+        let named = &answer["error"]["fields"][field];
+        assert!(named.is_string(), "{field}: {answer}");
     }
-    let call = |method: Method, content_type: Option<&'static str>, body: String| {
-        let request = with_token(
-            request(method, "/api/customers/", content_type, Body::Text(body)),
-            &m.token,
-        );
-        let app = &env.app;
-        async move {
-            read(
-                shared::http::Function::CreateCustomer
-                    .handle(app, request)
-                    .await
-                    .unwrap(),
-            )
-            .0
-        }
-    };
+    assert!(
+        env.calls.take().is_empty(),
+        "bad input never reaches DynamoDB"
+    );
+    env.assert_untouched(before).await;
+}
+
+#[tokio::test]
+async fn a_wrong_method_type_or_size_is_refused_before_anything_is_read() {
+    let env = TestEnv::new().await;
+    let m = env.member().await;
+    let before = env.item_count().await;
+    let valid = json!({"organization": m.org, "email": "pat@example.com"}).to_string();
+    let huge = json!({"organization": m.org, "email": "p@example.com", "name": "x".repeat(70_000)});
     let json = Some("application/json");
-    let huge = with("name", json!("x".repeat(70_000))).to_string();
-    assert_eq!(
-        call(Method::PUT, json, valid.to_string()).await,
-        StatusCode::METHOD_NOT_ALLOWED
-    );
-    assert_eq!(
-        call(Method::POST, Some("text/csv"), valid.to_string()).await,
-        StatusCode::UNSUPPORTED_MEDIA_TYPE
-    );
-    assert_eq!(
-        call(Method::POST, json, "{".into()).await,
-        StatusCode::BAD_REQUEST
-    );
-    assert_eq!(
-        call(Method::POST, json, huge).await,
-        StatusCode::PAYLOAD_TOO_LARGE
-    );
-    // The method is checked before the caller: a PUT without a token is still a 405.
-    let tokenless = request(
-        Method::PUT,
-        "/api/customers/",
-        json,
-        Body::Text(valid.to_string()),
-    );
-    let response = shared::http::Function::CreateCustomer
+    for (method, content_type, body, expected) in [
+        (
+            Method::PUT,
+            json,
+            valid.clone(),
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+        (
+            Method::POST,
+            Some("text/csv"),
+            valid.clone(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (Method::POST, json, "{".into(), StatusCode::BAD_REQUEST),
+        (
+            Method::POST,
+            json,
+            huge.to_string(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+    ] {
+        let sent = request(method, "/api/customers/", content_type, Body::Text(body));
+        let (status, _) = env
+            .send(Function::CreateCustomer, with_token(sent, &m.token))
+            .await;
+        assert_eq!(status, expected);
+    }
+    // The method is checked before the caller: a PUT without a token is still a 405, and
+    // Allow names every method the path takes.
+    let tokenless = request(Method::PUT, "/api/customers/", json, Body::Text(valid));
+    let response = Function::CreateCustomer
         .handle(&env.app, tokenless)
         .await
         .unwrap();
-    // Allow names every method the path takes, not only this function's.
     assert_eq!(response.headers().get(header::ALLOW).unwrap(), "POST, GET");
     assert_eq!(read(response).0, StatusCode::METHOD_NOT_ALLOWED);
     assert!(
         env.calls.take().is_empty(),
         "bad input never reaches DynamoDB"
     );
-    assert_eq!(env.item_count().await, before);
+    env.assert_untouched(before).await;
 }
 
 // The sample events, through lambda_http.

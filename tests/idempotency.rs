@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use crm_tests::{post_json, read, s, sample_signup, with_token, Fault, TestEnv};
+use crm_tests::{key, post_json, read, s, sample_signup, with_token, Fault, TestEnv};
 use lambda_http::http::{header, StatusCode};
 use lambda_http::{Body, Response};
 use serde_json::{json, Value};
@@ -74,7 +74,7 @@ async fn a_repeat_gets_the_first_answer_at_one_call_and_writes_nothing() {
         ["TransactWriteItems"],
         "answered from the cancellation"
     );
-    assert_eq!(env.item_count().await, before);
+    env.assert_untouched(before).await;
 
     // Linking another user: the record is read with the user, in the same call.
     let other = env.member().await;
@@ -104,10 +104,7 @@ async fn a_lost_answer_is_retried_by_the_client_and_replayed() {
     let (status, retried, replayed) = create(&env, &m.token, "retry-me", &body).await;
     assert_eq!((status, replayed), (StatusCode::CREATED, true), "{retried}");
     let stored = env
-        .get(
-            &format!("CUSTOMER#{}", retried["id"].as_str().unwrap()),
-            "CUSTOMER",
-        )
+        .get(&key::customer(retried["id"].as_str().unwrap()))
         .await;
     assert!(
         stored.is_some(),
@@ -179,7 +176,7 @@ async fn a_key_used_for_another_body_is_422_and_writes_nothing() {
     ))
     .unwrap();
     assert!(create(&env, &m.token, "k", &reordered).await.2, "replayed");
-    assert_eq!(env.item_count().await, before);
+    env.assert_untouched(before).await;
     env.assert_invariants().await;
 }
 
@@ -298,7 +295,7 @@ async fn a_retried_sign_up_is_replayed_with_a_fresh_access_token_for_the_same_pa
     let (status, answer, _) = sign_up(&env, "signup-1", &guessed).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
     assert!(answer.get("access_token").is_none());
-    assert_eq!(env.item_count().await, before);
+    env.assert_untouched(before).await;
     env.assert_invariants().await;
 }
 

@@ -3,9 +3,10 @@
 
 use std::sync::Arc;
 
-use crm_tests::{s, Member, TestEnv};
+use crm_tests::{key, s, Member, TestEnv};
 use lambda_http::http::{header, StatusCode};
 use serde_json::{json, Value};
+use shared::domain::ProfileType;
 
 async fn customer(env: &TestEnv, m: &Member, body: Value) -> Value {
     let mut body = body;
@@ -77,7 +78,7 @@ async fn email_and_code_changes_move_their_claims_and_a_taken_value_is_a_409() {
         assert_eq!(status, StatusCode::CONFLICT, "{answer}");
         assert!(answer["error"]["fields"][field].is_string(), "{answer}");
     }
-    assert_eq!(env.item_count().await, before, "nothing written");
+    env.assert_untouched(before).await;
     let patch = json!({"email": "a2@example.com", "code": "A-2"});
     let (status, moved, _) = env
         .change_customer(&m.token, &id(&a), Some(&patch), &[])
@@ -287,14 +288,14 @@ async fn delete_frees_every_claim_leaves_the_profile_and_a_second_delete_is_404(
     let body = json!({"user_id": alice.user, "email": "alice@example.com", "code": "AL-1"});
     let c = customer(&env, &m, body.clone()).await;
     let profile = env
-        .get(&format!("USER#{}", alice.user), "PROFILE#customer")
+        .get(&key::profile(&alice.user, ProfileType::Customer))
         .await
         .unwrap();
     let (status, _, _) = env.change_customer(&m.token, &id(&c), None, &[]).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_eq!(env.calls.take(), ["BatchGetItem", "TransactWriteItems"]);
     assert_eq!(
-        env.get(&format!("USER#{}", alice.user), "PROFILE#customer")
+        env.get(&key::profile(&alice.user, ProfileType::Customer))
             .await,
         Some(profile),
         "the profile is the user's, untouched"
@@ -348,7 +349,7 @@ async fn strangers_get_404_and_bad_patches_400_naming_the_field() {
             .0,
         StatusCode::OK
     );
-    assert_eq!(env.item_count().await, before);
+    env.assert_untouched(before).await;
     env.assert_invariants().await;
 }
 
@@ -405,39 +406,17 @@ async fn exact_lookups_read_one_claim() {
 #[tokio::test]
 async fn a_user_sees_every_customer_record_that_names_them_in_one_query() {
     let env = TestEnv::new().await;
-    let alice = env.member().await;
-    let bob = env.member().await;
-    let carol = env.member().await;
+    let (alice, bob, carol) = (env.member().await, env.member().await, env.member().await);
     for shop in [&bob, &carol] {
         let body =
-            json!({"organization": shop.org, "user_id": alice.user, "email": "alice@example.com"});
+            json!({"organization": shop.org, "user_id": alice.user, "email": "a@example.com"});
         assert_eq!(
             env.create_customer(&shop.token, &body).await.0,
             StatusCode::CREATED
         );
     }
-    let me = |token: String| {
-        let env = &env;
-        async move {
-            let request = crm_tests::with_token(
-                crm_tests::request(
-                    lambda_http::http::Method::GET,
-                    "/api/users/me/",
-                    None,
-                    lambda_http::Body::Empty,
-                ),
-                &token,
-            );
-            crm_tests::read(
-                shared::http::Function::Me
-                    .handle(&env.app, request)
-                    .await
-                    .unwrap(),
-            )
-        }
-    };
     env.calls.take();
-    let (status, view) = me(alice.token.clone()).await;
+    let (status, view) = env.me(&alice.token).await;
     assert_eq!(status, StatusCode::OK, "{view}");
     assert_eq!(env.calls.take(), ["Query"]);
     assert_eq!(view["user"]["id"], alice.user.as_str());
@@ -446,45 +425,35 @@ async fn a_user_sees_every_customer_record_that_names_them_in_one_query() {
     let orgs = view["organizations"].as_array().unwrap();
     assert_eq!(orgs.len(), 1);
     assert_eq!(
-        (orgs[0]["id"].as_str(), orgs[0]["role"].as_str()),
-        (Some(alice.org.as_str()), Some("owner"))
+        (&orgs[0]["id"], &orgs[0]["role"]),
+        (&json!(alice.org), &json!("owner"))
     );
-    let mut shops: Vec<&str> = view["customers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["organization"].as_str().unwrap())
-        .collect();
-    shops.sort_unstable();
-    let mut expected = vec![alice.org.as_str(), bob.org.as_str(), carol.org.as_str()];
-    expected.sort_unstable();
-    assert_eq!(
-        shops, expected,
-        "her own sign-up's customer and the two shops'"
-    );
+    let customer_in = |org: &str| {
+        view["customers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["organization"] == org)
+            .cloned()
+    };
+    for org in [&alice.org, &bob.org, &carol.org] {
+        assert!(
+            customer_in(org).is_some(),
+            "her own sign-up's customer and the two shops'"
+        );
+    }
+    assert_eq!(view["customers"].as_array().unwrap().len(), 3);
     // Bob deletes his: it is gone from her view at once.
-    let bobs = view["customers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["organization"] == bob.org.as_str())
-        .unwrap()["id"]
+    let bobs = customer_in(&bob.org).unwrap()["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    assert_eq!(
-        env.change_customer(&bob.token, &bobs, None, &[]).await.0,
-        StatusCode::NO_CONTENT
-    );
-    let (_, view) = me(alice.token.clone()).await;
+    let deleted = env.change_customer(&bob.token, &bobs, None, &[]).await.0;
+    assert_eq!(deleted, StatusCode::NO_CONTENT);
+    let (_, view) = env.me(&alice.token).await;
     assert_eq!(view["customers"].as_array().unwrap().len(), 2);
-    assert!(view.to_string().contains(
-        &s(
-            &env.get(&format!("ORG#{}", alice.org), "ORG").await.unwrap(),
-            "name"
-        )
-        .to_owned()
-    ));
+    let own_org = env.get(&key::organization(&alice.org)).await.unwrap();
+    assert!(view.to_string().contains(s(&own_org, "name")));
     env.assert_invariants().await;
 }
 

@@ -1,11 +1,12 @@
 //! Refresh tokens (rotation, reuse, log-out) and log-in throttling per name.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use crm_tests::{post_json, read, s, sample_signup, Member, TestEnv};
+use crm_tests::{key, post_json, read, s, sample_signup, Member, TestEnv};
 use lambda_http::http::{header, StatusCode};
 use serde_json::{json, Value};
 use shared::auth::RefreshToken;
 use shared::domain::{OrgId, Role};
+use shared::store::keys::Key;
 
 async fn send(env: &TestEnv, path: &str, body: &Value) -> (StatusCode, Value, Option<String>) {
     let response = shared::http::Function::Fallback
@@ -112,8 +113,7 @@ async fn a_refresh_carries_the_roles_the_user_has_now() {
     env.admin
         .update_item()
         .table_name(&env.table)
-        .key("pk", AttributeValue::S(format!("USER#{}", m.user)))
-        .key("sk", AttributeValue::S("USER".into()))
+        .set_key(Some(key::user(&m.user).to_item()))
         .update_expression("SET memberships = :m")
         .expression_attribute_values(":m", value)
         .send()
@@ -175,11 +175,7 @@ async fn expired_forged_and_foreign_tokens_are_refused() {
     env.admin
         .update_item()
         .table_name(&env.table)
-        .key(
-            "pk",
-            AttributeValue::S(format!("SESSION#{}", parsed.session)),
-        )
-        .key("sk", AttributeValue::S("SESSION".into()))
+        .set_key(Some(Key::session(parsed.session).to_item()))
         .update_expression("SET expires_at = :past")
         .expression_attribute_values(":past", AttributeValue::N("1".into()))
         .send()
@@ -265,8 +261,8 @@ async fn a_success_forgets_the_failures_and_waits_end() {
     let mut calls = env.calls.take();
     calls.sort();
     assert_eq!(calls, ["DeleteItem", "PutItem", "Query"]);
-    let pk = format!("USERNAME#{}", name.as_str().unwrap().to_lowercase());
-    assert!(env.get(&pk, "LOGIN_FAILURES").await.is_none(), "forgotten");
+    let failures_key = key::login_failures(name.as_str().unwrap());
+    assert!(env.get(&failures_key).await.is_none(), "forgotten");
 
     // Five fresh failures are allowed again; then the wait; then, once it has passed, a try.
     for _ in 0..5 {
@@ -279,7 +275,7 @@ async fn a_success_forgets_the_failures_and_waits_end() {
         log_in(&env, &name, "wrong password!").await.0,
         StatusCode::TOO_MANY_REQUESTS
     );
-    let failures = env.get(&pk, "LOGIN_FAILURES").await.unwrap();
+    let failures = env.get(&failures_key).await.unwrap();
     assert_eq!(
         failures["count"].as_n().unwrap(),
         "5",
@@ -289,8 +285,7 @@ async fn a_success_forgets_the_failures_and_waits_end() {
     env.admin
         .update_item()
         .table_name(&env.table)
-        .key("pk", AttributeValue::S(pk.clone()))
-        .key("sk", AttributeValue::S("LOGIN_FAILURES".into()))
+        .set_key(Some(failures_key.to_item()))
         .update_expression("SET last_at = :t")
         .expression_attribute_values(":t", AttributeValue::N((last - 61).to_string()))
         .send()
@@ -318,7 +313,7 @@ async fn concurrent_failures_are_all_counted() {
         assert_eq!(task.await.unwrap(), StatusCode::UNAUTHORIZED);
     }
     let failures = env
-        .get("USERNAME#someone_unknown", "LOGIN_FAILURES")
+        .get(&key::login_failures("someone_unknown"))
         .await
         .unwrap();
     assert_eq!(s(&failures, "entity"), "LOGIN_FAILURES");

@@ -3,11 +3,15 @@
 use std::sync::Arc;
 
 use base64::Engine;
-use crm_tests::{app_with_store_down, event, event_json, read, request, s, sample_signup, TestEnv};
+use crm_tests::{
+    app_with_store_down, edited, event, event_json, key, read, request, s, sample_signup, TestEnv,
+};
 use lambda_http::http::{header, Method, StatusCode};
 use lambda_http::Body;
 use serde_json::{json, Value};
 use shared::domain::{ProfileId, ProfileType, UserId};
+use shared::http::Function;
+use shared::store::keys::Key;
 
 /// User, 2 login claims, organization, membership, 3 profiles, vendor, customer, its 3
 /// claims, the user's side of the membership and of the customer, and the first session.
@@ -25,63 +29,64 @@ async fn signup_writes_every_item_in_one_transaction_and_links_them() {
     assert_eq!(status, StatusCode::CREATED, "{created}");
     assert_eq!(env.calls.take(), ["TransactWriteItems"]);
     assert_eq!(env.item_count().await, ITEMS_PER_SIGNUP);
+    session_is_stored_hashed(&env, &created).await;
+    user_and_its_claims(&env, &body, &created).await;
+    organization_and_owner(&env, &created).await;
+    one_profile_of_each_type(&env, &created).await;
+    vendor_and_customer(&env, &body, &created).await;
+    env.assert_invariants().await;
+}
 
-    let user_id = id(&created["user"]);
-    let org_id = id(&created["organization"]);
+async fn session_is_stored_hashed(env: &TestEnv, created: &Value) {
     let refresh = shared::auth::RefreshToken::parse(created["refresh_token"].as_str().unwrap())
         .expect("a refresh token");
     let session = env
-        .get(&format!("SESSION#{}", refresh.session), "SESSION")
+        .get(&Key::session(refresh.session))
         .await
         .expect("the first session, in the same transaction");
     assert_eq!(s(&session, "current"), refresh.digest(), "stored hashed");
     assert!(!session
         .values()
         .any(|v| v.as_s().is_ok_and(|v| v.contains(&refresh.expose()))));
-    let user = env
-        .get(&format!("USER#{user_id}"), "USER")
-        .await
-        .expect("user item");
+}
+
+async fn user_and_its_claims(env: &TestEnv, body: &Value, created: &Value) {
+    let user_id = id(&created["user"]);
+    let user = env.get(&key::user(user_id)).await.expect("user item");
     assert!(s(&user, "password_hash").starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
     assert_eq!(s(&user, "username"), body["username"]);
-    for (pk, sk) in [
-        (
-            format!(
-                "USERNAME#{}",
-                body["username"].as_str().unwrap().to_lowercase()
-            ),
-            "USERNAME",
-        ),
-        (
-            format!("EMAIL#{}", body["email"].as_str().unwrap().to_lowercase()),
-            "EMAIL",
-        ),
+    for claim in [
+        key::username(body["username"].as_str().unwrap()),
+        key::user_email(body["email"].as_str().unwrap()),
     ] {
-        let claim = env.get(&pk, sk).await.unwrap_or_else(|| panic!("{pk}"));
+        let claim = env.get(&claim).await.unwrap_or_else(|| panic!("{claim:?}"));
         assert_eq!(s(&claim, "id"), user_id);
     }
+}
 
+async fn organization_and_owner(env: &TestEnv, created: &Value) {
+    let (user_id, org_id) = (id(&created["user"]), id(&created["organization"]));
     let org = env
-        .get(&format!("ORG#{org_id}"), "ORG")
+        .get(&key::organization(org_id))
         .await
         .expect("organization item");
     assert_eq!(s(&org, "owner_id"), user_id);
     assert_eq!(s(&org, "name"), "Jane's Organization");
     let member = env
-        .get(&format!("ORG#{org_id}"), &format!("MEMBER#{user_id}"))
+        .get(&key::membership(org_id, user_id))
         .await
         .expect("membership");
     assert_eq!(s(&member, "role"), "owner");
+}
 
+async fn one_profile_of_each_type(env: &TestEnv, created: &Value) {
+    let (user_id, org_id) = (id(&created["user"]), id(&created["organization"]));
     let user_uuid = UserId::parse(user_id).unwrap();
     let profiles = created["profiles"].as_array().expect("profiles");
     assert_eq!(profiles.len(), 3);
     for profile_type in ProfileType::ALL {
         let item = env
-            .get(
-                &format!("USER#{user_id}"),
-                &format!("PROFILE#{profile_type}"),
-            )
+            .get(&key::profile(user_id, profile_type))
             .await
             .unwrap_or_else(|| panic!("{profile_type} profile"));
         assert_eq!(
@@ -102,51 +107,40 @@ async fn signup_writes_every_item_in_one_transaction_and_links_them() {
         assert_eq!(answered["id"], s(&item, "id"));
         assert_eq!(answered["is_primary"], *primary);
     }
+}
 
-    let vendor_id = id(&created["vendor"]);
+async fn vendor_and_customer(env: &TestEnv, body: &Value, created: &Value) {
+    let (user_id, org_id) = (id(&created["user"]), id(&created["organization"]));
+    let user_uuid = UserId::parse(user_id).unwrap();
+    let profile = |t| ProfileId::of(user_uuid, t).to_string();
     let vendor = env
-        .get(&format!("VENDOR#{vendor_id}"), "VENDOR")
+        .get(&key::vendor(id(&created["vendor"])))
         .await
-        .expect("vendor item");
+        .expect("vendor");
     assert_eq!(s(&vendor, "organization"), org_id);
-    assert_eq!(
-        s(&vendor, "user_profile"),
-        ProfileId::of(user_uuid, ProfileType::Vendor).to_string()
-    );
-
+    assert_eq!(s(&vendor, "user_profile"), profile(ProfileType::Vendor));
     let customer = &created["customer"];
-    let customer_id = id(customer);
     let item = env
-        .get(&format!("CUSTOMER#{customer_id}"), "CUSTOMER")
+        .get(&key::customer(id(customer)))
         .await
         .expect("customer item");
     assert_eq!(s(&item, "organization"), org_id);
     assert_eq!(s(&item, "user_id"), user_id);
-    assert_eq!(
-        s(&item, "user_profile"),
-        ProfileId::of(user_uuid, ProfileType::Customer).to_string()
-    );
+    assert_eq!(s(&item, "user_profile"), profile(ProfileType::Customer));
     assert_eq!(s(&item, "name"), "Jane Doe");
     assert_eq!(s(&item, "customer_type"), "individual");
     assert_eq!(s(&item, "status"), "active");
     assert_eq!(customer["user_profile"], s(&item, "user_profile"));
     assert_eq!(customer["code"], s(&item, "code"));
-
     let claim = env
-        .get(&format!("ORG#{org_id}#USER#{user_id}"), "CUSTOMER")
+        .get(&key::customer_of_user(org_id, user_id))
         .await
-        .expect("org#user claim");
-    assert_eq!(s(&claim, "customer_id"), customer_id);
-    let email = body["email"].as_str().unwrap().to_lowercase();
-    assert!(env
-        .get(&format!("ORG#{org_id}#EMAIL#{email}"), "CUSTOMER_EMAIL")
-        .await
-        .is_some());
+        .expect("org#user");
+    assert_eq!(s(&claim, "customer_id"), id(customer));
+    let email = body["email"].as_str().unwrap();
+    assert!(env.get(&key::customer_email(org_id, email)).await.is_some());
     let code = customer["code"].as_str().unwrap();
-    assert!(env
-        .get(&format!("ORG#{org_id}#CODE#{code}"), "CUSTOMER_CODE")
-        .await
-        .is_some());
+    assert!(env.get(&key::customer_code(org_id, code)).await.is_some());
 }
 
 #[tokio::test]
@@ -205,7 +199,7 @@ async fn a_taken_username_or_email_in_any_case_is_a_409_naming_it_and_writes_not
             .collect();
         assert_eq!(named, fields, "{answer}");
         assert_eq!(env.calls.take(), ["TransactWriteItems"]);
-        assert_eq!(env.item_count().await, before);
+        env.assert_untouched(before).await;
     }
 }
 
@@ -246,134 +240,80 @@ async fn twenty_concurrent_signups_for_one_username_make_one_user() {
     env.assert_invariants().await;
 }
 
+/// (case, field, value): the body is valid but for `field`, set to `value` (`None`:
+/// removed), and the 400 names that field.
+fn invalid_signups(valid: &Value) -> Vec<(&'static str, &'static str, Option<Value>)> {
+    let username = valid["username"].as_str().unwrap().to_uppercase();
+    let email = valid["email"].clone();
+    vec![
+        ("missing", "email", None),
+        ("missing", "username", None),
+        ("missing", "first_name", None),
+        ("missing", "last_name", None),
+        ("missing", "password", None),
+        ("blank", "username", Some(json!("   "))),
+        ("blank", "first_name", Some(json!(""))),
+        ("null", "last_name", Some(Value::Null)),
+        ("a number", "first_name", Some(json!(5))),
+        ("an object", "email", Some(json!({"a": 1}))),
+        ("an array", "organization_name", Some(json!(["x"]))),
+        ("not an address", "email", Some(json!("jane.example.com"))),
+        ("with a space", "username", Some(json!("jane doe"))),
+        ("with #", "username", Some(json!("jane#ORG"))),
+        ("too long", "username", Some(json!("j".repeat(151)))),
+        ("too short", "password", Some(json!("s3cret!"))),
+        ("all digits", "password", Some(json!("1234567890"))),
+        ("the username", "password", Some(json!(username))),
+        ("the email", "password", Some(email)),
+        (
+            "not the password",
+            "password_confirm",
+            Some(json!("something else")),
+        ),
+    ]
+}
+
 #[tokio::test]
 async fn every_invalid_request_is_a_400_naming_the_field_and_touches_nothing() {
     let env = TestEnv::new().await;
     let valid = sample_signup();
-    let with = |field: &str, value: Value| {
-        let mut body = valid.clone();
-        body[field] = value;
-        body
-    };
-    let without = |field: &str| {
-        let mut body = valid.clone();
-        body.as_object_mut().unwrap().remove(field);
-        body
-    };
-    let username = valid["username"].as_str().unwrap();
-    let email = valid["email"].as_str().unwrap();
-    let cases: Vec<(&str, Value, &str)> = vec![
-        ("missing email", without("email"), "email"),
-        ("missing username", without("username"), "username"),
-        ("missing first name", without("first_name"), "first_name"),
-        ("missing last name", without("last_name"), "last_name"),
-        ("missing password", without("password"), "password"),
-        ("blank username", with("username", json!("   ")), "username"),
-        (
-            "blank first name",
-            with("first_name", json!("")),
-            "first_name",
-        ),
-        (
-            "null last name",
-            with("last_name", Value::Null),
-            "last_name",
-        ),
-        (
-            "number as first name",
-            with("first_name", json!(5)),
-            "first_name",
-        ),
-        ("object as email", with("email", json!({"a": 1})), "email"),
-        (
-            "array as organization name",
-            with("organization_name", json!(["x"])),
-            "organization_name",
-        ),
-        (
-            "invalid email",
-            with("email", json!("jane.example.com")),
-            "email",
-        ),
-        (
-            "username with a space",
-            with("username", json!("jane doe")),
-            "username",
-        ),
-        (
-            "username with #",
-            with("username", json!("jane#ORG")),
-            "username",
-        ),
-        (
-            "username too long",
-            with("username", json!("j".repeat(151))),
-            "username",
-        ),
-        (
-            "password too short",
-            with("password", json!("s3cret!")),
-            "password",
-        ),
-        (
-            "password all digits",
-            with("password", json!("1234567890")),
-            "password",
-        ),
-        (
-            "password equal to username",
-            with("password", json!(username.to_uppercase())),
-            "password",
-        ),
-        (
-            "password equal to email",
-            with("password", json!(email)),
-            "password",
-        ),
-        (
-            "confirmation differs",
-            with("password_confirm", json!("something else")),
-            "password_confirm",
-        ),
-    ];
-    for (case, body, field) in cases {
-        let (status, answer) = env.signup(&body).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{case}: {answer}");
-        assert_eq!(answer["error"]["code"], "validation_failed", "{case}");
-        assert!(
-            answer["error"]["fields"][field].is_string(),
-            "{case}: {answer}"
+    for (case, field, value) in invalid_signups(&valid) {
+        let (status, answer) = env.signup(&edited(&valid, field, value)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{field} {case}: {answer}");
+        assert_eq!(
+            answer["error"]["code"], "validation_failed",
+            "{field} {case}"
         );
-    }
-    for (case, raw) in [
-        ("invalid JSON", "{\"email\": "),
-        ("not an object", "[1, 2]"),
-        ("empty", ""),
-    ] {
-        let response = shared::http::Function::Signup
-            .handle(
-                &env.app,
-                request(
-                    Method::POST,
-                    "/api/users/",
-                    Some("application/json"),
-                    Body::Text(raw.into()),
-                ),
-            )
-            .await
-            .unwrap();
-        let (status, answer) = read(response);
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{case}");
-        assert!(
-            answer["error"]["fields"]["body"].is_string(),
-            "{case}: {answer}"
-        );
+        let named = &answer["error"]["fields"][field];
+        assert!(named.is_string(), "{field} {case}: {answer}");
     }
     assert!(
         env.calls.take().is_empty(),
         "bad input never reaches DynamoDB"
     );
-    assert_eq!(env.item_count().await, 0);
+    env.assert_untouched(0).await;
+}
+
+#[tokio::test]
+async fn a_body_that_is_no_json_object_is_a_400_naming_the_body() {
+    let env = TestEnv::new().await;
+    for (case, raw) in [
+        ("invalid JSON", "{\"email\": "),
+        ("not an object", "[1, 2]"),
+        ("empty", ""),
+    ] {
+        let json = Some("application/json");
+        let post = request(Method::POST, "/api/users/", json, Body::Text(raw.into()));
+        let (status, answer) = env.send(Function::Signup, post).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{case}");
+        let named = &answer["error"]["fields"]["body"];
+        assert!(named.is_string(), "{case}: {answer}");
+    }
+    assert!(
+        env.calls.take().is_empty(),
+        "bad input never reaches DynamoDB"
+    );
+    env.assert_untouched(0).await;
 }
 
 #[tokio::test]
@@ -506,7 +446,7 @@ async fn look_alike_usernames_are_the_same_name_or_refused() {
         answer["error"]["fields"]["username"].is_string(),
         "{answer}"
     );
-    assert_eq!(env.item_count().await, before);
+    env.assert_untouched(before).await;
     // Log-in finds the account under any of the forms.
     let login = json!({"username": "ｆｉｌｅ_STRASSE_admin", "password": first["password"]});
     assert_eq!(env.login(&login).await.0, StatusCode::OK);
@@ -529,5 +469,5 @@ async fn names_with_invisible_characters_are_refused_naming_the_field() {
         assert!(answer["error"]["fields"][field].is_string(), "{answer}");
     }
     assert!(env.calls.take().is_empty());
-    assert_eq!(env.item_count().await, before);
+    env.assert_untouched(before).await;
 }

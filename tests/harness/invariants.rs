@@ -13,6 +13,7 @@ use shared::domain::{
     ProfileType, Role, User, UserProfile, Vendor,
 };
 use shared::store::keys::{Key, ListKey, GSI1_PK, GSI1_SK, PK, SK};
+use shared::store::Entity;
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -49,23 +50,27 @@ pub fn check(items: &[Item]) -> Report {
             continue;
         };
         let mut problems = Vec::new();
-        match entity.as_str() {
-            "USER" => table.user(item, &key, &mut problems),
-            "USERNAME" | "EMAIL" => table.login_claim(item, &entity, &mut problems),
-            "ORG" => table.organization(item, &key, &mut problems),
-            "MEMBER" => table.membership(item, &key, &mut problems),
-            "PROFILE" => table.profile(item, &key, &mut problems),
-            "VENDOR" => table.vendor(item, &key, &mut problems),
-            "CUSTOMER" => table.customer(item, &key, &mut problems),
-            "CUSTOMER_OF_USER" | "CUSTOMER_EMAIL" | "CUSTOMER_CODE" => {
-                table.customer_claim(item, &key, &entity, &mut problems);
+        match Entity::of(item) {
+            Some(Entity::User) => table.user(item, &key, &mut problems),
+            Some(claim @ (Entity::Username | Entity::Email)) => {
+                table.login_claim(item, claim, &mut problems);
             }
-            "SESSION" => table.session(item, &key, &mut problems),
-            "USER_CUSTOMER" => table.user_customer(item, &key, &mut problems),
-            "USER_ORG" => table.user_organization(item, &key, &mut problems),
-            "LOGIN_FAILURES" => login_failures(item, &key, &mut problems),
-            "IDEMPOTENCY" => idempotency_record(item, &key, &mut problems),
-            other => problems.push(format!("unknown entity {other:?}")),
+            Some(Entity::Org) => table.organization(item, &key, &mut problems),
+            Some(Entity::Member) => table.membership(item, &key, &mut problems),
+            Some(Entity::Profile) => table.profile(item, &key, &mut problems),
+            Some(Entity::Vendor) => table.vendor(item, &key, &mut problems),
+            Some(Entity::Customer) => table.customer(item, &key, &mut problems),
+            Some(
+                claim @ (Entity::CustomerOfUser | Entity::CustomerEmail | Entity::CustomerCode),
+            ) => {
+                table.customer_claim(item, &key, claim, &mut problems);
+            }
+            Some(Entity::Session) => table.session(item, &key, &mut problems),
+            Some(Entity::UserCustomer) => table.user_customer(item, &key, &mut problems),
+            Some(Entity::UserOrg) => table.user_organization(item, &key, &mut problems),
+            Some(Entity::LoginFailures) => login_failures(item, &key, &mut problems),
+            Some(Entity::Idempotency) => idempotency_record(item, &key, &mut problems),
+            None => problems.push(format!("unknown entity {entity:?}")),
         }
         report
             .violations
@@ -131,7 +136,7 @@ impl<'a> Table<'a> {
             if let Some(key) = Key::of_item(item) {
                 by_key.insert((key.pk, key.sk), item);
             }
-            if text(item, "entity") == Some("MEMBER") {
+            if Entity::of(item) == Some(Entity::Member) {
                 if let (Some(user), Some(org), Some(role)) = (
                     text(item, "user_id"),
                     text(item, "organization"),
@@ -205,11 +210,11 @@ impl<'a> Table<'a> {
         }
     }
 
-    fn login_claim(&self, item: &Item, entity: &str, problems: &mut Vec<String>) {
+    fn login_claim(&self, item: &Item, entity: Entity, problems: &mut Vec<String>) {
         let Some(user) = parse::<User>(item, problems) else {
             return;
         };
-        let expected = if entity == "USERNAME" {
+        let expected = if entity == Entity::Username {
             Key::username(&user.username)
         } else {
             Key::user_email(&user.email)
@@ -355,7 +360,7 @@ impl<'a> Table<'a> {
 
     /// A claim points at an existing customer whose own claim is this very item: nothing
     /// is orphaned, whatever a cancelled or half-understood write left behind.
-    fn customer_claim(&self, item: &Item, key: &Key, entity: &str, problems: &mut Vec<String>) {
+    fn customer_claim(&self, item: &Item, key: &Key, entity: Entity, problems: &mut Vec<String>) {
         let Some(id) = text(item, "customer_id") else {
             problems.push("no customer_id".into());
             return;
@@ -373,8 +378,8 @@ impl<'a> Table<'a> {
         };
         let org = customer.organization;
         let expected = match entity {
-            "CUSTOMER_EMAIL" => Some(Key::customer_email(org, &customer.email)),
-            "CUSTOMER_CODE" => Some(Key::customer_code(org, &customer.code)),
+            Entity::CustomerEmail => Some(Key::customer_email(org, &customer.email)),
+            Entity::CustomerCode => Some(Key::customer_code(org, &customer.code)),
             _ => customer
                 .user_id
                 .map(|user| Key::customer_of_user(org, user)),

@@ -5,6 +5,7 @@
 mod calls;
 mod front;
 pub mod invariants;
+pub mod key;
 mod server;
 mod table;
 
@@ -208,12 +209,12 @@ impl TestEnv {
         }
     }
 
-    pub async fn get(&self, pk: &str, sk: &str) -> Option<Item> {
+    /// The item at `key`, read consistently and uncounted.
+    pub async fn get(&self, key: &shared::store::keys::Key) -> Option<Item> {
         self.admin
             .get_item()
             .table_name(&self.table)
-            .key("pk", AttributeValue::S(pk.to_owned()))
-            .key("sk", AttributeValue::S(sk.to_owned()))
+            .set_key(Some(key.to_item()))
             .consistent_read(true)
             .send()
             .await
@@ -358,6 +359,18 @@ pub fn sample_signup() -> Value {
     })
 }
 
+/// `body` with `field` set to `value`, or removed when `value` is `None`.
+pub fn edited(body: &Value, field: &str, value: Option<Value>) -> Value {
+    let mut body = body.clone();
+    match value {
+        Some(value) => body[field] = value,
+        None => {
+            body.as_object_mut().expect("an object").remove(field);
+        }
+    }
+    body
+}
+
 /// A signed-up user as the tests use one.
 pub struct Member {
     pub user: String,
@@ -408,6 +421,12 @@ impl TestEnv {
             return (response.status(), Value::Null);
         }
         read(response)
+    }
+
+    /// GET /api/users/me as the holder of `token`.
+    pub async fn me(&self, token: &str) -> (StatusCode, Value) {
+        let get = request(Method::GET, "/api/users/me", None, Body::Empty);
+        self.send(Function::Me, with_token(get, token)).await
     }
 
     /// Panics unless the table holds exactly `before` items: nothing was written.

@@ -54,7 +54,6 @@ impl Email {
         &self.0
     }
 
-    /// The form uniqueness is decided on: ASCII lower case.
     /// The form uniqueness is decided on. Addresses are ASCII, so their NFKC case fold (the
     /// rule usernames follow) is plain ASCII lower case.
     pub fn normalized(&self) -> String {
