@@ -26,9 +26,10 @@ async fn request_for(env: &TestEnv, m: &Member, operation: Operation, path: &str
         Operation::UpdateCustomer => json!({"name": "Patched"}),
         _ => Value::Null,
     };
-    let query = (operation == Operation::ListCustomers)
-        .then(|| HashMap::from([("organization".to_owned(), m.org.clone())]))
-        .unwrap_or_default();
+    let mut query = HashMap::new();
+    if operation == Operation::ListCustomers {
+        query.insert("organization".to_owned(), m.org.clone());
+    }
     let content = (!body.is_null()).then_some("application/json");
     let sent = match body {
         Value::Null => Body::Empty,
