@@ -345,3 +345,85 @@ async fn the_idempotent_sample_event_is_answered_twice_alike() {
         (StatusCode::CREATED, true, first)
     );
 }
+
+/// One key, one request: the same key on a PATCH and then a DELETE of the same customer (or
+/// the other way round) is a key reused, and the second never runs.
+#[tokio::test]
+async fn a_key_used_for_a_patch_is_refused_for_a_delete_and_back() {
+    let env = TestEnv::new().await;
+    let m = env.member().await;
+    let mut ids = Vec::new();
+    for email in ["k1@example.com", "k2@example.com"] {
+        let body = json!({"organization": m.org, "email": email});
+        ids.push(
+            env.create_customer(&m.token, &body).await.1["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let key = [("Idempotency-Key", "shared-key")];
+    let (status, _, _) = env
+        .change_customer(&m.token, &ids[0], Some(&json!({})), &key)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, answer, _) = env.change_customer(&m.token, &ids[0], None, &key).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert_eq!(answer["error"]["code"], "idempotency_key_reused");
+    assert!(
+        env.get(&key::customer(&ids[0])).await.is_some(),
+        "not deleted"
+    );
+
+    let (status, _, _) = env.change_customer(&m.token, &ids[1], None, &key).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, answer, _) = env
+        .change_customer(&m.token, &ids[1], Some(&json!({})), &key)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    env.assert_invariants().await;
+}
+
+/// A 204 has no body and no content type, replayed or not (RFC 9110 §15.3.5).
+#[tokio::test]
+async fn a_replayed_delete_is_a_bare_204() {
+    let env = TestEnv::new().await;
+    let m = env.member().await;
+    let body = json!({"organization": m.org, "email": "bare@example.com"});
+    let id = env.create_customer(&m.token, &body).await.1["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let key = [("Idempotency-Key", "delete-once")];
+    for replayed in [false, true] {
+        let (status, _, headers) = env.change_customer(&m.token, &id, None, &key).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        assert!(
+            headers.get(header::CONTENT_TYPE).is_none(),
+            "replayed: {replayed}"
+        );
+        assert_eq!(headers.contains_key("Idempotent-Replayed"), replayed);
+    }
+    let request = with_token(
+        crm_tests::request(
+            lambda_http::http::Method::DELETE,
+            &format!("/api/customers/{id}"),
+            None,
+            lambda_http::Body::Empty,
+        ),
+        &m.token,
+    );
+    let request = lambda_http::RequestExt::with_path_parameters(
+        crm_tests::with_header(request, "Idempotency-Key", "delete-once"),
+        std::collections::HashMap::from([("id".to_owned(), id.clone())]),
+    );
+    let response = shared::http::Function::ChangeCustomer
+        .handle(&env.app, request)
+        .await
+        .unwrap();
+    assert!(
+        matches!(response.body(), Body::Empty),
+        "no body, not even null"
+    );
+    env.assert_invariants().await;
+}

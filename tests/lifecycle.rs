@@ -530,3 +530,41 @@ async fn the_lifecycle_events_drive_the_handlers() {
     );
     env.assert_invariants().await;
 }
+
+#[tokio::test]
+async fn a_malformed_or_weak_if_match_never_means_any_version() {
+    let env = TestEnv::new().await;
+    let m = env.member().await;
+    let c = customer(
+        &env,
+        &m,
+        json!({"organization": m.org, "email": "im@example.com"}),
+    )
+    .await;
+    let patch = json!({"name": "Changed"});
+    for malformed in ["", "\"1é\"", "1", "\"1\" \"2\""] {
+        env.calls.take();
+        let before = env.item_count().await;
+        let (status, answer, _) = env
+            .change_customer(&m.token, &id(&c), Some(&patch), &[("If-Match", malformed)])
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{malformed:?}: {answer}");
+        assert!(
+            answer["error"]["fields"]["If-Match"].is_string(),
+            "{answer}"
+        );
+        assert!(env.calls.take().is_empty(), "refused before any read");
+        env.assert_untouched(before).await;
+    }
+    for never in ["W/\"1\"", "\"01\"", "\"+1\""] {
+        let (status, _, _) = env
+            .change_customer(&m.token, &id(&c), Some(&patch), &[("If-Match", never)])
+            .await;
+        assert_eq!(status, StatusCode::PRECONDITION_FAILED, "{never}");
+    }
+    let (_, unchanged) = env
+        .get_customers(&m.token, &format!("/api/customers/{}", id(&c)))
+        .await;
+    assert_eq!(unchanged["version"], 1);
+    env.assert_invariants().await;
+}

@@ -12,6 +12,16 @@ use shared::http::{Function, ROUTES};
 
 type Routes = BTreeSet<(String, String, String)>;
 
+/// Panics naming what only one side has.
+fn assert_same(declared: &Routes, expected: &Routes, what: &str) {
+    let extra: Vec<_> = declared.difference(expected).collect();
+    let missing: Vec<_> = expected.difference(declared).collect();
+    assert!(
+        extra.is_empty() && missing.is_empty(),
+        "{what}: declared but not in the table: {extra:?}; in the table but not declared: {missing:?}"
+    );
+}
+
 fn read(file: &str) -> String {
     let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join(file);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -65,30 +75,42 @@ fn the_template_gives_each_function_its_routes_and_the_rest_to_the_fallback() {
     );
 }
 
+/// The methods the local router lists for a slash-free path: its own, and the rest to the
+/// fallback, as API Gateway's `$default` route takes them.
+const METHODS: [&str; 9] = [
+    "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "QUERY",
+];
+
 #[test]
-fn the_local_router_sends_each_form_where_api_gateway_does() {
+fn the_local_router_sends_each_request_where_api_gateway_does() {
     let manifest: toml::Value = toml::from_str(&read("Cargo.toml")).unwrap();
     let router = &manifest["workspace"]["metadata"]["lambda"]["watch"]["router"];
     let mut declared = Routes::new();
     for (path, entries) in router.as_table().expect("a router table") {
-        for entry in entries.as_array().expect("a list of methods") {
+        if let Some(function) = entries.as_str() {
+            declared.insert(("any method".into(), path.clone(), function.to_owned()));
+            continue;
+        }
+        for entry in entries.as_array().expect("a function or a list of methods") {
             let method = entry["method"].as_str().unwrap().to_owned();
             let function = entry["function"].as_str().unwrap().to_owned();
             declared.insert((method, path.clone(), function));
         }
     }
-    let mut expected = table();
-    for (method, path, _) in table() {
-        expected.insert((
-            method,
-            format!("{path}/"),
-            Function::Fallback.binary().into(),
-        ));
+    let fallback = Function::Fallback.binary().to_owned();
+    let mut expected = Routes::from([("any method".into(), "/{*rest}".into(), fallback.clone())]);
+    for route in &ROUTES {
+        let slashed = format!("{}/", route.path);
+        expected.insert(("any method".into(), slashed, fallback.clone()));
+        for method in METHODS {
+            let own = ROUTES
+                .iter()
+                .find(|r| r.path == route.path && r.method == method);
+            let function = own.map_or(fallback.clone(), |r| r.function.binary().to_owned());
+            expected.insert((method.to_owned(), route.path.to_owned(), function));
+        }
     }
-    assert_eq!(
-        declared, expected,
-        "Cargo.toml's router against shared::http::ROUTES"
-    );
+    assert_same(&declared, &expected, "Cargo.toml's router");
 }
 
 #[test]

@@ -89,11 +89,14 @@ def main():
         problems.append("the fallback function has no invoke permission for $default")
 
     router = tomllib.loads((ROOT / "Cargo.toml").read_text())["workspace"]["metadata"]["lambda"]["watch"]["router"]
-    local = {
-        (entry["method"], path): entry["function"]
-        for path, entries in router.items()
-        for entry in entries
-    }
+    def local_function(method, form):
+        entries = router.get(form)
+        if isinstance(entries, str):
+            return entries
+        for entry in entries or []:
+            if entry["method"] == method:
+                return entry["function"]
+        return None
 
     spec = yaml.safe_load((ROOT / "openapi.yaml").read_text())
     checked = 0
@@ -109,9 +112,9 @@ def main():
             if not permitted(function, method, arn_path):
                 problems.append(f"{method} {bare}: {function} has no invoke permission for it")
             for form, expected in ((bare, binaries[function]), (bare + "/", "fallback")):
-                if local.get((method, form)) != expected:
+                if local_function(method, form) != expected:
                     problems.append(
-                        f"{method} {form}: cargo lambda watch sends it to {local.get((method, form))}, "
+                        f"{method} {form}: cargo lambda watch sends it to {local_function(method, form)}, "
                         f"API Gateway to {expected}"
                     )
     for problem in problems:

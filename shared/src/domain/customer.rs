@@ -320,28 +320,46 @@ impl CustomerPatch {
 /// `If-Match`: which versions of the record a change may apply to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Precondition {
-    /// No `If-Match` (or `*`): whatever version is current.
+    /// No `If-Match`, or `*`: whatever version is current.
     Any,
-    /// Only these (from `"3"`, `W/"3"`, or a list of them).
+    /// Only these: the strong entity tags of the list that are ETags this API gives.
     Versions(Vec<u64>),
 }
 
 impl Precondition {
-    /// An `If-Match` value. A tag that is not one of ours matches nothing, as RFC 9110 has
-    /// it for a tag the server never sent.
-    pub fn parse(raw: &str) -> Self {
+    /// An `If-Match` value, as RFC 9110 (§13.1.1) has it: `*`, or a comma-separated list of
+    /// entity tags. The comparison is strong, so a weak tag (`W/"2"`) never matches, and an
+    /// opaque tag matches only as written (`"03"` is not version 3). Anything else is
+    /// malformed and refused, never read as "any version".
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        const MALFORMED: &str = "must be * or a comma-separated list of entity tags (\"3\")";
         if raw.trim() == "*" {
-            return Self::Any;
+            return Ok(Self::Any);
         }
-        Self::Versions(
-            raw.split(',')
-                .filter_map(|tag| {
-                    let tag = tag.trim();
-                    let tag = tag.strip_prefix("W/").unwrap_or(tag);
-                    tag.strip_prefix('"')?.strip_suffix('"')?.parse().ok()
-                })
-                .collect(),
-        )
+        let mut versions = Vec::new();
+        let mut tags = 0;
+        // Empty list elements are allowed (RFC 9110 §5.6.1); a list of none is not.
+        for element in list_elements(raw).filter(|e| !e.is_empty()) {
+            tags += 1;
+            let (weak, tag) = match element.strip_prefix("W/") {
+                Some(tag) => (true, tag),
+                None => (false, element),
+            };
+            let opaque = tag
+                .strip_prefix('"')
+                .and_then(|t| t.strip_suffix('"'))
+                .filter(|t| t.bytes().all(|b| b == 0x21 || (0x23..=0x7e).contains(&b)))
+                .ok_or(MALFORMED)?;
+            if let (false, Ok(version)) = (weak, opaque.parse::<u64>()) {
+                if etag(version) == tag {
+                    versions.push(version);
+                }
+            }
+        }
+        if tags == 0 {
+            return Err(MALFORMED);
+        }
+        Ok(Self::Versions(versions))
     }
 
     pub fn allows(&self, version: u64) -> bool {
@@ -350,6 +368,19 @@ impl Precondition {
             Self::Versions(versions) => versions.contains(&version),
         }
     }
+}
+
+/// The trimmed elements of a comma-separated header list; a comma inside a quoted entity tag
+/// (`"a,b"`) separates nothing.
+fn list_elements(raw: &str) -> impl Iterator<Item = &str> {
+    let mut quoted = false;
+    raw.split(move |c| {
+        if c == '"' {
+            quoted = !quoted;
+        }
+        c == ',' && !quoted
+    })
+    .map(str::trim)
 }
 
 /// The `ETag` of a record at `version`.
@@ -453,12 +484,31 @@ pub(super) mod tests {
     }
 
     #[test]
-    fn if_match_takes_our_tags_and_star() {
-        assert!(Precondition::parse("*").allows(7));
-        assert!(Precondition::parse(&etag(3)).allows(3));
-        assert!(!Precondition::parse(&etag(3)).allows(4));
-        assert!(Precondition::parse("W/\"2\", \"5\"").allows(5));
-        assert!(!Precondition::parse("garbage").allows(1));
+    fn if_match_takes_star_and_strong_tags_as_written() {
+        let parse = |raw: &str| Precondition::parse(raw).unwrap();
+        assert!(parse("*").allows(7));
+        assert!(parse(&etag(3)).allows(3));
+        assert!(!parse(&etag(3)).allows(4));
+        assert!(parse("W/\"2\", \"5\"").allows(5));
+        assert!(
+            parse("\"1\", , \"2\"").allows(2),
+            "empty list elements are skipped"
+        );
+        for never in ["W/\"2\"", "\"03\"", "\"+4\"", "\"x\""] {
+            assert_eq!(parse(never), Precondition::Versions(vec![]), "{never}");
+        }
+        for malformed in [
+            "",
+            " ",
+            ",",
+            "garbage",
+            "3",
+            "\"1é\"",
+            "\"a\"b\"",
+            "\"1\" \"2\"",
+        ] {
+            assert!(Precondition::parse(malformed).is_err(), "{malformed:?}");
+        }
     }
 
     fn customer() -> Customer {

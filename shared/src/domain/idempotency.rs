@@ -24,8 +24,11 @@ impl IdempotencyKey {
 pub enum IdempotencyScope {
     Signup,
     CreateCustomer(UserId),
-    /// PATCH or DELETE of one customer by one caller.
-    ChangeCustomer(UserId, CustomerId),
+    /// PATCH of one customer by one caller.
+    UpdateCustomer(UserId, CustomerId),
+    /// DELETE of one customer by one caller: the same record as its PATCH, so that one key
+    /// used for both is a key reused, not two first answers.
+    DeleteCustomer(UserId, CustomerId),
 }
 
 /// One request's idempotency: which record it owns, and the fingerprint of its body.
@@ -44,17 +47,23 @@ pub struct Idempotency {
 const SECRET_FIELDS: [&str; 2] = ["password", "password_confirm"];
 
 impl Idempotency {
+    /// The record is the scope's; the fingerprint covers the body and, where one record
+    /// serves several operations (PATCH and DELETE of a customer), which one it was.
     pub fn new(scope: IdempotencyScope, key: &IdempotencyKey, body: &Map<String, Value>) -> Self {
-        let scope = match scope {
-            IdempotencyScope::Signup => "signup".to_owned(),
-            IdempotencyScope::CreateCustomer(user) => format!("create-customer\n{user}"),
-            IdempotencyScope::ChangeCustomer(user, customer) => {
-                format!("change-customer\n{user}\n{customer}")
+        let (record, operation) = match scope {
+            IdempotencyScope::Signup => ("signup".to_owned(), ""),
+            IdempotencyScope::CreateCustomer(user) => (format!("create-customer\n{user}"), ""),
+            IdempotencyScope::UpdateCustomer(user, customer) => {
+                (format!("change-customer\n{user}\n{customer}"), "PATCH\n")
+            }
+            IdempotencyScope::DeleteCustomer(user, customer) => {
+                (format!("change-customer\n{user}\n{customer}"), "DELETE\n")
             }
         };
+        let canonical = canonical_object(body, &SECRET_FIELDS);
         Self {
-            id: sha256_hex(format!("{scope}\n{}", key.0).as_bytes()),
-            fingerprint: sha256_hex(canonical_object(body, &SECRET_FIELDS).as_bytes()),
+            id: sha256_hex(format!("{record}\n{}", key.0).as_bytes()),
+            fingerprint: sha256_hex(format!("{operation}{canonical}").as_bytes()),
         }
     }
 }
@@ -136,6 +145,25 @@ mod tests {
             a.id,
             Idempotency::new(IdempotencyScope::Signup, &key, &Map::new()).id
         );
+    }
+
+    #[test]
+    fn one_key_for_a_patch_and_a_delete_of_a_customer_is_a_key_reused() {
+        let key = IdempotencyKey::parse("k").unwrap();
+        let (user, customer) = (UserId::generate(), CustomerId::generate());
+        let empty = Map::new();
+        let patch = Idempotency::new(
+            IdempotencyScope::UpdateCustomer(user, customer),
+            &key,
+            &empty,
+        );
+        let delete = Idempotency::new(
+            IdempotencyScope::DeleteCustomer(user, customer),
+            &key,
+            &empty,
+        );
+        assert_eq!(patch.id, delete.id, "one record");
+        assert_ne!(patch.fingerprint, delete.fingerprint, "two requests");
     }
 
     #[test]

@@ -7,8 +7,9 @@ use serde_json::{Map, Value};
 
 use crate::app::App;
 use crate::domain::{
-    CompanyName, CustomerCode, CustomerName, CustomerPatch, CustomerStatus, CustomerType, Email,
-    IdempotencyScope, OrgId, PersonName, Phone, Precondition, UserId, CUSTOMER_FIELDS,
+    CompanyName, CustomerCode, CustomerId, CustomerName, CustomerPatch, CustomerStatus,
+    CustomerType, Email, IdempotencyScope, OrgId, PersonName, Phone, Precondition, UserId,
+    CUSTOMER_FIELDS,
 };
 use crate::store::{Change, Changed, Idempotent, StoredAnswer};
 
@@ -23,14 +24,16 @@ use super::{idempotency, ApiError};
 
 pub(super) async fn update(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let body = json_object(&request)?;
-    change(app, request, body, |body| {
+    let scope = IdempotencyScope::UpdateCustomer;
+    change(app, request, body, scope, |body| {
         Ok(Change::Update(Box::new(parse_patch(body)?)))
     })
     .await
 }
 
 pub(super) async fn delete(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
-    change(app, request, Map::new(), |_| Ok(Change::Delete)).await
+    let scope = IdempotencyScope::DeleteCustomer;
+    change(app, request, Map::new(), scope, |_| Ok(Change::Delete)).await
 }
 
 /// What both have in common: the caller, the customer, `Idempotency-Key` and `If-Match`.
@@ -38,18 +41,14 @@ async fn change(
     app: &App,
     request: Request,
     body: Map<String, Value>,
+    scope: fn(UserId, CustomerId) -> IdempotencyScope,
     parse: impl FnOnce(Map<String, Value>) -> Result<Change, ApiError>,
 ) -> Result<Response<Body>, ApiError> {
     let caller = caller(app, &request)?;
     let id = customer_id_in_path(&request).ok_or(ApiError::NotFound(NO_SUCH_CUSTOMER))?;
-    let scope = IdempotencyScope::ChangeCustomer(caller.user, id);
-    let idempotency = idempotency::of(&request, scope, &body)?;
+    let idempotency = idempotency::of(&request, scope(caller.user, id), &body)?;
     let change = parse(body)?;
-    let precondition = request
-        .headers()
-        .get(header::IF_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .map_or(Precondition::Any, Precondition::parse);
+    let precondition = precondition(&request)?;
     let idempotent = idempotency.as_ref().map(|record| Idempotent {
         record,
         answer: &changed_answer,
@@ -77,6 +76,17 @@ async fn change(
         }
         Changed::Replayed(answer) => replayed_customer(&answer),
     }
+}
+
+/// `If-Match`, when sent: a malformed one is a 400, never "any version".
+fn precondition(request: &Request) -> Result<Precondition, ApiError> {
+    let Some(value) = request.headers().get(header::IF_MATCH) else {
+        return Ok(Precondition::Any);
+    };
+    let raw = value
+        .to_str()
+        .map_err(|_| ApiError::field("If-Match", "must be visible ASCII"))?;
+    Precondition::parse(raw).map_err(|e| ApiError::field("If-Match", e))
 }
 
 /// What a change's first answer is kept as.

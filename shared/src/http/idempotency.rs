@@ -29,8 +29,17 @@ pub fn of(
     Ok(Some(Idempotency::new(scope, &key, body)))
 }
 
-/// The first answer again, marked as such.
+/// The first answer again, marked as such. A first answer without a body (a 204) comes
+/// back without one, and without a content type (RFC 9110 §15.3.5).
 pub fn replay(answer: &StoredAnswer) -> Response<Body> {
+    if answer.body.is_empty() {
+        let mut response = Response::new(Body::Empty);
+        *response.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
+        response
+            .headers_mut()
+            .insert("Idempotent-Replayed", HeaderValue::from_static("true"));
+        return response;
+    }
     let body: Value = serde_json::from_str(&answer.body).unwrap_or(Value::Null);
     replay_json(answer.status, &body)
 }
