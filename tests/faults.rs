@@ -182,3 +182,28 @@ async fn sign_up_and_reads_map_store_faults_the_same_way() {
     env.assert_untouched(before).await;
     env.assert_invariants().await;
 }
+
+/// A single-item write to an item that a transaction has in flight is refused with
+/// `TransactionConflictException` (a log-out while the same session refreshes): a 503 the
+/// client retries, not a 500, and the session is as it was.
+#[tokio::test]
+async fn a_write_refused_for_a_transaction_in_flight_is_503() {
+    let env = TestEnv::impatient().await;
+    let m = env.member().await;
+    let before = env.scan().await;
+    env.front.fail_next(
+        "UpdateItem",
+        Fault::Error(400, "TransactionConflictException"),
+        3,
+    );
+    let body = json!({"refresh_token": m.signup["refresh_token"]});
+    let response = shared::http::Function::Session
+        .handle(&env.app, post_json("/api/auth/logout", &body))
+        .await
+        .unwrap();
+    assert!(response.headers().contains_key(header::RETRY_AFTER));
+    let (status, answer) = read(response);
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{answer}");
+    assert_eq!(env.scan().await.len(), before.len());
+    env.assert_invariants().await;
+}

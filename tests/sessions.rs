@@ -58,7 +58,7 @@ async fn a_refresh_token_is_exchanged_once_for_a_new_pair() {
     calls.sort();
     assert_eq!(
         calls,
-        ["GetItem", "UpdateItem"],
+        ["GetItem", "TransactWriteItems"],
         "sent together: one round trip"
     );
     let second = refresh_token_of(&answer);
@@ -130,20 +130,64 @@ async fn a_refresh_carries_the_roles_the_user_has_now() {
 }
 
 #[tokio::test]
-async fn log_out_ends_the_session_and_says_nothing_either_way() {
+async fn log_out_ends_the_session_for_an_issued_token_only() {
     let env = TestEnv::new().await;
     let (_, token) = member(&env).await;
     let (status, _, _) = send(&env, "/api/auth/logout", &json!({"refresh_token": token})).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_eq!(env.calls.take(), ["UpdateItem"]);
     assert_eq!(refresh(&env, &token).await.0, StatusCode::UNAUTHORIZED);
-    // Again, an unknown session, a malformed token: the same 204.
+    let again = send(&env, "/api/auth/logout/", &json!({"refresh_token": token})).await;
+    assert_eq!(
+        again.0,
+        StatusCode::NO_CONTENT,
+        "the same token again: done already"
+    );
+    // An unknown session, a malformed token: 401, and nothing is written.
+    let before = env.scan().await;
     let stranger = RefreshToken::start(shared::domain::UserId::generate()).expose();
-    for token in [token.as_str(), stranger.as_str(), "garbage"] {
+    for token in [stranger.as_str(), "garbage"] {
         let (status, _, _) =
             send(&env, "/api/auth/logout/", &json!({"refresh_token": token})).await;
-        assert_eq!(status, StatusCode::NO_CONTENT, "{token}");
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{token}");
     }
+    assert_eq!(env.scan().await.len(), before.len());
+    env.assert_invariants().await;
+}
+
+/// Knowing a session's id (it is in the token, in plain text) is not enough to end it: a
+/// token with the right user and session but a secret the session never issued is refused
+/// on both routes and changes nothing; the real token goes on working.
+#[tokio::test]
+async fn a_wrong_secret_is_refused_and_ends_nothing() {
+    let env = TestEnv::new().await;
+    let (_, token) = member(&env).await;
+    let real = RefreshToken::parse(&token).unwrap();
+    let forged = format!("rt1.{}.{}.{}", real.user, real.session, "A".repeat(43));
+    let session = Key::session(real.session);
+    let stored = env.get(&session).await.unwrap();
+    for path in ["/api/auth/refresh", "/api/auth/logout"] {
+        let (status, _, _) = send(&env, path, &json!({"refresh_token": forged})).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
+        assert_eq!(
+            env.get(&session).await.unwrap(),
+            stored,
+            "{path} changed the session"
+        );
+    }
+    let (status, answer) = refresh(&env, &token).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the real token still works: {answer}"
+    );
+    // A token the session did issue, rotated away since, is reuse: the session ends.
+    let (status, _, _) = send(&env, "/api/auth/logout", &json!({"refresh_token": token})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        refresh(&env, &refresh_token_of(&answer)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
     env.assert_invariants().await;
 }
 

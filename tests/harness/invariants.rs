@@ -66,6 +66,7 @@ pub fn check(items: &[Item]) -> Report {
                 table.customer_claim(item, &key, claim, &mut problems);
             }
             Some(Entity::Session) => table.session(item, &key, &mut problems),
+            Some(Entity::RotatedToken) => rotated_token(item, &key, &mut problems),
             Some(Entity::UserCustomer) => table.user_customer(item, &key, &mut problems),
             Some(Entity::UserOrg) => table.user_organization(item, &key, &mut problems),
             Some(Entity::LoginFailures) => login_failures(item, &key, &mut problems),
@@ -410,6 +411,17 @@ fn login_failures(item: &Item, key: &Key, problems: &mut Vec<String>) {
     }
     if number(item, "expires_at").is_none() {
         problems.push("no expires_at: it would never be removed".into());
+    }
+}
+
+/// A token a session rotated away: only its digest, beside its session, expiring.
+fn rotated_token(item: &Item, key: &Key, problems: &mut Vec<String>) {
+    let hex64 = |s: &str| s.len() == 64 && s.chars().all(|c| c.is_ascii_hexdigit());
+    if !key.pk.starts_with("SESSION#") || !key.sk.strip_prefix("ROTATED#").is_some_and(hex64) {
+        problems.push("not a digest beside a session".into());
+    }
+    if text(item, "user_id").is_none() || number(item, "expires_at").is_none() {
+        problems.push("no user or no expires_at: it would never be removed".into());
     }
 }
 

@@ -3,8 +3,8 @@
 //! - `POST /api/auth/refresh` `{"refresh_token"}`: a new access token (with the caller's
 //!   current roles) and a new refresh token; the presented one is dead from then on, and
 //!   presenting it again revokes the whole session.
-//! - `POST /api/auth/logout` `{"refresh_token"}`: revokes the session; 204 whether or not
-//!   it was live, so the answer tells nothing.
+//! - `POST /api/auth/logout` `{"refresh_token"}`: revokes the session, 204, when the token is
+//!   one the session issued; 401 for anything else, which changes nothing.
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -71,25 +71,28 @@ pub(super) async fn refresh(app: &App, request: Request) -> Result<Response<Body
         .await?
     {
         Rotation::Rotated(roles) => {
-            tracing::info!(user_id = %token.user, session = %token.session, "session refreshed");
+            tracing::info!(user_id = %token.user, session = %token.log_tag(), "session refreshed");
             Ok(no_store(json_response(
                 StatusCode::OK,
                 &pair(app, token.user, &roles, &next),
             )))
         }
         Rotation::Reused => {
-            tracing::warn!(user_id = %token.user, session = %token.session, "refresh token reused; session revoked");
+            tracing::warn!(user_id = %token.user, session = %token.log_tag(), "refresh token reused; session revoked");
             Err(ApiError::Unauthorized(REFUSED))
         }
         Rotation::Refused => Err(ApiError::Unauthorized(REFUSED)),
     }
 }
 
+/// 204 when the token is one its session issued (the session is revoked, or already was);
+/// 401, changing nothing, for anything else.
 pub(super) async fn log_out(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
-    if let Ok(token) = presented(&request)? {
-        app.store.end_session(&token, unix_now()).await?;
-        tracing::info!(user_id = %token.user, session = %token.session, "logged out");
+    let token = presented(&request)?.map_err(|()| ApiError::Unauthorized(REFUSED))?;
+    if !app.store.log_out(&token, unix_now()).await? {
+        return Err(ApiError::Unauthorized(REFUSED));
     }
+    tracing::info!(user_id = %token.user, session = %token.log_tag(), "logged out");
     let mut response = Response::new(Body::Empty);
     *response.status_mut() = StatusCode::NO_CONTENT;
     Ok(response)

@@ -23,8 +23,11 @@ pub enum StoreError {
     },
 }
 
-/// Service error codes that mean "try later", not "you did it wrong".
-const TRANSIENT_CODES: [&str; 6] = [
+/// Service error codes that mean "try later", not "you did it wrong". A single-item write
+/// to an item that a transaction has in flight is refused with `TransactionConflictException`
+/// (DynamoDB's conflict rule): that too passes.
+const TRANSIENT_CODES: [&str; 7] = [
+    "TransactionConflictException",
     "ThrottlingException",
     "ProvisionedThroughputExceededException",
     "RequestLimitExceeded",

@@ -33,12 +33,14 @@ pub enum Entity {
     /// An organization a user belongs to, in the user's partition.
     UserOrg,
     Session,
+    /// A refresh token its session rotated away (its digest).
+    RotatedToken,
     LoginFailures,
     Idempotency,
 }
 
 impl Entity {
-    pub const ALL: [Entity; 16] = [
+    pub const ALL: [Entity; 17] = [
         Self::User,
         Self::Username,
         Self::Email,
@@ -53,6 +55,7 @@ impl Entity {
         Self::UserCustomer,
         Self::UserOrg,
         Self::Session,
+        Self::RotatedToken,
         Self::LoginFailures,
         Self::Idempotency,
     ];
@@ -74,6 +77,7 @@ impl Entity {
             Self::UserCustomer => "USER_CUSTOMER",
             Self::UserOrg => "USER_ORG",
             Self::Session => "SESSION",
+            Self::RotatedToken => "ROTATED_TOKEN",
             Self::LoginFailures => "LOGIN_FAILURES",
             Self::Idempotency => "IDEMPOTENCY",
         }

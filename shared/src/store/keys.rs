@@ -87,6 +87,15 @@ impl Key {
         key(format!("SESSION#{session}"), "SESSION")
     }
 
+    /// A token its session rotated away, by its digest (hex): kept until the session would
+    /// expire, so that only a secret the session really issued counts as reuse.
+    pub fn rotated_token(session: SessionId, digest: &str) -> Self {
+        Key {
+            pk: Self::session(session).pk,
+            sk: format!("ROTATED#{digest}"),
+        }
+    }
+
     pub fn organization(org: OrgId) -> Self {
         key(format!("ORG#{org}"), "ORG")
     }

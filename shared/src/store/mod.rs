@@ -8,7 +8,10 @@
 //! | [`Store::save_signup`] | `signup` | `TransactWriteItems` (after a conflict: `BatchGetItem` of the claims) |
 //! | [`Store::login_state`] | `login` | `Query` of the name's partition |
 //! | [`Store::record_login_failure`], [`Store::forget_login_failures`] | `login` | `UpdateItem`, `DeleteItem` |
-//! | [`Store::start_session`], [`Store::rotate_session`], [`Store::end_session`] | `sessions` | `PutItem`; `UpdateItem` with `GetItem`; `UpdateItem` |
+//! | [`Store::start_session`] | `sessions` | `PutItem` |
+//! | [`Store::rotate_session`] | `sessions` | `TransactWriteItems` with `GetItem`; when the token is not current, `GetItem`, and `UpdateItem` on reuse |
+//! | [`Store::log_out`] | `sessions` | `UpdateItem`; when the token is not current, `GetItem`, and `UpdateItem` when it was issued |
+//! | [`Store::warm_up`] | `mod` | `GetItem` of a key never written |
 //! | [`Store::create_customer`] | `customers` | `TransactWriteItems`, after a `BatchGetItem` when naming another user |
 //! | [`Store::change_customer`] | `customer_changes` | `BatchGetItem`, then `TransactWriteItems` |
 //! | [`Store::customer`], [`Store::customer_by`] | `reads` | `GetItem` |

@@ -1,16 +1,23 @@
 //! Log-in sessions: one item per refresh-token family, holding the digest of its one
-//! current token. Rotation is a single conditional `UpdateItem` (never a transaction, so it
-//! conflicts with nothing), sent together with the read of the user's current roles.
+//! current token, and one item per token it rotated away (its digest, until the session
+//! would expire). Rotation is one `TransactWriteItems` of those two items of the session's
+//! own, sent together with the read of the user's current roles; only refreshes of the same
+//! session can share its items. A token counts as reused only when the session issued it:
+//! knowing a session's id is not enough to end it.
 
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::auth::RefreshToken;
 use crate::domain::{OrgRole, Timestamp, UserId};
 
 use super::items::{bare_item, field, number, string, Entity, EXPIRES_AT, MEMBERSHIPS};
 use super::keys::Key;
-use super::transaction::Item;
+use super::transaction::{CommitError, Item, Transaction};
 use super::{Store, StoreError};
 
 const USER_ID: &str = "user_id";
@@ -65,8 +72,12 @@ impl Store {
         Ok(())
     }
 
-    /// Replaces `presented` with `next` if `presented` is its session's current, live token:
-    /// one conditional `UpdateItem` and, alongside it, one `GetItem` of the user's roles.
+    /// Replaces `presented` with `next` if `presented` is its session's current, live token,
+    /// and keeps the digest of `presented` (until the session would expire) as one the session
+    /// issued: one `TransactWriteItems` of the session's own two items and, alongside it, one
+    /// `GetItem` of the user's roles. When `presented` is not current, one `GetItem` of that
+    /// digest tells reuse of an issued token (which revokes the session) from a guess (which
+    /// changes nothing).
     pub async fn rotate_session(
         &self,
         presented: &RefreshToken,
@@ -74,66 +85,81 @@ impl Store {
         expires_at: u64,
         now: u64,
     ) -> Result<Rotation, StoreError> {
-        let update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(Key::session(presented.session).to_item()))
-            .update_expression("SET #current = :next, #expires = :expires, #rotated = :rotated")
-            .condition_expression(
-                "#current = :presented AND #user = :user AND #expires > :now \
-                 AND attribute_not_exists(#revoked)",
-            )
-            .expression_attribute_names("#current", CURRENT)
-            .expression_attribute_names("#expires", EXPIRES_AT)
-            .expression_attribute_names("#rotated", "rotated_at")
-            .expression_attribute_names("#user", USER_ID)
-            .expression_attribute_names("#revoked", REVOKED_AT)
-            .expression_attribute_values(":next", string(&next.digest()))
-            .expression_attribute_values(":presented", string(&presented.digest()))
-            .expression_attribute_values(":user", string(&presented.user.to_string()))
-            .expression_attribute_values(":expires", number(expires_at))
-            .expression_attribute_values(":now", number(now))
-            .expression_attribute_values(":rotated", string(Timestamp::now().as_str()))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send();
+        let tx = rotation(&self.table, presented, next, expires_at, now);
         let user_key = Key::user(presented.user);
-        let (updated, user) = tokio::join!(update, self.get_item(&user_key));
-        match updated {
-            Ok(_) => {
-                let roles = match user? {
-                    Some(user) => field(&user, MEMBERSHIPS)?,
-                    None => return Ok(Rotation::Refused),
-                };
-                Ok(Rotation::Rotated(roles))
+        let (committed, user) = tokio::join!(tx.commit(self), self.get_item(&user_key));
+        let old = match committed {
+            Ok(()) => {
+                return Ok(match user? {
+                    Some(user) => Rotation::Rotated(field(&user, MEMBERSHIPS)?),
+                    None => Rotation::Refused,
+                });
             }
-            Err(e) => {
-                let old = match e.as_service_error() {
-                    Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
-                        failed.item().cloned()
-                    }
-                    _ => return Err(e.into()),
-                };
-                if !old.is_some_and(|old| live_session_of(&old, presented.user, now)) {
-                    return Ok(Rotation::Refused);
-                }
-                // A live session whose current token is another: this one was rotated away
-                // already, so someone holds a copy. Revoke the whole family.
-                self.end_session(presented, now).await?;
-                Ok(Rotation::Reused)
-            }
+            Err(CommitError::Rejected(rejection)) => rejection.existing(Guard::Current).cloned(),
+            // Another refresh of this very token is in flight: it alone goes on.
+            Err(CommitError::Contended) => None,
+            Err(CommitError::Store(error)) => return Err(error),
+        };
+        if !old.is_some_and(|old| live_session_of(&old, presented.user, now)) {
+            return Ok(Rotation::Refused);
         }
+        if !self.issued(presented).await? {
+            tracing::info!(session = %presented.log_tag(), "refresh token with a wrong secret");
+            return Ok(Rotation::Refused);
+        }
+        // A live session whose current token is another: this one was rotated away already,
+        // so someone holds a copy. Revoke the whole family.
+        self.revoke(presented, now).await?;
+        Ok(Rotation::Reused)
     }
 
-    /// Revokes `token`'s session (log-out, or reuse detected): every token of it is dead.
-    /// Unknown sessions and other users' sessions are left alone, silently.
-    pub async fn end_session(&self, token: &RefreshToken, now: u64) -> Result<(), StoreError> {
+    /// Log-out: revokes `token`'s session when `token` is one it issued (its current token,
+    /// or one rotated away, which is reuse all the same). `false`, changing nothing, for any
+    /// other token: unknown sessions, other users' sessions, wrong secrets.
+    pub async fn log_out(&self, token: &RefreshToken, now: u64) -> Result<bool, StoreError> {
         let revoked = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(Key::session(token.session).to_item()))
-            .update_expression("SET #revoked = :now")
+            .update_expression("SET #revoked = if_not_exists(#revoked, :now)")
+            .condition_expression("#user = :user AND #current = :presented")
+            .expression_attribute_names("#revoked", REVOKED_AT)
+            .expression_attribute_names("#user", USER_ID)
+            .expression_attribute_names("#current", CURRENT)
+            .expression_attribute_values(":now", number(now))
+            .expression_attribute_values(":user", string(&token.user.to_string()))
+            .expression_attribute_values(":presented", string(&token.digest()))
+            .send()
+            .await;
+        match revoked {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => {
+                if !self.issued(token).await? {
+                    return Ok(false);
+                }
+                self.revoke(token, now).await?;
+                Ok(true)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Whether `token`'s session issued it and rotated it away since: one `GetItem`.
+    async fn issued(&self, token: &RefreshToken) -> Result<bool, StoreError> {
+        let key = Key::rotated_token(token.session, &token.digest());
+        Ok(self.get_item(&key).await?.is_some())
+    }
+
+    /// Revokes `token`'s session, every token of it, when it is `token.user`'s. Only after the
+    /// token proved to be one the session issued.
+    async fn revoke(&self, token: &RefreshToken, now: u64) -> Result<(), StoreError> {
+        let revoked = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Key::session(token.session).to_item()))
+            .update_expression("SET #revoked = if_not_exists(#revoked, :now)")
             .condition_expression("attribute_exists(pk) AND #user = :user")
             .expression_attribute_names("#revoked", REVOKED_AT)
             .expression_attribute_names("#user", USER_ID)
@@ -143,13 +169,71 @@ impl Store {
             .await;
         match revoked {
             Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
+            Err(e) if is_condition_failure(&e) => Ok(()),
             Err(e) => Err(e.into()),
         }
     }
+}
+
+fn is_condition_failure(error: &SdkError<UpdateItemError, HttpResponse>) -> bool {
+    error
+        .as_service_error()
+        .is_some_and(UpdateItemError::is_conditional_check_failed_exception)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Guard {
+    /// The session, at the presented token, live and the presenter's.
+    Current,
+    /// The presented token's digest, kept as rotated away.
+    Fresh,
+}
+
+/// The transaction that moves a session from `presented` to `next`. Pure.
+fn rotation(
+    table: &str,
+    presented: &RefreshToken,
+    next: &RefreshToken,
+    expires_at: u64,
+    now: u64,
+) -> Transaction<Guard> {
+    let names = HashMap::from(
+        [
+            ("#current", CURRENT),
+            ("#expires", EXPIRES_AT),
+            ("#rotated", "rotated_at"),
+            ("#user", USER_ID),
+            ("#revoked", REVOKED_AT),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned())),
+    );
+    let values = Item::from(
+        [
+            (":next", string(&next.digest())),
+            (":presented", string(&presented.digest())),
+            (":user", string(&presented.user.to_string())),
+            (":expires", number(expires_at)),
+            (":now", number(now)),
+            (":rotated", string(Timestamp::now().as_str())),
+        ]
+        .map(|(k, v)| (k.to_owned(), v)),
+    );
+    let mut kept = bare_item(
+        Entity::RotatedToken,
+        &Key::rotated_token(presented.session, &presented.digest()),
+    );
+    kept.insert(USER_ID.to_owned(), string(&presented.user.to_string()));
+    kept.insert(EXPIRES_AT.to_owned(), number(expires_at));
+    let mut tx = Transaction::new(table);
+    tx.update_when(
+        Guard::Current,
+        &Key::session(presented.session),
+        "SET #current = :next, #expires = :expires, #rotated = :rotated",
+        "#current = :presented AND #user = :user AND #expires > :now \
+         AND attribute_not_exists(#revoked)",
+        names,
+        values,
+    )
+    .create(Guard::Fresh, kept);
+    tx
 }

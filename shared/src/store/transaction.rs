@@ -193,6 +193,30 @@ impl<R: Copy + PartialEq> Transaction<R> {
         self.push(role, TransactWriteItem::builder().delete(delete).build())
     }
 
+    /// An update expression on `key`, applied when `condition` holds (its placeholders may
+    /// be among `names` and `values`); when it fails, DynamoDB returns the item as it was.
+    pub fn update_when(
+        &mut self,
+        role: R,
+        key: &Key,
+        expression: &str,
+        condition: &str,
+        names: HashMap<String, String>,
+        values: Item,
+    ) -> &mut Self {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key.to_item()))
+            .update_expression(expression)
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .expect("table, key and expression are set");
+        self.push(role, TransactWriteItem::builder().update(update).build())
+    }
+
     /// An update expression on `key`; `names` and `values` are its placeholders.
     pub fn update(
         &mut self,
