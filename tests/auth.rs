@@ -43,8 +43,8 @@ async fn log_in_by_username_or_email_in_any_case_with_one_read_and_a_session_wri
         assert_eq!(status, StatusCode::OK, "{answer}");
         assert_eq!(
             env.calls.take(),
-            ["Query", "PutItem"],
-            "one read, the new session"
+            ["GetItem", "UpdateItem", "PutItem", "DeleteItem"],
+            "the claim, the attempt taken, the new session and the attempt given back"
         );
         assert_eq!(answer["token_type"], "Bearer");
         assert_eq!(answer["expires_in"], 900);
@@ -110,15 +110,8 @@ async fn wrong_password_and_unknown_user_get_the_same_401() {
     assert_eq!(wrong, unknown, "indistinguishable answers");
     assert_eq!(
         env.calls.take(),
-        [
-            "Query",
-            "UpdateItem",
-            "Query",
-            "UpdateItem",
-            "Query",
-            "UpdateItem"
-        ],
-        "one read each, and each failure counted"
+        ["GetItem", "UpdateItem"].repeat(3),
+        "the claim read, and each attempt counted as it is taken"
     );
 }
 

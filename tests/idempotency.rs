@@ -271,7 +271,11 @@ async fn a_retried_sign_up_is_replayed_with_a_fresh_access_token_for_the_same_pa
 
     let (status, again, replayed) = sign_up(&env, "signup-1", &body).await;
     assert_eq!((status, replayed), (StatusCode::CREATED, true), "{again}");
-    assert_eq!(env.calls.take(), ["TransactWriteItems"]);
+    assert_eq!(
+        env.calls.take(),
+        ["TransactWriteItems", "UpdateItem", "DeleteItem"],
+        "the cancelled write, and the password check taken and given back as a log-in's"
+    );
     for field in ["user", "organization", "profiles", "vendor", "customer"] {
         assert_eq!(again[field], first[field], "{field}");
     }
@@ -295,7 +299,11 @@ async fn a_retried_sign_up_is_replayed_with_a_fresh_access_token_for_the_same_pa
     let (status, answer, _) = sign_up(&env, "signup-1", &guessed).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
     assert!(answer.get("access_token").is_none());
-    env.assert_untouched(before).await;
+    // Nothing but the account's failure record: the guess counts as a failed log-in.
+    let user = first["user"]["id"].as_str().unwrap();
+    let failures = env.get(&key::account_login_failures(user)).await.unwrap();
+    assert_eq!(s(&failures, "entity"), "LOGIN_FAILURES");
+    env.assert_untouched(before + 1).await;
     env.assert_invariants().await;
 }
 

@@ -276,8 +276,8 @@ async fn five_failures_then_429_even_with_the_right_password_and_unknown_names_a
         assert_eq!(retry_after, Some(60));
         assert_eq!(
             env.calls.take(),
-            ["Query"],
-            "refused on the read alone, no hash checked"
+            ["GetItem", "UpdateItem"],
+            "refused when the attempt is taken: no hash checked"
         );
         answers.push(answer);
     }
@@ -292,7 +292,7 @@ async fn five_failures_then_429_even_with_the_right_password_and_unknown_names_a
 async fn a_success_forgets_the_failures_and_waits_end() {
     let env = TestEnv::new().await;
     let body = sample_signup();
-    env.signed_up_user_with(&body).await;
+    let user = env.signed_up_user_with(&body).await;
     let name = body["username"].clone();
     for _ in 0..4 {
         log_in(&env, &name, "wrong password!").await;
@@ -304,8 +304,8 @@ async fn a_success_forgets_the_failures_and_waits_end() {
     );
     let mut calls = env.calls.take();
     calls.sort();
-    assert_eq!(calls, ["DeleteItem", "PutItem", "Query"]);
-    let failures_key = key::login_failures(name.as_str().unwrap());
+    assert_eq!(calls, ["DeleteItem", "GetItem", "PutItem", "UpdateItem"]);
+    let failures_key = key::account_login_failures(user["user"]["id"].as_str().unwrap());
     assert!(env.get(&failures_key).await.is_none(), "forgotten");
 
     // Five fresh failures are allowed again; then the wait; then, once it has passed, a try.
@@ -325,13 +325,13 @@ async fn a_success_forgets_the_failures_and_waits_end() {
         "5",
         "refusals are not counted"
     );
-    let last: u64 = failures["last_at"].as_n().unwrap().parse().unwrap();
+    let open: u64 = failures["open_at"].as_n().unwrap().parse().unwrap();
     env.admin
         .update_item()
         .table_name(&env.table)
         .set_key(Some(failures_key.to_item()))
-        .update_expression("SET last_at = :t")
-        .expression_attribute_values(":t", AttributeValue::N((last - 61).to_string()))
+        .update_expression("SET open_at = :t")
+        .expression_attribute_values(":t", AttributeValue::N((open - 61).to_string()))
         .send()
         .await
         .unwrap();

@@ -399,12 +399,12 @@ fn number(item: &Item, name: &str) -> Option<u64> {
         .and_then(|n| n.parse().ok())
 }
 
-/// Beside a username or email claim's key (whether or not the name is taken), counting.
+/// Beside an account (known names) or a username or email claim's key (names no account
+/// holds), counting.
 fn login_failures(item: &Item, key: &Key, problems: &mut Vec<String>) {
-    if !(key.pk.starts_with("USERNAME#") || key.pk.starts_with("EMAIL#"))
-        || key.sk != "LOGIN_FAILURES"
-    {
-        problems.push("not beside a log-in name".into());
+    let beside = ["USERNAME#", "EMAIL#", "USER#"];
+    if !beside.iter().any(|p| key.pk.starts_with(p)) || key.sk != "LOGIN_FAILURES" {
+        problems.push("not beside an account or a log-in name".into());
     }
     if number(item, "count").is_none_or(|n| n == 0) || number(item, "last_at").is_none() {
         problems.push("no count or time of the last failure".into());

@@ -64,3 +64,8 @@ pub fn login_failures(username: &str) -> Key {
         Username::parse(username).expect("a username"),
     ))
 }
+
+/// The failure record of an account, whichever name it logged in by.
+pub fn account_login_failures(user: &str) -> Key {
+    Key::account_login_failures(user_id(user))
+}

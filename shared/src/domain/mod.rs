@@ -26,8 +26,10 @@ pub use email::Email;
 pub use idempotency::{Idempotency, IdempotencyKey, IdempotencyScope, IDEMPOTENCY_SECONDS};
 pub use ids::{CustomerId, OrgId, ProfileId, SessionId, UserId, VendorId};
 pub use organization::{Membership, OrgMembership, OrgRole, Organization, Role, Vendor};
+#[cfg(feature = "test-hooks")]
+pub use password::checks;
 pub use password::{Password, PasswordHash, DUMMY_HASH};
-pub use session::{LoginFailures, LoginName, FAILURE_WINDOW_SECONDS};
+pub use session::{delay_after, LoginFailures, LoginName, FAILURE_WINDOW_SECONDS, FREE_FAILURES};
 pub use signup::{Signup, SignupForm};
 pub use text::{CompanyName, CustomerName, OrgName, PersonName, Phone};
 pub use time::{unix_now, Timestamp};

@@ -84,9 +84,38 @@ impl PasswordHash {
 
     /// Constant-time verification with the parameters recorded in the hash itself.
     pub fn verify(&self, password: &str) -> bool {
+        #[cfg(feature = "test-hooks")]
+        checks::count(&self.0);
         Phc::new(&self.0)
             .map(|phc| hasher().verify_password(password.as_bytes(), &phc).is_ok())
             .unwrap_or(false)
+    }
+}
+
+/// With the `test-hooks` feature only: how many times each hash was checked, so tests can
+/// count the password guesses an account took.
+#[cfg(feature = "test-hooks")]
+pub mod checks {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    static CHECKS: Mutex<Option<HashMap<String, usize>>> = Mutex::new(None);
+
+    pub(super) fn count(phc: &str) {
+        let mut checks = CHECKS.lock().unwrap_or_else(|e| e.into_inner());
+        *checks
+            .get_or_insert_with(HashMap::new)
+            .entry(phc.to_owned())
+            .or_default() += 1;
+    }
+
+    /// How many times the hash `phc` was checked in this process.
+    pub fn of(phc: &str) -> usize {
+        let checks = CHECKS.lock().unwrap_or_else(|e| e.into_inner());
+        checks
+            .as_ref()
+            .and_then(|c| c.get(phc).copied())
+            .unwrap_or(0)
     }
 }
 

@@ -20,13 +20,17 @@ const FIRST_DELAY_SECONDS: u64 = 60;
 /// No refusal lasts longer, so a stranger can never lock a user out for good.
 const MAX_DELAY_SECONDS: u64 = 15 * 60;
 
-/// The recent failed log-ins under one name (a username or an email, known or not: an
-/// unknown name is throttled exactly like a known one, so a refusal reveals nothing).
+/// The recent failed log-ins of one account (or of one unknown name: an unknown name is
+/// throttled exactly like a known one, so a refusal reveals nothing). Attempts are counted
+/// when they are taken, before the password is checked, and given back on success.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoginFailures {
     pub count: u32,
     /// Unix seconds.
     pub last_at: u64,
+    /// When the next attempt may be taken, once the free ones are used (Unix seconds).
+    #[serde(default)]
+    pub open_at: u64,
 }
 
 impl LoginFailures {
@@ -39,18 +43,29 @@ impl LoginFailures {
         }
     }
 
-    /// Seconds until the next attempt may be made, when attempts are refused now: after
-    /// five failures within the window, 60 s, doubling per further failure, at most 15 min.
+    /// Seconds until the next attempt may be made, when attempts are refused now.
     pub fn refused_for(&self, now: u64) -> Option<u64> {
-        let count = self.current(now);
-        if count < FREE_FAILURES {
+        if self.current(now) < FREE_FAILURES {
             return None;
         }
-        let doublings = (count - FREE_FAILURES).min(16);
-        let delay = (FIRST_DELAY_SECONDS << doublings).min(MAX_DELAY_SECONDS);
-        let until = self.last_at + delay;
-        (now < until).then(|| until - now)
+        // Past the free ones with no opening set yet: attempts are in flight; wait as for
+        // the failure they will most likely be.
+        let open_at = match self.open_at {
+            0 => self.last_at + delay_after(self.count),
+            at => at,
+        };
+        (now < open_at).then(|| open_at - now)
     }
+}
+
+/// How long attempts wait after the `count`-th failure in a window: nothing for the first
+/// four; after five, 60 s, doubling per further failure, at most 15 min.
+pub fn delay_after(count: u32) -> u64 {
+    if count < FREE_FAILURES {
+        return 0;
+    }
+    let doublings = (count - FREE_FAILURES).min(16);
+    (FIRST_DELAY_SECONDS << doublings).min(MAX_DELAY_SECONDS)
 }
 
 #[cfg(test)]
@@ -61,6 +76,7 @@ mod tests {
         LoginFailures {
             count,
             last_at: 1_000_000,
+            open_at: 1_000_000 + delay_after(count),
         }
     }
 

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::app::App;
 use crate::domain::{unix_now, Email, LoginName, PasswordHash, User, Username, DUMMY_HASH};
-use crate::store::{LoginRecord, LoginState};
+use crate::store::{Attempter, LoginAttempt, LoginRecord};
 
 use super::body::json_object;
 use super::form::Form;
@@ -24,37 +24,30 @@ struct LoggedIn<'a> {
     user: &'a User,
 }
 
-/// One `Query` (the name's claim and its failure record), then: a refusal while failures
-/// throttle the name (no hash is checked); on success a `PutItem` of the new session (and,
-/// after failures, a `DeleteItem` of them, alongside); on failure an `UpdateItem` counting it.
+/// One `GetItem` (the name's claim), one `UpdateItem` taking the attempt (or a 429, with no
+/// hash checked), the hash check (of a dummy hash for an unknown name, so both take the same
+/// time), then on success a `PutItem` of the new session and a `DeleteItem` giving the
+/// attempts back, alongside; on failure nothing more until the free attempts are used.
 pub(super) async fn log_in(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let (name, password) = parse(&request)?;
-    let LoginState { account, failures } = app.store.login_state(&name).await?;
-    if let Some(retry_after) = failures.refused_for(unix_now()) {
-        tracing::info!(retry_after, "log-in throttled");
-        return Err(ApiError::TooManyRequests { retry_after });
-    }
+    let account = app.store.login_account(&name).await?;
+    let who = match &account {
+        Some(account) => Attempter::Account(account.user.id),
+        None => Attempter::Name(&name),
+    };
+    let count = take_attempt(app, &who).await?;
     let (account, hash) = match account {
         Some(LoginRecord { user, hash, roles }) => (Some((user, roles)), hash),
         None => (None, PasswordHash::from_stored(DUMMY_HASH.to_owned())),
     };
-    // Verification is slow by design; it runs for unknown users too, so both paths take
-    // the same time.
-    let verified = tokio::task::spawn_blocking(move || hash.verify(&password))
-        .await
-        .map_err(ApiError::internal)?;
+    let verified = verify(hash, password).await?;
     match account {
         Some((user, roles)) if verified => {
             let (refresh, expires_at) = new_session(app, user.id);
-            let forget = async {
-                if failures.count > 0 {
-                    app.store.forget_login_failures(&name).await
-                } else {
-                    Ok(())
-                }
-            };
-            let (started, forgotten) =
-                tokio::join!(app.store.start_session(&refresh, expires_at), forget);
+            let (started, forgotten) = tokio::join!(
+                app.store.start_session(&refresh, expires_at),
+                app.store.forget_login_failures(&who)
+            );
             started?;
             forgotten?;
             tracing::info!(user_id = %user.id, "logged in");
@@ -69,12 +62,31 @@ pub(super) async fn log_in(app: &App, request: Request) -> Result<Response<Body>
         }
         _ => {
             app.store
-                .record_login_failure(&name, failures, unix_now())
+                .record_login_failure(&who, count, unix_now())
                 .await?;
             tracing::info!(known_user = account.is_some(), "log-in refused");
             Err(ApiError::Unauthorized(REFUSED))
         }
     }
+}
+
+/// Takes an attempt to prove `who`'s password: its number in the window, or the 429 that
+/// says how long to wait. Log-in and a replayed sign-up take them alike.
+pub(super) async fn take_attempt(app: &App, who: &Attempter<'_>) -> Result<u32, ApiError> {
+    match app.store.take_login_attempt(who, unix_now()).await? {
+        LoginAttempt::Taken(count) => Ok(count),
+        LoginAttempt::Refused { retry_after } => {
+            tracing::info!(retry_after, "log-in throttled");
+            Err(ApiError::TooManyRequests { retry_after })
+        }
+    }
+}
+
+/// Checks a password off the executor's threads: slow by design.
+pub(super) async fn verify(hash: PasswordHash, password: String) -> Result<bool, ApiError> {
+    tokio::task::spawn_blocking(move || hash.verify(&password))
+        .await
+        .map_err(ApiError::internal)
 }
 
 fn parse(request: &Request) -> Result<(LoginName, String), ApiError> {

@@ -7,14 +7,15 @@ use serde_json::{Map, Value};
 
 use crate::app::App;
 use crate::domain::{
-    Customer, Email, IdempotencyScope, OrgId, OrgName, OrgRole, Organization, Password,
+    unix_now, Customer, Email, IdempotencyScope, OrgId, OrgName, OrgRole, Organization, Password,
     PasswordHash, PersonName, Role, Signup, SignupForm, User, UserId, UserProfile, Username,
-    Vendor,
+    Vendor, DUMMY_HASH,
 };
-use crate::store::{Idempotent, SignupSaved, StoredAnswer};
+use crate::store::{Attempter, Idempotent, SignupSaved, StoredAnswer, WriteError};
 
 use super::body::json_object;
 use super::form::Form;
+use super::login::{take_attempt, verify};
 use super::session::{new_session, pair};
 use super::{idempotency, json_response, no_store, ApiError};
 
@@ -76,7 +77,16 @@ pub(super) async fn sign_up(app: &App, request: Request) -> Result<Response<Body
             refresh_expires_at,
             idempotent.as_ref(),
         )
-        .await?;
+        .await;
+    let saved = match saved {
+        // The key was used for another body. A replay of the same body checks the password;
+        // so does this, against a dummy hash, so the two take the same time.
+        Err(WriteError::KeyReused) => {
+            verify(PasswordHash::from_stored(DUMMY_HASH.to_owned()), password).await?;
+            return Err(ApiError::IdempotencyKeyReused);
+        }
+        saved => saved?,
+    };
     match saved {
         SignupSaved::New => {
             tracing::info!(user_id = %signup.user.id, organization = %signup.organization.id, "signed up");
@@ -92,28 +102,31 @@ pub(super) async fn sign_up(app: &App, request: Request) -> Result<Response<Body
 
 /// A retried sign-up gets its first answer and a fresh access token, once the retry's
 /// password matches the account's hash: the key and the body alone do not make a caller.
-/// The first refresh token is not kept, so none comes back; the client logs in for one.
+/// Each such check is a log-in attempt of the account, throttled and counted alike. The
+/// first refresh token is not kept, so none comes back; the client logs in for one.
 async fn replay(
     app: &App,
     answer: &StoredAnswer,
     hash: PasswordHash,
     password: String,
 ) -> Result<Response<Body>, ApiError> {
-    let verified = tokio::task::spawn_blocking(move || hash.verify(&password))
-        .await
-        .map_err(ApiError::internal)?;
     let created: Value = serde_json::from_str(&answer.body).map_err(ApiError::internal)?;
-    let ids = (
-        created["user"]["id"]
-            .as_str()
-            .and_then(|id| UserId::parse(id).ok()),
-        created["organization"]["id"]
-            .as_str()
-            .and_then(|id| OrgId::parse(id).ok()),
-    );
-    let (true, (Some(user), Some(organization))) = (verified, ids) else {
-        return Err(ApiError::IdempotencyKeyReused);
+    let id = |record: &str| created[record]["id"].as_str().map(str::to_owned);
+    let (Some(user), Some(organization)) = (
+        id("user").and_then(|id| UserId::parse(&id).ok()),
+        id("organization").and_then(|id| OrgId::parse(&id).ok()),
+    ) else {
+        return Err(ApiError::internal("a kept sign-up answer without its ids"));
     };
+    let who = Attempter::Account(user);
+    let count = take_attempt(app, &who).await?;
+    if !verify(hash, password).await? {
+        app.store
+            .record_login_failure(&who, count, unix_now())
+            .await?;
+        return Err(ApiError::IdempotencyKeyReused);
+    }
+    app.store.forget_login_failures(&who).await?;
     let roles = [OrgRole {
         organization,
         role: Role::Owner,

@@ -61,10 +61,18 @@ impl Key {
         key(format!("EMAIL#{}", email.normalized()), "EMAIL")
     }
 
-    /// Failed log-ins under a name, beside the name's claim: one query reads both.
+    /// Failed log-ins under a name no account holds, beside the name's claim.
     pub fn login_failures(name: &LoginName) -> Self {
         Key {
             pk: Self::login_name(name).pk,
+            sk: "LOGIN_FAILURES".to_owned(),
+        }
+    }
+
+    /// Failed log-ins of an account, whichever of its names was used: beside the user.
+    pub fn account_login_failures(user: UserId) -> Self {
+        Key {
+            pk: Self::user(user).pk,
             sk: "LOGIN_FAILURES".to_owned(),
         }
     }

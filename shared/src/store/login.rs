@@ -1,16 +1,21 @@
-//! Log-in's single read, and what a failure or a success after failures writes.
-//!
-//! The name's claim (carrying the user, the hash and their roles) and the name's failure
-//! record share a partition, so one strongly consistent `Query` reads both.
+//! Log-in's reads and writes. The name's claim (carrying the user, the hash and their
+//! roles) is one `GetItem`. Failures are counted per account, whichever name it logs in by
+//! (or per name, for a name no account holds, throttled exactly alike), and an attempt is
+//! taken before its password is checked: a conditional `ADD` that fails once the free
+//! attempts are used, so however many requests arrive at once, no more passwords are checked
+//! than the limit allows. A success gives the attempts back.
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 
 use crate::domain::{
-    LoginFailures, LoginName, OrgRole, PasswordHash, User, FAILURE_WINDOW_SECONDS,
+    delay_after, LoginFailures, LoginName, OrgRole, PasswordHash, User, UserId,
+    FAILURE_WINDOW_SECONDS, FREE_FAILURES,
 };
 
 use super::items::{field, number, record, Entity, ENTITY, EXPIRES_AT, MEMBERSHIPS, PASSWORD_HASH};
-use super::keys::{Key, PK, SK};
+use super::keys::Key;
+use super::transaction::Item;
 use super::{Store, StoreError};
 
 /// What log-in needs to know about a user.
@@ -21,108 +26,207 @@ pub struct LoginRecord {
     pub roles: Vec<OrgRole>,
 }
 
-/// Everything stored under a log-in name.
-#[derive(Debug, Default)]
-pub struct LoginState {
-    pub account: Option<LoginRecord>,
-    pub failures: LoginFailures,
+/// Whose failures an attempt counts against.
+#[derive(Clone, Copy, Debug)]
+pub enum Attempter<'a> {
+    /// An account, whichever of its names (username, email) was used.
+    Account(UserId),
+    /// A name no account holds.
+    Name(&'a LoginName),
+}
+
+impl Attempter<'_> {
+    fn key(&self) -> Key {
+        match self {
+            Self::Account(user) => Key::account_login_failures(*user),
+            Self::Name(name) => Key::login_failures(name),
+        }
+    }
+}
+
+/// An attempt to prove a password.
+#[derive(Debug, PartialEq, Eq)]
+pub enum LoginAttempt {
+    /// Taken: it is the `n`-th in the current window.
+    Taken(u32),
+    /// Refused for this many seconds; nothing was counted.
+    Refused { retry_after: u64 },
 }
 
 const COUNT: &str = "count";
 const LAST_AT: &str = "last_at";
+const OPEN_AT: &str = "open_at";
 
 impl Store {
-    /// One strongly consistent `Query`, so a user can log in the moment sign-up returns.
-    pub async fn login_state(&self, name: &LoginName) -> Result<LoginState, StoreError> {
-        let claim = Key::login_name(name);
-        let output = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_values(":pk", AttributeValue::S(claim.pk.clone()))
-            .consistent_read(true)
-            .send()
-            .await?;
-        let mut state = LoginState::default();
-        for item in output.items() {
-            if item.get(SK).and_then(|v| v.as_s().ok()) == Some(&claim.sk) {
-                let hash: String = field(item, PASSWORD_HASH)?;
-                state.account = Some(LoginRecord {
-                    user: record(item)?,
-                    hash: PasswordHash::from_stored(hash),
-                    roles: field(item, MEMBERSHIPS)?,
-                });
-            } else {
-                state.failures = LoginFailures {
-                    count: field(item, COUNT)?,
-                    last_at: field(item, LAST_AT)?,
-                };
-            }
-        }
-        Ok(state)
+    /// The account holding `name`, if any: one strongly consistent `GetItem` of its claim, so a
+    /// user can log in the moment sign-up returns.
+    pub async fn login_account(&self, name: &LoginName) -> Result<Option<LoginRecord>, StoreError> {
+        let Some(item) = self.get_item(&Key::login_name(name)).await? else {
+            return Ok(None);
+        };
+        Ok(Some(LoginRecord {
+            user: record(&item)?,
+            hash: PasswordHash::from_stored(field(&item, PASSWORD_HASH)?),
+            roles: field(&item, MEMBERSHIPS)?,
+        }))
     }
 
-    /// Counts a failed attempt: one `UpdateItem`. Concurrent failures are all counted: the
-    /// count is added to atomically, and starting a fresh window is conditional on the
-    /// record being as it was read.
-    pub async fn record_login_failure(
+    /// Takes an attempt for `who` at `now`: one conditional `UpdateItem` that counts it, unless
+    /// the free attempts are used and the wait is not over. A window that ended (failures
+    /// are forgotten after it, though TTL removes records late) starts again at one.
+    pub async fn take_login_attempt(
         &self,
-        name: &LoginName,
-        seen: LoginFailures,
+        who: &Attempter<'_>,
         now: u64,
-    ) -> Result<(), StoreError> {
-        let fresh_window = seen.current(now) == 0;
-        let update = self
+    ) -> Result<LoginAttempt, StoreError> {
+        let taken = self
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(Key::login_failures(name).to_item()))
+            .set_key(Some(who.key().to_item()))
+            .update_expression(
+                "ADD #count :one SET #last = :now, #expires = :expires, #entity = :entity",
+            )
+            .condition_expression(
+                "attribute_not_exists(#count) OR (#last >= :window_start \
+                 AND (#count < :free OR #open <= :now))",
+            )
             .expression_attribute_names("#count", COUNT)
             .expression_attribute_names("#last", LAST_AT)
+            .expression_attribute_names("#open", OPEN_AT)
             .expression_attribute_names("#expires", EXPIRES_AT)
             .expression_attribute_names("#entity", ENTITY)
             .expression_attribute_values(":one", number(1))
             .expression_attribute_values(":now", number(now))
+            .expression_attribute_values(":free", number(u64::from(FREE_FAILURES)))
+            .expression_attribute_values(":window_start", number(window_start(now)))
             .expression_attribute_values(":expires", number(now + FAILURE_WINDOW_SECONDS))
-            .expression_attribute_values(":entity", Entity::LoginFailures.attribute());
-        if fresh_window {
-            let reset = update
-                .clone()
-                .update_expression(
-                    "SET #count = :one, #last = :now, #expires = :expires, #entity = :entity",
-                )
-                .condition_expression("attribute_not_exists(#last) OR #last = :seen")
-                .expression_attribute_values(":seen", number(seen.last_at))
-                .send()
-                .await;
-            match reset {
-                Ok(_) => return Ok(()),
-                // Another failure started the window first: add to it.
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
-                Err(e) => return Err(e.into()),
+            .expression_attribute_values(":entity", Entity::LoginFailures.attribute())
+            .return_values(ReturnValue::UpdatedNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        let old = match taken {
+            Ok(output) => {
+                let counted = output.attributes.unwrap_or_default();
+                return Ok(LoginAttempt::Taken(field(&counted, COUNT)?));
             }
+            Err(e) => match e.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
+                    failures_of(failed.item().cloned().unwrap_or_default())
+                }
+                _ => return Err(e.into()),
+            },
+        };
+        if old.current(now) == 0 {
+            return self.restart_window(who, old, now).await;
         }
-        update
-            .update_expression(
-                "ADD #count :one SET #last = :now, #expires = :expires, #entity = :entity",
+        let retry_after = old.refused_for(now).unwrap_or(1);
+        Ok(LoginAttempt::Refused { retry_after })
+    }
+
+    /// Counts a window's first attempt over a record whose window ended, unless another
+    /// attempt did so first (then this one waits like any other).
+    async fn restart_window(
+        &self,
+        who: &Attempter<'_>,
+        old: LoginFailures,
+        now: u64,
+    ) -> Result<LoginAttempt, StoreError> {
+        let restarted = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(who.key().to_item()))
+            .update_expression("SET #count = :one, #last = :now, #expires = :expires REMOVE #open")
+            .condition_expression("#last = :seen")
+            .expression_attribute_names("#count", COUNT)
+            .expression_attribute_names("#last", LAST_AT)
+            .expression_attribute_names("#open", OPEN_AT)
+            .expression_attribute_names("#expires", EXPIRES_AT)
+            .expression_attribute_values(":one", number(1))
+            .expression_attribute_values(":now", number(now))
+            .expression_attribute_values(":seen", number(old.last_at))
+            .expression_attribute_values(":expires", number(now + FAILURE_WINDOW_SECONDS))
+            .send()
+            .await;
+        match restarted {
+            Ok(_) => Ok(LoginAttempt::Taken(1)),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(UpdateItemError::is_conditional_check_failed_exception) =>
+            {
+                Ok(LoginAttempt::Refused { retry_after: 1 })
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The `count`-th attempt failed: once past the free ones, the next may be taken only
+    /// after the wait that failure earns (one `UpdateItem`, which only ever moves the opening
+    /// later). Nothing to write before that: the attempt was counted when it was taken.
+    pub async fn record_login_failure(
+        &self,
+        who: &Attempter<'_>,
+        count: u32,
+        now: u64,
+    ) -> Result<(), StoreError> {
+        if count < FREE_FAILURES {
+            return Ok(());
+        }
+        let opened = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(who.key().to_item()))
+            .update_expression("SET #open = :open")
+            .condition_expression(
+                "attribute_exists(#count) AND (attribute_not_exists(#open) OR #open < :open)",
             )
+            .expression_attribute_names("#open", OPEN_AT)
+            .expression_attribute_names("#count", COUNT)
+            .expression_attribute_values(":open", number(now + delay_after(count)))
+            .send()
+            .await;
+        match opened {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(UpdateItemError::is_conditional_check_failed_exception) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A success gives the attempts back, and with them the failures before it.
+    pub async fn forget_login_failures(&self, who: &Attempter<'_>) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(who.key().to_item()))
             .send()
             .await?;
         Ok(())
     }
+}
 
-    /// A success forgets the failures under the name.
-    pub async fn forget_login_failures(&self, name: &LoginName) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(Key::login_failures(name).to_item()))
-            .send()
-            .await?;
-        Ok(())
+fn window_start(now: u64) -> u64 {
+    now.saturating_sub(FAILURE_WINDOW_SECONDS)
+}
+
+/// A failure record read back; absent fields read as none.
+fn failures_of(item: Item) -> LoginFailures {
+    let number = |name: &str| {
+        item.get(name)
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    LoginFailures {
+        count: u32::try_from(number(COUNT)).unwrap_or(u32::MAX),
+        last_at: number(LAST_AT),
+        open_at: number(OPEN_AT),
     }
 }

@@ -6,8 +6,9 @@
 //! | operation | module | calls |
 //! |---|---|---|
 //! | [`Store::save_signup`] | `signup` | `TransactWriteItems` (after a conflict: `BatchGetItem` of the claims) |
-//! | [`Store::login_state`] | `login` | `Query` of the name's partition |
-//! | [`Store::record_login_failure`], [`Store::forget_login_failures`] | `login` | `UpdateItem`, `DeleteItem` |
+//! | [`Store::login_account`] | `login` | `GetItem` of the name's claim |
+//! | [`Store::take_login_attempt`] | `login` | `UpdateItem` (a second after a window ended) |
+//! | [`Store::record_login_failure`], [`Store::forget_login_failures`] | `login` | `UpdateItem` (past the free attempts only), `DeleteItem` |
 //! | [`Store::start_session`] | `sessions` | `PutItem` |
 //! | [`Store::rotate_session`] | `sessions` | `TransactWriteItems` with `GetItem`; when the token is not current, `GetItem`, and `UpdateItem` on reuse |
 //! | [`Store::log_out`] | `sessions` | `UpdateItem`; when the token is not current, `GetItem`, and `UpdateItem` when it was issued |
@@ -47,7 +48,7 @@ pub use customers::{CustomerCreated, CustomerRefusal};
 pub use error::{report, Cause, StoreError};
 pub use idempotency::{Recorded, StoredAnswer};
 pub use items::Entity;
-pub use login::{LoginRecord, LoginState};
+pub use login::{Attempter, LoginAttempt, LoginRecord};
 pub use reads::{Claimed, CustomerPage, Me};
 pub use sessions::Rotation;
 pub use signup::{NamesTaken, SignupSaved};
