@@ -83,6 +83,10 @@ sed -n '/^json() /p' scripts/walkthrough.sh | sed 's/^/  /'
 sed -n '/^# ---- walk-through ----$/,$p' scripts/walkthrough.sh | tail -n +2 | sed 's/^/  /'
 echo
 # shellcheck disable=SC2086
-cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$api_port" --env-file "$state/watch.env" ${WATCH_FLAGS:-} &
+# --disable-cors: cargo lambda's router would answer preflights itself, reflecting any origin
+# with credentials. The deployed API has no CORS configuration: API Gateway hands OPTIONS to
+# the $default route, whose fallback answers 405. Locally too (scripts/preflight.sh).
+cargo lambda watch --disable-cors --invoke-address 127.0.0.1 --invoke-port "$api_port" \
+  --env-file "$state/watch.env" ${WATCH_FLAGS:-} &
 pids+=($!)
 wait "${pids[-1]}"

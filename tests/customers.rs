@@ -577,3 +577,42 @@ async fn the_sample_events_drive_the_handler() {
     assert_eq!(standalone["customer_type"], "business");
     assert!(standalone["user_id"].is_null());
 }
+
+/// Characters that show as nothing (fillers, joiners, variation selectors: every
+/// Default_Ignorable_Code_Point), and names that show nothing at all (a braille blank, a
+/// lone combining mark), are refused in free text, naming the field.
+#[tokio::test]
+async fn names_that_show_nothing_or_hide_characters_are_refused() {
+    let env = TestEnv::new().await;
+    let m = env.member().await;
+    let before = env.item_count().await;
+    let valid = json!({"organization": m.org, "email": "blank@example.com"});
+    for blank in [
+        "\u{3164}",
+        "\u{115F}",
+        "\u{2800}",
+        "A\u{034F}B",
+        "Ann\u{FE0F}",
+        "\u{0301}",
+    ] {
+        for field in ["first_name", "company_name"] {
+            let body = edited(&valid, field, Some(json!(blank)));
+            let (status, answer) = env.create_customer(&m.token, &body).await;
+            assert_eq!(
+                status,
+                StatusCode::BAD_REQUEST,
+                "{field} {blank:?}: {answer}"
+            );
+            assert!(answer["error"]["fields"][field].is_string(), "{answer}");
+        }
+    }
+    let mut signup = crm_tests::sample_signup();
+    signup["username"] = json!("\u{3164}\u{3164}\u{3164}");
+    let (status, answer) = env.signup(&signup).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert!(
+        answer["error"]["fields"]["username"].is_string(),
+        "{answer}"
+    );
+    env.assert_untouched(before).await;
+}

@@ -435,3 +435,29 @@ async fn a_replayed_delete_is_a_bare_204() {
     );
     env.assert_invariants().await;
 }
+
+/// Two `Idempotency-Key` headers name no one request: a 400, as the comma-joined form is,
+/// and nothing is written.
+#[tokio::test]
+async fn two_keys_are_a_400_naming_the_header() {
+    let env = TestEnv::new().await;
+    let m = env.member().await;
+    let before = env.item_count().await;
+    let body = json!({"organization": m.org, "email": "twice@example.com"});
+    let mut request = with_token(post_json("/api/customers/", &body), &m.token);
+    for key in ["k-one", "k-two"] {
+        request
+            .headers_mut()
+            .append("Idempotency-Key", key.parse().unwrap());
+    }
+    let (status, answer, _) = answer(
+        shared::http::Function::CreateCustomer
+            .handle(&env.app, request)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert!(answer["error"]["fields"]["Idempotency-Key"].is_string());
+    assert!(env.calls.take().is_empty());
+    env.assert_untouched(before).await;
+}

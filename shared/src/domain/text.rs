@@ -29,6 +29,9 @@ impl<const MAX: usize> Text<MAX> {
                 u32::from(c)
             ));
         }
+        if !super::unicode::has_visible(text) {
+            return Err("must have a visible character".into());
+        }
         Ok(Self(text.to_owned()))
     }
 
@@ -90,6 +93,20 @@ mod tests {
             "shows as exe.png"
         );
         assert!(PersonName::parse("Zoë Ł").is_ok());
+        for blank in [
+            "\u{3164}",
+            "\u{115F}",
+            "\u{2800}",
+            "a\u{034F}b",
+            "x\u{FE0F}",
+            "\u{0301}",
+        ] {
+            assert!(PersonName::parse(blank).is_err(), "{blank:?}");
+        }
+        assert!(
+            PersonName::parse("Zoe\u{0301}").is_ok(),
+            "a mark on a letter shows"
+        );
         assert_eq!(OrgName::truncated(&"y".repeat(300)).as_str().len(), 200);
     }
 

@@ -6,15 +6,18 @@
 //! - [`is_single_script`]: UTS #39's test that a string's resolved script set is not empty,
 //!   so that Cyrillic `а` cannot stand in for Latin `a` inside a Latin name.
 //! - [`invisible`]: characters that change how text is shown without being seen (controls,
-//!   format characters such as zero-width spaces and bidi overrides, line separators).
+//!   format characters such as zero-width spaces and bidi overrides, line separators, and
+//!   every Default_Ignorable_Code_Point: fillers, variation selectors, joiners).
+//! - [`has_visible`]: whether text shows anything at all: a name of fillers, blank symbols or
+//!   lone combining marks looks empty.
 
 use std::collections::BTreeSet;
 
 use icu_casemap::CaseMapper;
 use icu_normalizer::ComposingNormalizerBorrowed;
-use icu_properties::props::{GeneralCategory, Script};
+use icu_properties::props::{DefaultIgnorableCodePoint, GeneralCategory, Script};
 use icu_properties::script::ScriptWithExtensions;
-use icu_properties::CodePointMapData;
+use icu_properties::{CodePointMapData, CodePointSetData};
 
 /// NFKC(case fold(NFKC(text))): compatibility forms and case variants of one name meet.
 pub fn fold(text: &str) -> String {
@@ -25,17 +28,38 @@ pub fn fold(text: &str) -> String {
     nfkc.normalize(&folded).into_owned()
 }
 
-/// The first character of `text` that is a control, format or line/paragraph separator.
+/// The first character of `text` that is a control, format or line/paragraph separator, or
+/// default-ignorable (shown as nothing: U+3164 HANGUL FILLER, U+034F, U+FE0F…).
 pub fn invisible(text: &str) -> Option<char> {
     let categories = CodePointMapData::<GeneralCategory>::new();
+    let ignorable = CodePointSetData::new::<DefaultIgnorableCodePoint>();
     text.chars().find(|c| {
-        matches!(
-            categories.get(*c),
-            GeneralCategory::Control
-                | GeneralCategory::Format
-                | GeneralCategory::LineSeparator
-                | GeneralCategory::ParagraphSeparator
-        )
+        ignorable.contains(*c)
+            || matches!(
+                categories.get(*c),
+                GeneralCategory::Control
+                    | GeneralCategory::Format
+                    | GeneralCategory::LineSeparator
+                    | GeneralCategory::ParagraphSeparator
+            )
+    })
+}
+
+/// Whether `text` has a character that shows: not white space, not invisible, not a
+/// combining mark (which shows only on another character), not U+2800 BRAILLE PATTERN
+/// BLANK (a symbol drawn as nothing).
+pub fn has_visible(text: &str) -> bool {
+    let categories = CodePointMapData::<GeneralCategory>::new();
+    text.chars().any(|c| {
+        !c.is_whitespace()
+            && c != '\u{2800}'
+            && invisible(c.encode_utf8(&mut [0; 4])).is_none()
+            && !matches!(
+                categories.get(c),
+                GeneralCategory::NonspacingMark
+                    | GeneralCategory::SpacingMark
+                    | GeneralCategory::EnclosingMark
+            )
     })
 }
 

@@ -26,6 +26,9 @@ impl Username {
         {
             return Err("may contain only letters, digits and @ . + - _");
         }
+        if unicode::invisible(name).is_some() || !unicode::has_visible(name) {
+            return Err("must not be invisible or contain invisible characters");
+        }
         if !unicode::is_single_script(name) {
             return Err("must not mix letters of different scripts");
         }

@@ -18,9 +18,14 @@ pub fn of(
     scope: IdempotencyScope,
     body: &Map<String, Value>,
 ) -> Result<Option<Idempotency>, ApiError> {
-    let Some(raw) = request.headers().get(HEADER) else {
+    let mut sent = request.headers().get_all(HEADER).iter();
+    let Some(raw) = sent.next() else {
         return Ok(None);
     };
+    // Two keys cannot both name the request; neither is picked silently.
+    if sent.next().is_some() {
+        return Err(ApiError::field(HEADER, "must be sent once"));
+    }
     let key = raw
         .to_str()
         .ok()
