@@ -19,7 +19,8 @@ impl Email {
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
         const INVALID: &str = "must be a valid email address";
         let email = raw.trim();
-        if email.len() > 254 {
+        // Counted as sent, as the API's schema states it.
+        if raw.chars().count() > 254 {
             return Err("must be at most 254 characters");
         }
         let (local, domain) = email.rsplit_once('@').ok_or(INVALID)?;

@@ -15,13 +15,15 @@ pub type CustomerName = Text<255>;
 pub type CompanyName = Text<255>;
 
 impl<const MAX: usize> Text<MAX> {
+    /// At most `MAX` characters as sent (the bound a schema's `maxLength` states), then
+    /// trimmed.
     pub fn parse(raw: &str) -> Result<Self, String> {
+        if raw.chars().count() > MAX {
+            return Err(format!("must be at most {MAX} characters"));
+        }
         let text = raw.trim();
         if text.is_empty() {
             return Err("must not be blank".into());
-        }
-        if text.chars().count() > MAX {
-            return Err(format!("must be at most {MAX} characters"));
         }
         if let Some(c) = super::unicode::invisible(text) {
             return Err(format!(
@@ -83,6 +85,10 @@ mod tests {
         assert_eq!(PersonName::parse("  Jane ").unwrap().as_str(), "Jane");
         assert!(PersonName::parse("   ").is_err());
         assert!(PersonName::parse(&"x".repeat(151)).is_err());
+        assert!(
+            PersonName::parse(&format!(" {}", "x".repeat(150))).is_err(),
+            "as sent"
+        );
         assert!(PersonName::parse("a\nb").is_err());
         assert!(
             PersonName::parse("\u{200b}\u{200b}").is_err(),

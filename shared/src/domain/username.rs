@@ -17,7 +17,8 @@ pub struct Username(String);
 impl Username {
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
         let name = raw.trim();
-        if name.is_empty() || name.chars().count() > 150 {
+        // Counted as sent, as the API's schema states it.
+        if name.is_empty() || raw.chars().count() > 150 {
             return Err("must be 1 to 150 characters");
         }
         if !name
