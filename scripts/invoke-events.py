@@ -82,6 +82,9 @@ def main():
     renewed = invoke("session", "refresh.json", 200, refresh=sam["refresh_token"])
     invoke("session", "logout.json", 204, refresh=renewed["refresh_token"])
     invoke("session", "refresh.json", 401, refresh=renewed["refresh_token"])
+    changed = invoke("login", "change-password.json", 200, token=sam_token)
+    invoke("login", "change-password.json", 401, token=sam_token)  # the old password is gone
+    invoke("session", "refresh.json", 200, refresh=changed["refresh_token"])
     print("every event answered as expected")
 
 

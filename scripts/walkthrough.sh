@@ -31,3 +31,10 @@ curl -sS --fail-with-body "$API/api/users/me/" -H "authorization: Bearer $TOKEN"
 echo
 curl -sS --fail-with-body "$API/api/customers/?organization=$ORG&limit=10" -H "authorization: Bearer $TOKEN"
 echo
+# A new password: earlier sessions end at their next refresh; the answer is a new session.
+curl -sS --fail-with-body -X POST "$API/api/users/me/password/" -H 'content-type: application/json' \
+  -H "authorization: Bearer $TOKEN" \
+  -d '{"current_password":"correct horse battery","new_password":"a new passphrase, longer"}' >/dev/null
+SIGNED_UP=$(echo "$SIGNUP" | json '["refresh_token"]')
+curl -sS -o /dev/null -w 'the sign-up session refreshed after it: %{http_code}\n' -X POST \
+  "$API/api/auth/refresh/" -H 'content-type: application/json' -d "{\"refresh_token\":\"$SIGNED_UP\"}"

@@ -33,6 +33,7 @@ async fn exercised() -> HashMap<Function, Actions> {
     sign_up_every_way(&env).await;
     record(Function::Signup, &env);
     log_in_every_way(&env, &owner.signup).await;
+    change_password_every_way(&env, &other.token).await;
     record(Function::Login, &env);
     refresh_and_log_out(&env, &owner.signup).await;
     record(Function::Session, &env);
@@ -74,6 +75,17 @@ async fn log_in_every_way(env: &TestEnv, signup: &Value) {
         let body = json!({"username": name, "password": password});
         env.send(Function::Login, post_json("/api/auth/login", &body))
             .await;
+    }
+}
+
+async fn change_password_every_way(env: &TestEnv, token: &str) {
+    for (current, expected) in [
+        ("wrong password!", StatusCode::UNAUTHORIZED),
+        ("correct horse battery", StatusCode::OK),
+    ] {
+        let body = json!({"current_password": current, "new_password": "correct horse battery"});
+        let change = with_token(post_json("/api/users/me/password", &body), token);
+        assert_eq!(env.send(Function::Login, change).await.0, expected);
     }
 }
 

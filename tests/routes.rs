@@ -24,6 +24,10 @@ async fn request_for(env: &TestEnv, m: &Member, operation: Operation, path: &str
             json!({"organization": m.org, "email": format!("{}@example.com", path.len())})
         }
         Operation::UpdateCustomer => json!({"name": "Patched"}),
+        // The same password again: each form changes it, and the next still logs in.
+        Operation::ChangePassword => {
+            json!({"current_password": "correct horse battery", "new_password": "correct horse battery"})
+        }
         _ => Value::Null,
     };
     let mut query = HashMap::new();

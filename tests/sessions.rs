@@ -388,3 +388,86 @@ async fn the_session_events_drive_the_handler() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+async fn change_password(
+    env: &TestEnv,
+    token: &str,
+    current: &str,
+    new: &str,
+) -> (StatusCode, Value) {
+    let body = json!({"current_password": current, "new_password": new});
+    let request = crm_tests::with_token(post_json("/api/users/me/password/", &body), token);
+    env.send(shared::http::Function::Login, request).await
+}
+
+/// A new password ends every earlier session (at its next refresh) and answers a new one.
+#[tokio::test]
+async fn a_password_change_ends_every_earlier_session() {
+    let env = TestEnv::new().await;
+    let (m, signed_up) = member(&env).await;
+    let name = m.signup["user"]["username"].clone();
+    let (_, logged_in, _) = log_in(&env, &name, "correct horse battery").await;
+    let (status, changed) =
+        change_password(&env, &m.token, "correct horse battery", "a new passphrase").await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert!(changed["access_token"].is_string() && changed["refresh_token"].is_string());
+    for earlier in [signed_up, refresh_token_of(&logged_in)] {
+        assert_eq!(refresh(&env, &earlier).await.0, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        refresh(&env, &refresh_token_of(&changed)).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        log_in(&env, &name, "correct horse battery").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        log_in(&env, &name, "a new passphrase").await.0,
+        StatusCode::OK
+    );
+    env.assert_invariants().await;
+}
+
+/// A wrong current password is a failed log-in of the account: counted, then throttled.
+#[tokio::test]
+async fn a_wrong_current_password_counts_as_a_failed_log_in() {
+    let env = TestEnv::new().await;
+    let (m, _) = member(&env).await;
+    for _ in 0..5 {
+        let (status, answer) =
+            change_password(&env, &m.token, "not it at all", "a new passphrase").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{answer}");
+    }
+    let (status, _) =
+        change_password(&env, &m.token, "correct horse battery", "a new passphrase").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    let name = m.signup["user"]["username"].clone();
+    assert_eq!(
+        log_in(&env, &name, "correct horse battery").await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    env.assert_invariants().await;
+}
+
+/// The new password follows the sign-up rules; a refused one writes nothing and checks no
+/// password.
+#[tokio::test]
+async fn a_new_password_follows_the_sign_up_rules() {
+    let env = TestEnv::new().await;
+    let (m, _) = member(&env).await;
+    let username = m.signup["user"]["username"]
+        .as_str()
+        .unwrap()
+        .to_uppercase();
+    let before = env.item_count().await;
+    for new in ["short", "1234567890", username.as_str()] {
+        let (status, answer) = change_password(&env, &m.token, "correct horse battery", new).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{new}: {answer}");
+        assert!(
+            answer["error"]["fields"]["new_password"].is_string(),
+            "{answer}"
+        );
+    }
+    env.assert_untouched(before).await;
+}

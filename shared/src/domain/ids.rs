@@ -63,6 +63,16 @@ uuid_id!(
     ProfileId
 );
 
+impl SessionId {
+    /// When the session was started (Unix milliseconds), from its time-ordered id.
+    pub fn started_at_ms(&self) -> u64 {
+        self.0.get_timestamp().map_or(0, |t| {
+            let (seconds, nanos) = t.to_unix();
+            seconds * 1000 + u64::from(nanos) / 1_000_000
+        })
+    }
+}
+
 impl ProfileId {
     /// A profile's id is a name-based UUID of (user, profile type). There is one profile per
     /// pair, so any writer can name the profile without reading it first; that is what lets

@@ -9,7 +9,9 @@ use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
 use serde_json::json;
 
-use crate::store::{report, Cause, CustomerRefusal, NamesTaken, StoreError, WriteError};
+use crate::store::{
+    report, Cause, ChangedMeanwhile, CustomerRefusal, NamesTaken, StoreError, WriteError,
+};
 
 /// Field name to what is wrong with it, in a stable order.
 pub type FieldErrors = BTreeMap<String, String>;
@@ -242,5 +244,17 @@ impl From<CustomerRefusal> for ApiError {
 impl From<NamesTaken> for ApiError {
     fn from(NamesTaken { username, email }: NamesTaken) -> Self {
         Self::taken(&[("username", username), ("email", email)], "user")
+    }
+}
+
+impl From<ChangedMeanwhile> for ApiError {
+    fn from(_: ChangedMeanwhile) -> Self {
+        Self::Conflict {
+            message: "The password changed meanwhile; log in again.".to_owned(),
+            fields: FieldErrors::from([(
+                "current_password".to_owned(),
+                "changed meanwhile".to_owned(),
+            )]),
+        }
     }
 }

@@ -15,7 +15,9 @@ use lambda_http::{Body, Request, RequestExt, Response};
 
 use crate::app::App;
 
-use super::{customer_changes, customers, login, respond, session, signup, users, ApiError};
+use super::{
+    customer_changes, customers, login, passwords, respond, session, signup, users, ApiError,
+};
 
 /// A Lambda function of the API: one binary under `functions/`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -44,6 +46,7 @@ pub enum Operation {
     UpdateCustomer,
     DeleteCustomer,
     Me,
+    ChangePassword,
 }
 
 #[derive(Debug)]
@@ -73,7 +76,7 @@ const fn route(
 use Function as F;
 use Operation as O;
 
-pub static ROUTES: [Route; 10] = [
+pub static ROUTES: [Route; 11] = [
     route(Method::POST, "/api/users", F::Signup, O::SignUp),
     route(Method::POST, "/api/auth/login", F::Login, O::LogIn),
     route(Method::POST, "/api/auth/refresh", F::Session, O::Refresh),
@@ -109,6 +112,12 @@ pub static ROUTES: [Route; 10] = [
         O::DeleteCustomer,
     ),
     route(Method::GET, "/api/users/me", F::Me, O::Me),
+    route(
+        Method::POST,
+        "/api/users/me/password",
+        F::Login,
+        O::ChangePassword,
+    ),
 ];
 
 impl Function {
@@ -166,6 +175,7 @@ impl Operation {
             O::UpdateCustomer => "updateCustomer",
             O::DeleteCustomer => "deleteCustomer",
             O::Me => "me",
+            O::ChangePassword => "changePassword",
         }
     }
 
@@ -181,6 +191,7 @@ impl Operation {
             O::UpdateCustomer => customer_changes::update(app, request).await,
             O::DeleteCustomer => customer_changes::delete(app, request).await,
             O::Me => users::me(app, request).await,
+            O::ChangePassword => passwords::change_password(app, request).await,
         }
     }
 }

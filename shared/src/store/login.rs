@@ -64,11 +64,16 @@ impl Store {
         let Some(item) = self.get_item(&Key::login_name(name)).await? else {
             return Ok(None);
         };
-        Ok(Some(LoginRecord {
-            user: record(&item)?,
-            hash: PasswordHash::from_stored(field(&item, PASSWORD_HASH)?),
-            roles: field(&item, MEMBERSHIPS)?,
-        }))
+        login_record(&item).map(Some)
+    }
+
+    /// The user `id` as log-in knows them (hash and roles): one strongly consistent `GetItem`
+    /// of the user item.
+    pub async fn account(&self, id: UserId) -> Result<Option<LoginRecord>, StoreError> {
+        let Some(item) = self.get_item(&Key::user(id)).await? else {
+            return Ok(None);
+        };
+        login_record(&item).map(Some)
     }
 
     /// Takes an attempt for `who` at `now`: one conditional `UpdateItem` that counts it, unless
@@ -210,6 +215,15 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+/// A login item (the user, or a name's claim) read back.
+fn login_record(item: &Item) -> Result<LoginRecord, StoreError> {
+    Ok(LoginRecord {
+        user: record(item)?,
+        hash: PasswordHash::from_stored(field(item, PASSWORD_HASH)?),
+        roles: field(item, MEMBERSHIPS)?,
+    })
 }
 
 fn window_start(now: u64) -> u64 {

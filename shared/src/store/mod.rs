@@ -7,6 +7,8 @@
 //! |---|---|---|
 //! | [`Store::save_signup`] | `signup` | `TransactWriteItems` (after a conflict: `BatchGetItem` of the claims) |
 //! | [`Store::login_account`] | `login` | `GetItem` of the name's claim |
+//! | [`Store::account`] | `login` | `GetItem` of the user (hash and roles) |
+//! | [`Store::change_password`] | `passwords` | `TransactWriteItems` |
 //! | [`Store::take_login_attempt`] | `login` | `UpdateItem` (a second after a window ended) |
 //! | [`Store::record_login_failure`], [`Store::forget_login_failures`] | `login` | `UpdateItem` (past the free attempts only), `DeleteItem` |
 //! | [`Store::start_session`] | `sessions` | `PutItem` |
@@ -30,6 +32,7 @@ mod idempotency;
 mod items;
 pub mod keys;
 mod login;
+mod passwords;
 mod reads;
 mod sessions;
 mod signup;
@@ -49,6 +52,7 @@ pub use error::{report, Cause, StoreError};
 pub use idempotency::{Recorded, StoredAnswer};
 pub use items::Entity;
 pub use login::{Attempter, LoginAttempt, LoginRecord};
+pub use passwords::ChangedMeanwhile;
 pub use reads::{Claimed, CustomerPage, Me};
 pub use sessions::Rotation;
 pub use signup::{NamesTaken, SignupSaved};

@@ -17,6 +17,7 @@ use crate::domain::{OrgRole, Timestamp, UserId};
 
 use super::items::{bare_item, field, number, string, Entity, EXPIRES_AT, MEMBERSHIPS};
 use super::keys::Key;
+use super::passwords::PASSWORD_CHANGED_AT;
 use super::transaction::{CommitError, Item, Transaction};
 use super::{Store, StoreError};
 
@@ -90,10 +91,16 @@ impl Store {
         let (committed, user) = tokio::join!(tx.commit(self), self.get_item(&user_key));
         let old = match committed {
             Ok(()) => {
-                return Ok(match user? {
-                    Some(user) => Rotation::Rotated(field(&user, MEMBERSHIPS)?),
-                    None => Rotation::Refused,
-                });
+                let Some(user) = user? else {
+                    return Ok(Rotation::Refused);
+                };
+                // A session started before the password last changed ends at this refresh.
+                let changed_at: u64 = field(&user, PASSWORD_CHANGED_AT).unwrap_or(0);
+                if presented.session.started_at_ms() < changed_at {
+                    self.revoke(presented, now).await?;
+                    return Ok(Rotation::Refused);
+                }
+                return Ok(Rotation::Rotated(field(&user, MEMBERSHIPS)?));
             }
             Err(CommitError::Rejected(rejection)) => rejection.existing(Guard::Current).cloned(),
             // Another refresh of this very token is in flight: it alone goes on.
