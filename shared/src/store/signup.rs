@@ -5,9 +5,7 @@ use crate::domain::{OrgMembership, OrgRole, PasswordHash, Signup, User};
 
 use super::customers::CustomerItems;
 use super::idempotency::StoredAnswer;
-use super::items::{
-    attribute, bare_item, item, listed_item, string, Entity, MEMBERSHIPS, PASSWORD_HASH, USER_ID,
-};
+use super::items::{attribute, item, listed_item, string, Entity, MEMBERSHIPS, PASSWORD_HASH};
 use super::keys::{Key, ListKey};
 use super::sessions::session_item;
 use super::transaction::{Item, Rejection, Transaction};
@@ -83,14 +81,9 @@ struct SaveSignup<'a> {
 }
 
 impl SaveSignup<'_> {
-    /// The username's claims (its name and its look), and the email's.
-    fn claims(&self) -> [Key; 3] {
+    fn claims(&self) -> [Key; 2] {
         let user = &self.signup.user;
-        [
-            Key::username(&user.username),
-            Key::username_skeleton(&user.username),
-            Key::user_email(&user.email),
-        ]
+        [Key::username(&user.username), Key::user_email(&user.email)]
     }
 }
 
@@ -116,8 +109,7 @@ impl WritePath for SaveSignup<'_> {
         found: &Found,
         _attempt: &Attempt,
     ) -> Result<Plan<Claim, SignupSaved, NamesTaken>, StoreError> {
-        let [name, look, email] = self.claims().map(|key| found.at(&key).is_some());
-        let username = name || look;
+        let [username, email] = self.claims().map(|key| found.at(&key).is_some());
         if username || email {
             return Ok(Plan::Refuse(NamesTaken { username, email }));
         }
@@ -186,23 +178,11 @@ fn signup_transaction(table: &str, signup: &Signup, hash: &PasswordHash) -> Tran
         .create(
             Claim::Email,
             login(Entity::Email, Key::user_email(&user.email)),
-        )
-        // A name that looks like a taken one is taken: the same answer.
-        .create(Claim::Username, skeleton_claim(user));
+        );
     for item in fresh_items(signup) {
         tx.create(Claim::Fresh, item);
     }
     tx
-}
-
-/// The claim on the username's look, naming its user.
-fn skeleton_claim(user: &User) -> Item {
-    let mut claim = bare_item(
-        Entity::UsernameSkeleton,
-        &Key::username_skeleton(&user.username),
-    );
-    claim.insert(USER_ID.to_owned(), string(&user.id.to_string()));
-    claim
 }
 
 /// The organization with its owner, the profiles, the vendor and the customer: items under
