@@ -50,14 +50,7 @@ pub(super) async fn sign_up(app: &App, request: Request) -> Result<Response<Body
     .map_err(ApiError::internal)?;
     let password = form.password.expose().to_owned();
     let signup = Signup::assemble(form);
-    let created = serde_json::to_value(Created {
-        user: &signup.user,
-        organization: &signup.organization,
-        profiles: &signup.profiles,
-        vendor: &signup.vendor,
-        customer: &signup.customer,
-    })
-    .expect("records serialize");
+    let created = created(&signup);
     let answer = StoredAnswer {
         status: StatusCode::CREATED.as_u16(),
         body: created.to_string(),
@@ -98,6 +91,18 @@ pub(super) async fn sign_up(app: &App, request: Request) -> Result<Response<Body
         }
         SignupSaved::Replayed { answer, hash } => replay(app, &answer, hash, password).await,
     }
+}
+
+/// What sign-up answers besides the tokens, as JSON: also what is kept for a replay.
+fn created(signup: &Signup) -> Value {
+    serde_json::to_value(Created {
+        user: &signup.user,
+        organization: &signup.organization,
+        profiles: &signup.profiles,
+        vendor: &signup.vendor,
+        customer: &signup.customer,
+    })
+    .expect("records serialize")
 }
 
 /// A retried sign-up gets its first answer and a fresh access token, once the retry's

@@ -15,6 +15,7 @@ use crate::domain::{
 
 use super::items::{field, number, record, Entity, ENTITY, EXPIRES_AT, MEMBERSHIPS, PASSWORD_HASH};
 use super::keys::Key;
+use super::sessions::is_condition_failure;
 use super::transaction::Item;
 use super::{Store, StoreError};
 
@@ -157,12 +158,7 @@ impl Store {
             .await;
         match restarted {
             Ok(_) => Ok(LoginAttempt::Taken(1)),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(UpdateItemError::is_conditional_check_failed_exception) =>
-            {
-                Ok(LoginAttempt::Refused { retry_after: 1 })
-            }
+            Err(e) if is_condition_failure(&e) => Ok(LoginAttempt::Refused { retry_after: 1 }),
             Err(e) => Err(e.into()),
         }
     }
@@ -195,12 +191,7 @@ impl Store {
             .await;
         match opened {
             Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(UpdateItemError::is_conditional_check_failed_exception) =>
-            {
-                Ok(())
-            }
+            Err(e) if is_condition_failure(&e) => Ok(()),
             Err(e) => Err(e.into()),
         }
     }

@@ -182,7 +182,8 @@ impl Store {
     }
 }
 
-fn is_condition_failure(error: &SdkError<UpdateItemError, HttpResponse>) -> bool {
+/// Whether a single-item update was refused by its condition (and changed nothing).
+pub(super) fn is_condition_failure(error: &SdkError<UpdateItemError, HttpResponse>) -> bool {
     error
         .as_service_error()
         .is_some_and(UpdateItemError::is_conditional_check_failed_exception)

@@ -204,17 +204,7 @@ impl<R: Copy + PartialEq> Transaction<R> {
         names: HashMap<String, String>,
         values: Item,
     ) -> &mut Self {
-        let update = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key.to_item()))
-            .update_expression(expression)
-            .condition_expression(condition)
-            .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(Some(values))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .build()
-            .expect("table, key and expression are set");
-        self.push(role, TransactWriteItem::builder().update(update).build())
+        self.update_action(role, key, expression, Some(condition), names, values)
     }
 
     /// An update expression on `key`; `names` and `values` are its placeholders.
@@ -226,14 +216,32 @@ impl<R: Copy + PartialEq> Transaction<R> {
         names: HashMap<String, String>,
         values: Item,
     ) -> &mut Self {
-        let update = Update::builder()
+        self.update_action(role, key, expression, None, names, values)
+    }
+
+    fn update_action(
+        &mut self,
+        role: R,
+        key: &Key,
+        expression: &str,
+        condition: Option<&str>,
+        names: HashMap<String, String>,
+        values: Item,
+    ) -> &mut Self {
+        let mut update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key.to_item()))
             .update_expression(expression)
             .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(Some(values))
-            .build()
-            .expect("table, key and expression are set");
+            .set_expression_attribute_values(Some(values));
+        if let Some(condition) = condition {
+            update = update
+                .condition_expression(condition)
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                );
+        }
+        let update = update.build().expect("table, key and expression are set");
         self.push(role, TransactWriteItem::builder().update(update).build())
     }
 
