@@ -6,7 +6,7 @@ CARGO ?= cargo
 # How long the conflict-faithful store holds a committed transaction's items.
 CONFLICT_WINDOW_MS ?= 10
 
-.PHONY: test run lint fmt clippy check-table bench
+.PHONY: test run lint fmt clippy check-table backfill-username-looks bench
 # `make bench`: the release profile of template.yaml's bootstraps (host architecture);
 # BENCH_PROFILE=bench builds faster without LTO (CI's short run).
 BENCH_PROFILE ?= release
@@ -38,6 +38,13 @@ check-table:
 	TABLE_NAME=$${TABLE_NAME:-crm-local} \
 	AWS_ENDPOINT_URL_DYNAMODB=$${AWS_ENDPOINT_URL_DYNAMODB:-http://127.0.0.1:$${LOCAL_DYNAMODB_PORT:-8000}} \
 	$(CARGO) run --quiet --locked -p crm-tests --bin check-table
+
+## Claims the look (UTS #39 skeleton) of every username that predates look claims; the
+## same table variables as check-table. Lists look-alike pairs already stored; exits 1 if any.
+backfill-username-looks:
+	TABLE_NAME=$${TABLE_NAME:-crm-local} \
+	AWS_ENDPOINT_URL_DYNAMODB=$${AWS_ENDPOINT_URL_DYNAMODB:-http://127.0.0.1:$${LOCAL_DYNAMODB_PORT:-8000}} \
+	$(CARGO) run --quiet --locked -p crm-tests --bin backfill-username-looks
 
 ## Cold start, first and warm requests, peak RSS and size of every function's bootstrap and
 ## of a Python boto3 peer, then the per-path library benchmark. BENCH_ROUNDS (default 10)

@@ -248,13 +248,7 @@ async fn linking_creates_the_customer_profile_when_the_user_has_none() {
     let alice = env.member().await;
     let bob = env.member().await;
     let profile = key::profile(&alice.user, ProfileType::Customer);
-    env.admin
-        .delete_item()
-        .table_name(&env.table)
-        .set_key(Some(profile.to_item()))
-        .send()
-        .await
-        .unwrap();
+    env.remove(&profile).await;
 
     let body =
         json!({"organization": bob.org, "user_id": alice.user, "email": "alice@example.com"});

@@ -15,7 +15,7 @@ use shared::store::keys::Key;
 
 /// User, 2 login claims, organization, membership, 3 profiles, vendor, customer, its 3
 /// claims, the user's side of the membership and of the customer, and the first session.
-const ITEMS_PER_SIGNUP: usize = 16;
+const ITEMS_PER_SIGNUP: usize = 17;
 
 fn id(value: &Value) -> &str {
     value["id"].as_str().expect("an id")
@@ -470,4 +470,86 @@ async fn names_with_invisible_characters_are_refused_naming_the_field() {
     }
     assert!(env.calls.take().is_empty());
     env.assert_untouched(before).await;
+}
+
+/// Two names that look alike, whole script against whole script, cannot both be taken: the
+/// second gets the 409 naming `username` that a taken name gets, and nothing is written.
+#[tokio::test]
+async fn a_username_that_looks_like_a_taken_one_is_taken() {
+    let env = TestEnv::new().await;
+    // Digits go with any script; letters would mix them.
+    let tag = uuid::Uuid::now_v7().as_u128() % 1_000_000_007;
+    for (latin, lookalike) in [("coca", "соса"), ("scope", "ѕсоре"), ("oo", "οο")] {
+        let mut first = sample_signup();
+        first["username"] = json!(format!("{latin}_{tag}"));
+        env.signed_up_user_with(&first).await;
+        let before = env.item_count().await;
+        let mut second = sample_signup();
+        second["username"] = json!(format!("{lookalike}_{tag}"));
+        let (status, answer) = env.signup(&second).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{lookalike}: {answer}");
+        assert!(
+            answer["error"]["fields"]["username"].is_string(),
+            "{answer}"
+        );
+        env.assert_untouched(before).await;
+    }
+    env.assert_invariants().await;
+}
+
+/// A table from before look claims, where two look-alike names both got in: the backfill
+/// gives every user the claim on their name's look, the older of the two keeping it, names
+/// the younger, and changes nothing when run again; a look-alike signing up after it is
+/// refused.
+#[tokio::test]
+async fn the_backfill_claims_the_looks_of_names_taken_before_looks_were() {
+    use crm_tests::operator::backfill_username_looks;
+    let env = TestEnv::new().await;
+    let tag = uuid::Uuid::now_v7().as_u128() % 1_000_000_007;
+    let named = |name: String| {
+        let mut body = sample_signup();
+        body["username"] = json!(name);
+        body
+    };
+    let look = |name: &str| Key::username_skeleton(&shared::domain::Username::parse(name).unwrap());
+    // Latin, Greek and Cyrillic: three names, one look.
+    let older = format!("oo_{tag}");
+    let younger = format!("\u{3bf}\u{3bf}_{tag}");
+    let older_id = id(&env.signed_up_user_with(&named(older.clone())).await["user"]).to_owned();
+    env.signed_up_user_with(&sample_signup()).await;
+    env.remove(&look(&older)).await;
+    let younger_id = id(&env.signed_up_user_with(&named(younger.clone())).await["user"]).to_owned();
+    env.remove(&look(&younger)).await;
+    let unclaimed = env.item_count().await;
+
+    for run in 0..2 {
+        let done = backfill_username_looks(&env.app.store, &env.scan().await)
+            .await
+            .unwrap();
+        assert_eq!(done.claimed, 2, "run {run}");
+        let [(user, holder)] = done.look_alikes.as_slice() else {
+            panic!("run {run}: {:?}", done.look_alikes)
+        };
+        assert_eq!(
+            (user.id.to_string(), holder.to_string()),
+            (younger_id.clone(), older_id.clone())
+        );
+        // One claim written, once: the older name's (the other user's was there already).
+        assert_eq!(env.item_count().await, unclaimed + 1, "run {run}");
+    }
+    let holder = env
+        .get(&look(&older))
+        .await
+        .expect("the older name holds its look");
+    assert_eq!(s(&holder, "user_id"), older_id);
+
+    let (status, answer) = env.signup(&named(format!("\u{43e}\u{43e}_{tag}"))).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{answer}");
+    let report = crm_tests::invariants::check(&env.scan().await);
+    assert_eq!(report.violations.len(), 1, "{:?}", report.violations);
+    assert!(
+        report.violations[0].contains("username look claim"),
+        "{:?}",
+        report.violations
+    );
 }

@@ -55,6 +55,7 @@ pub fn check(items: &[Item]) -> Report {
             Some(claim @ (Entity::Username | Entity::Email)) => {
                 table.login_claim(item, claim, &mut problems);
             }
+            Some(Entity::UsernameSkeleton) => table.username_skeleton(item, &key, &mut problems),
             Some(Entity::Org) => table.organization(item, &key, &mut problems),
             Some(Entity::Member) => table.membership(item, &key, &mut problems),
             Some(Entity::Profile) => table.profile(item, &key, &mut problems),
@@ -206,8 +207,34 @@ impl<'a> Table<'a> {
         if text(item, "password_hash").is_none_or(|h| !h.starts_with("$argon2id$")) {
             problems.push("no argon2id password hash".into());
         }
+        // A name that looks like another user's would share their claim.
+        let look = self.require(
+            "username look claim",
+            &Key::username_skeleton(&user.username),
+            problems,
+        );
+        if let Some(holder) = look.and_then(|look| text(look, "user_id")) {
+            if holder != user.id.to_string() {
+                problems.push(format!("username look claim is user {holder}'s"));
+            }
+        }
         for profile_type in ProfileType::ALL {
             self.require("profile", &Key::profile(user.id, profile_type), problems);
+        }
+    }
+
+    /// A username's look belongs to a user whose username looks so.
+    fn username_skeleton(&self, item: &Item, key: &Key, problems: &mut Vec<String>) {
+        let Some(user) = text(item, "user_id").and_then(|u| shared::domain::UserId::parse(u).ok())
+        else {
+            problems.push("no user".into());
+            return;
+        };
+        let Some(record) = self.require("user", &Key::user(user), problems) else {
+            return;
+        };
+        if let Some(user) = parse::<User>(record, problems) {
+            expect_key(key, &Key::username_skeleton(&user.username), problems);
         }
     }
 

@@ -6,6 +6,7 @@ mod calls;
 mod front;
 pub mod invariants;
 pub mod key;
+pub mod operator;
 mod server;
 mod table;
 
@@ -167,24 +168,9 @@ impl TestEnv {
 
     /// Every item in the table.
     pub async fn scan(&self) -> Vec<Item> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .admin
-                .scan()
-                .table_name(&self.table)
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .expect("scan");
-            items.extend(page.items().iter().cloned());
-            start = page.last_evaluated_key().cloned();
-            if start.is_none() {
-                return items;
-            }
-        }
+        operator::scan(&self.admin, &self.table, |_| {})
+            .await
+            .expect("scan")
     }
 
     pub async fn item_count(&self) -> usize {
@@ -220,6 +206,17 @@ impl TestEnv {
             .await
             .expect("get item")
             .item
+    }
+
+    /// Deletes the item under `key` behind the app's back (a table from before some change).
+    pub async fn remove(&self, key: &shared::store::keys::Key) {
+        self.admin
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key.to_item()))
+            .send()
+            .await
+            .expect("delete item");
     }
 
     /// POST /api/users/ with a JSON body; returns the status and the JSON answer.

@@ -1,5 +1,6 @@
 //! Values that can only hold valid data, and the records built from them. No I/O here.
 
+mod confusables;
 mod customer;
 mod digest;
 mod email;

@@ -10,14 +10,18 @@
 //!   every Default_Ignorable_Code_Point: fillers, variation selectors, joiners).
 //! - [`has_visible`]: whether text shows anything at all: a name of fillers, blank symbols or
 //!   lone combining marks looks empty.
+//! - [`skeleton`]: UTS #39's confusable skeleton, the same for text that looks the same
+//!   (`coca` and Cyrillic `соса`).
 
 use std::collections::BTreeSet;
 
 use icu_casemap::CaseMapper;
-use icu_normalizer::ComposingNormalizerBorrowed;
+use icu_normalizer::{ComposingNormalizerBorrowed, DecomposingNormalizerBorrowed};
 use icu_properties::props::{DefaultIgnorableCodePoint, GeneralCategory, Script};
 use icu_properties::script::ScriptWithExtensions;
 use icu_properties::{CodePointMapData, CodePointSetData};
+
+use super::confusables;
 
 /// NFKC(case fold(NFKC(text))): compatibility forms and case variants of one name meet.
 pub fn fold(text: &str) -> String {
@@ -61,6 +65,27 @@ pub fn has_visible(text: &str) -> bool {
                     | GeneralCategory::EnclosingMark
             )
     })
+}
+
+/// UTS #39 §4: NFD, without default-ignorable characters, each character replaced by its
+/// prototype from confusables.txt, NFD again. The table is generated from the
+/// unicode-security crate, and a test holds it to that crate's own `skeleton` for every code
+/// point; the normalizer is the ICU4X one every binary already has.
+pub fn skeleton(text: &str) -> String {
+    let nfd = DecomposingNormalizerBorrowed::new_nfd();
+    let ignorable = CodePointSetData::new::<DefaultIgnorableCodePoint>();
+    let mut prototypes = String::with_capacity(text.len());
+    for c in nfd
+        .normalize(text)
+        .chars()
+        .filter(|c| !ignorable.contains(*c))
+    {
+        match confusables::prototype(c) {
+            Some(prototype) => prototypes.push_str(prototype),
+            None => prototypes.push(c),
+        }
+    }
+    nfd.normalize(&prototypes).into_owned()
 }
 
 /// A member of an augmented script set: a script, or one of UTS #39's writing systems that
@@ -112,6 +137,101 @@ pub fn is_single_script(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const TABLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/domain/confusables.rs");
+
+    /// confusables.rs as the reference crate makes it: for every character that NFD keeps and
+    /// that shows, its skeleton where that differs from itself.
+    fn generated_table() -> String {
+        let nfd = DecomposingNormalizerBorrowed::new_nfd();
+        let ignorable = CodePointSetData::new::<DefaultIgnorableCodePoint>();
+        let (mut sources, mut ends, mut prototypes) = (vec![], vec![], String::new());
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let alone = c.to_string();
+            if ignorable.contains(c) || nfd.normalize(&alone) != alone {
+                continue;
+            }
+            let prototype: String = unicode_security::skeleton(&alone).collect();
+            if prototype != alone {
+                sources.push(format!("{:#x}", u32::from(c)));
+                prototypes.push_str(&prototype);
+                ends.push(prototypes.len().to_string());
+            }
+        }
+        let escaped: String = prototypes
+            .chars()
+            .map(|c| match c {
+                'a'..='z' | 'A'..='Z' | '0'..='9' => c.to_string(),
+                _ => format!("\\u{{{:x}}}", u32::from(c)),
+            })
+            .collect();
+        format!(
+            "//! UTS #39 prototypes (Unicode {}.{}.{} confusables.txt), generated from the\n\
+             //! unicode-security crate by `cargo test -p shared --lib regenerate_confusables --\n\
+             //! --ignored`: a character's prototype is `PROTOTYPES[ENDS[i - 1]..ENDS[i]]` where\n\
+             //! `SOURCES[i]` is the character. {} characters.\n\n\
+             #[rustfmt::skip]\nstatic SOURCES: [u32; {n}] = [{}];\n\
+             #[rustfmt::skip]\nstatic ENDS: [u16; {n}] = [{}];\n\
+             #[rustfmt::skip]\nstatic PROTOTYPES: &str = \"{}\";\n\n\
+             /// The prototype of a character NFD keeps, if it is not its own.\n\
+             pub(super) fn prototype(c: char) -> Option<&'static str> {{\n    \
+             let i = SOURCES.binary_search(&u32::from(c)).ok()?;\n    \
+             let start = if i == 0 {{ 0 }} else {{ ENDS[i - 1] }};\n    \
+             Some(&PROTOTYPES[usize::from(start)..usize::from(ENDS[i])])\n}}\n",
+            unicode_security::UNICODE_VERSION.0,
+            unicode_security::UNICODE_VERSION.1,
+            unicode_security::UNICODE_VERSION.2,
+            sources.len(),
+            sources.join(", "),
+            ends.join(", "),
+            escaped,
+            n = sources.len(),
+        )
+    }
+
+    #[test]
+    #[ignore = "writes src/domain/confusables.rs"]
+    fn regenerate_confusables() {
+        std::fs::write(TABLE, generated_table()).unwrap();
+    }
+
+    #[test]
+    fn the_confusables_table_is_the_reference_crates() {
+        let stored = std::fs::read_to_string(TABLE).unwrap();
+        assert!(
+            stored == generated_table(),
+            "confusables.rs is stale: cargo test -p shared --lib regenerate_confusables -- --ignored"
+        );
+    }
+
+    /// Every code point alone, and text where NFD reorders marks across characters and drops
+    /// ignorables, skeletonizes as the reference crate does.
+    #[test]
+    fn skeletons_are_the_reference_crates() {
+        let reference = |text: &str| unicode_security::skeleton(text).collect::<String>();
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let alone = c.to_string();
+            assert_eq!(
+                skeleton(&alone),
+                reference(&alone),
+                "U+{:04X}",
+                u32::from(c)
+            );
+        }
+        for text in [
+            "соса",
+            "ѕсоре",
+            "οο",
+            "rn\u{301}\u{323}m",
+            "a\u{200b}b\u{fe0f}",
+            "Ǆ\u{323}\u{301}",
+            "ﬁle½",
+        ] {
+            assert_eq!(skeleton(text), reference(text), "{text}");
+        }
+        assert_eq!(skeleton("соса"), skeleton("coca"));
+        assert_ne!(skeleton("coca"), skeleton("cola"));
+    }
 
     #[test]
     fn look_alike_forms_fold_together() {

@@ -49,6 +49,12 @@ impl Username {
     pub fn normalized(&self) -> String {
         unicode::fold(&self.0)
     }
+
+    /// UTS #39's confusable skeleton of the normalized name: names that look alike, whole
+    /// script against whole script (`coca` and Cyrillic `соса`), have the same one.
+    pub fn skeleton(&self) -> String {
+        unicode::skeleton(&self.normalized())
+    }
 }
 
 impl fmt::Display for Username {
@@ -60,6 +66,17 @@ impl fmt::Display for Username {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_script_look_alikes_share_a_skeleton() {
+        let skeleton = |name: &str| Username::parse(name).unwrap().skeleton();
+        for (latin, other) in [("coca_1", "соса_1"), ("scope", "ѕсоре"), ("oo", "οο")] {
+            assert_ne!(latin, other);
+            assert_eq!(skeleton(latin), skeleton(other), "{latin} / {other}");
+        }
+        assert_ne!(skeleton("coca"), skeleton("cola"));
+        assert_eq!(skeleton("Coca"), skeleton("coca"), "after case folding");
+    }
 
     #[test]
     fn accepts_the_django_character_set() {

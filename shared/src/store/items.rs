@@ -17,6 +17,8 @@ pub enum Entity {
     User,
     /// A username's claim, and what log-in by username reads.
     Username,
+    /// A username's look (its confusable skeleton): no two users' names look alike.
+    UsernameSkeleton,
     /// A user email's claim, and what log-in by email reads.
     Email,
     Org,
@@ -40,9 +42,10 @@ pub enum Entity {
 }
 
 impl Entity {
-    pub const ALL: [Entity; 17] = [
+    pub const ALL: [Entity; 18] = [
         Self::User,
         Self::Username,
+        Self::UsernameSkeleton,
         Self::Email,
         Self::Org,
         Self::Member,
@@ -65,6 +68,7 @@ impl Entity {
         match self {
             Self::User => "USER",
             Self::Username => "USERNAME",
+            Self::UsernameSkeleton => "USERNAME_SKELETON",
             Self::Email => "EMAIL",
             Self::Org => "ORG",
             Self::Member => "MEMBER",
@@ -97,6 +101,8 @@ impl Entity {
 pub const PASSWORD_HASH: &str = "password_hash";
 /// On a user's login items: their role in each organization, as access tokens carry it.
 pub const MEMBERSHIPS: &str = "memberships";
+/// On claims of a user's (a username's look): the user the claim belongs to.
+pub const USER_ID: &str = "user_id";
 /// On claims: the customer the claim belongs to.
 pub const CUSTOMER_ID: &str = "customer_id";
 /// On the org#user claim: a copy of the whole customer.

@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::domain::{
-    CustomerCode, CustomerId, Email, Idempotency, LoginName, OrgId, ProfileType, SessionId, UserId,
-    Username, VendorId,
+    sha256_hex, CustomerCode, CustomerId, Email, Idempotency, LoginName, OrgId, ProfileType,
+    SessionId, UserId, Username, VendorId,
 };
 
 pub const PK: &str = "pk";
@@ -54,6 +54,18 @@ impl Key {
     /// Claims a username, case-insensitively. Also what log-in reads.
     pub fn username(username: &Username) -> Self {
         key(format!("USERNAME#{}", username.normalized()), "USERNAME")
+    }
+
+    /// Claims a username's look: its UTS #39 confusable skeleton, by digest (a skeleton may
+    /// hold any character), so that two names that look alike cannot both be taken.
+    pub fn username_skeleton(username: &Username) -> Self {
+        key(
+            format!(
+                "USERNAME_SKELETON#{}",
+                sha256_hex(username.skeleton().as_bytes())
+            ),
+            "USERNAME_SKELETON",
+        )
     }
 
     /// Claims a user's email, case-insensitively. Also what log-in reads.

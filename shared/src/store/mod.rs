@@ -6,6 +6,7 @@
 //! | operation | module | calls |
 //! |---|---|---|
 //! | [`Store::save_signup`] | `signup` | `TransactWriteItems` (after a conflict: `BatchGetItem` of the claims) |
+//! | [`Store::claim_username_look`] | `signup` | `PutItem` (the backfill of looks, not a route) |
 //! | [`Store::login_account`] | `login` | `GetItem` of the name's claim |
 //! | [`Store::account`] | `login` | `GetItem` of the user (hash and roles) |
 //! | [`Store::change_password`] | `passwords` | `TransactWriteItems` |
@@ -55,7 +56,7 @@ pub use login::{Attempter, LoginAttempt, LoginRecord};
 pub use passwords::ChangedMeanwhile;
 pub use reads::{Claimed, CustomerPage, Me};
 pub use sessions::Rotation;
-pub use signup::{NamesTaken, SignupSaved};
+pub use signup::{LookClaim, NamesTaken, SignupSaved};
 pub use write::{Idempotent, WriteError};
 
 use backoff::Backoff;

@@ -15,13 +15,12 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use crate::auth::RefreshToken;
 use crate::domain::{OrgRole, Timestamp, UserId};
 
-use super::items::{bare_item, field, number, string, Entity, EXPIRES_AT, MEMBERSHIPS};
+use super::items::{bare_item, field, number, string, Entity, EXPIRES_AT, MEMBERSHIPS, USER_ID};
 use super::keys::Key;
 use super::passwords::PASSWORD_CHANGED_AT;
 use super::transaction::{CommitError, Item, Transaction};
 use super::{Store, StoreError};
 
-const USER_ID: &str = "user_id";
 const CURRENT: &str = "current";
 const REVOKED_AT: &str = "revoked_at";
 

@@ -1,12 +1,18 @@
 //! Sign-up: every item in one transaction, each guarded, so a clash writes nothing.
 
 use crate::auth::RefreshToken;
-use crate::domain::{OrgMembership, OrgRole, PasswordHash, Signup, User};
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
+
+use crate::domain::{OrgMembership, OrgRole, PasswordHash, Signup, User, UserId};
 
 use super::customers::CustomerItems;
 use super::idempotency::StoredAnswer;
-use super::items::{attribute, item, listed_item, string, Entity, MEMBERSHIPS, PASSWORD_HASH};
-use super::keys::{Key, ListKey};
+use super::items::{
+    attribute, bare_item, field, item, listed_item, string, Entity, MEMBERSHIPS, PASSWORD_HASH,
+    USER_ID,
+};
+use super::keys::{Key, ListKey, PK};
 use super::sessions::session_item;
 use super::transaction::{Item, Rejection, Transaction};
 use super::write::{Attempt, Idempotent, Plan, Reads, Step, WriteError, WritePath};
@@ -81,9 +87,14 @@ struct SaveSignup<'a> {
 }
 
 impl SaveSignup<'_> {
-    fn claims(&self) -> [Key; 2] {
+    /// The username's claims (its name and its look), and the email's.
+    fn claims(&self) -> [Key; 3] {
         let user = &self.signup.user;
-        [Key::username(&user.username), Key::user_email(&user.email)]
+        [
+            Key::username(&user.username),
+            Key::username_skeleton(&user.username),
+            Key::user_email(&user.email),
+        ]
     }
 }
 
@@ -109,7 +120,8 @@ impl WritePath for SaveSignup<'_> {
         found: &Found,
         _attempt: &Attempt,
     ) -> Result<Plan<Claim, SignupSaved, NamesTaken>, StoreError> {
-        let [username, email] = self.claims().map(|key| found.at(&key).is_some());
+        let [name, look, email] = self.claims().map(|key| found.at(&key).is_some());
+        let username = name || look;
         if username || email {
             return Ok(Plan::Refuse(NamesTaken { username, email }));
         }
@@ -178,11 +190,62 @@ fn signup_transaction(table: &str, signup: &Signup, hash: &PasswordHash) -> Tran
         .create(
             Claim::Email,
             login(Entity::Email, Key::user_email(&user.email)),
-        );
+        )
+        // A name that looks like a taken one is taken: the same answer.
+        .create(Claim::Username, skeleton_claim(user));
     for item in fresh_items(signup) {
         tx.create(Claim::Fresh, item);
     }
     tx
+}
+
+/// The claim on the username's look, naming its user.
+fn skeleton_claim(user: &User) -> Item {
+    let mut claim = bare_item(
+        Entity::UsernameSkeleton,
+        &Key::username_skeleton(&user.username),
+    );
+    claim.insert(USER_ID.to_owned(), string(&user.id.to_string()));
+    claim
+}
+
+/// What claiming an existing user's look found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum LookClaim {
+    /// The claim is theirs now, or was already.
+    Theirs,
+    /// Another user's name looks the same and holds it.
+    TakenBy(UserId),
+}
+
+impl Store {
+    /// Claims the look of the username of a user who signed up before looks were claimed
+    /// (the backfill, `make backfill-username-looks`): one conditional `PutItem`, which a
+    /// second run and a concurrent sign-up of a look-alike both meet safely.
+    pub async fn claim_username_look(&self, user: &User) -> Result<LookClaim, StoreError> {
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(skeleton_claim(user)))
+            .condition_expression("attribute_not_exists(#pk) OR #user = :user")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#user", USER_ID)
+            .expression_attribute_values(":user", string(&user.id.to_string()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(LookClaim::Theirs),
+            Err(e) => match e.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(failed)) => {
+                    let holder = failed.item().cloned().unwrap_or_default();
+                    Ok(LookClaim::TakenBy(field(&holder, USER_ID)?))
+                }
+                _ => Err(e.into()),
+            },
+        }
+    }
 }
 
 /// The organization with its owner, the profiles, the vendor and the customer: items under
