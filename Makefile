@@ -48,7 +48,7 @@ backfill-username-looks:
 
 ## Cold start, first and warm requests, peak RSS and size of every function's bootstrap and
 ## of a Python boto3 peer, then the per-path library benchmark. BENCH_ROUNDS (default 10)
-## and BENCH_WARM (20) size it.
+## and BENCH_WARM (100: peak RSS after 100 hashing requests) size it.
 bench:
 	$(CARGO) build --locked --profile $(BENCH_PROFILE) $(patsubst functions/%,--bin %,$(wildcard functions/*))
 	source scripts/venv.sh scripts/requirements-bench.txt && \

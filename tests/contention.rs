@@ -185,3 +185,25 @@ async fn fifty_concurrent_creations_in_one_organization_never_conflict() {
     );
     env.assert_invariants().await;
 }
+
+/// The capacity meter reports what DynamoDB bills: a transaction writes each item twice
+/// (2 units per put under 1 KB), an index once more; a consistent read of an item under
+/// 4 KB is 1 unit.
+#[tokio::test]
+async fn the_front_meters_capacity_as_dynamodb_bills_it() {
+    let env = TestEnv::new().await;
+    let owner = env.member().await;
+    env.front.meter_capacity();
+    let body = json!({"organization": owner.org, "email": "metered@example.com"});
+    let (status, customer) = env.create_customer(&owner.token, &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{customer}");
+    // CUSTOMER (listed in gsi1), CUSTOMER_EMAIL, CUSTOMER_CODE: 3 × 2, and 1 in the index.
+    let written = env.front.take_capacity();
+    assert_eq!((written.read, written.write), (0.0, 7.0));
+    let one = format!("/api/customers/{}/", customer["id"].as_str().unwrap());
+    let (status, _) = env.get_customers(&owner.token, &one).await;
+    assert_eq!(status, StatusCode::OK);
+    let read = env.front.take_capacity();
+    assert_eq!((read.read, read.write), (1.0, 0.0));
+    assert_eq!(env.front.take_capacity(), Default::default());
+}

@@ -9,6 +9,7 @@ use lambda_http::{service_fn, Body, Request, RequestExt, Response};
 use tracing::Instrument;
 
 use crate::app::App;
+use crate::domain::PasswordHash;
 use crate::http::{ApiError, Function};
 
 /// How long cold start waits for the warm-up call before going on without it.
@@ -20,7 +21,16 @@ pub async fn run(function: Function) -> Result<(), lambda_http::Error> {
     crate::telemetry::init();
     // Lives as long as the execution environment; requests borrow it from their own tasks.
     let app: &'static App = Box::leak(Box::new(App::from_env().await?));
+    // Alongside the connection: argon2's memory and code, where passwords are checked.
+    let hashing = function
+        .checks_passwords()
+        .then(|| tokio::task::spawn_blocking(PasswordHash::warm_up));
     warm_up(app).await;
+    if let Some(hashing) = hashing {
+        if hashing.await.is_err() {
+            tracing::warn!("the password hashing warm-up panicked; serving anyway");
+        }
+    }
     lambda_http::run(service_fn(move |request| guarded(app, request, function))).await
 }
 

@@ -5,15 +5,29 @@
 //! `own` is the rest: the handler, the SDK's serialisation and signing, and argon2 where the
 //! path hashes (those paths name it).
 //!
+//! Every path also reports the DynamoDB capacity it consumed (the server's own
+//! `ConsumedCapacity`, which the harness's front asks for on each call), and the run ends with
+//! what a million requests of each route cost on AWS: see [`cost_table`].
+//!
 //! `cargo bench -p crm-tests --bench paths`; `BENCH_ROUNDS` sets the sample size.
 
+use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use crm_tests::{sample_signup, TestEnv};
+use crm_tests::{cost, post_json, sample_signup, with_token, Capacity, TestEnv};
 use lambda_http::http::StatusCode;
 use serde_json::json;
 use shared::domain::{argon2_params, Password, PasswordHash};
+use shared::http::Function;
+
+/// One measured path: what it took per request.
+struct Row {
+    name: String,
+    function: Function,
+    mean: Duration,
+    capacity: Capacity,
+}
 
 fn rounds() -> usize {
     std::env::var("BENCH_ROUNDS")
@@ -89,6 +103,9 @@ async fn main() {
     .await;
     report("floor: bare GetItem", floor);
 
+    env.front.meter_capacity();
+    let rows = RefCell::new(Vec::new());
+    let rows = &rows;
     let env = &env;
     let token = token.as_str();
     let few = n.min(50);
@@ -102,8 +119,9 @@ async fn main() {
     };
 
     measure(
-        env,
+        (env, rows),
         "POST /api/users/ (incl. argon2id)",
+        Function::Signup,
         few,
         StatusCode::CREATED,
         |_| async { env.signup(&sample_signup()).await },
@@ -111,8 +129,9 @@ async fn main() {
     .await;
     let correct = login("correct horse battery");
     measure(
-        env,
+        (env, rows),
         "POST /api/auth/login/ (incl. argon2id)",
+        Function::Login,
         few,
         StatusCode::OK,
         correct,
@@ -121,16 +140,18 @@ async fn main() {
     // A wrong password and an unknown user should cost the same: both verify one hash.
     let wrong = login("not the password");
     measure(
-        env,
+        (env, rows),
         "POST /api/auth/login/ wrong password (401)",
+        Function::Login,
         few,
         StatusCode::UNAUTHORIZED,
         wrong,
     )
     .await;
     measure(
-        env,
+        (env, rows),
         "POST /api/auth/login/ unknown user (401)",
+        Function::Login,
         few,
         StatusCode::UNAUTHORIZED,
         |i| {
@@ -141,8 +162,9 @@ async fn main() {
     .await;
 
     measure(
-        env,
+        (env, rows),
         "POST /api/customers/ standalone (201)",
+        Function::CreateCustomer,
         n,
         StatusCode::CREATED,
         |i| {
@@ -155,14 +177,16 @@ async fn main() {
     for _ in 0..few {
         users.push(env.member().await.user);
     }
-    measure(env, "POST /api/customers/ new link (201)", few, StatusCode::CREATED, |i| {
+    measure((env, rows), "POST /api/customers/ new link (201)",
+        Function::CreateCustomer, few, StatusCode::CREATED, |i| {
         let body = json!({"organization": org, "user_id": users[i], "email": format!("u{i}@example.com")});
         async move { env.create_customer(token, &body).await }
     })
     .await;
     measure(
-        env,
+        (env, rows),
         "POST /api/customers/ existing user (200)",
+        Function::CreateCustomer,
         n,
         StatusCode::OK,
         |_| {
@@ -175,14 +199,20 @@ async fn main() {
 
     let customer = owner.signup["customer"]["id"].as_str().unwrap().to_owned();
     let one = format!("/api/customers/{customer}/");
-    measure(env, "GET /api/customers/{id}/", n, StatusCode::OK, |_| {
-        env.get_customers(token, &one)
-    })
+    measure(
+        (env, rows),
+        "GET /api/customers/{id}/",
+        Function::ReadCustomers,
+        n,
+        StatusCode::OK,
+        |_| env.get_customers(token, &one),
+    )
     .await;
     let page = format!("/api/customers/?organization={org}&limit=20");
     measure(
-        env,
+        (env, rows),
         "GET /api/customers/?limit=20",
+        Function::ReadCustomers,
         n,
         StatusCode::OK,
         |_| env.get_customers(token, &page),
@@ -190,34 +220,178 @@ async fn main() {
     .await;
     let lookup = format!("/api/customers/?organization={org}&code=ACME-NONE");
     measure(
-        env,
+        (env, rows),
         "GET /api/customers/?code= (exact)",
+        Function::ReadCustomers,
         n,
         StatusCode::OK,
         |_| env.get_customers(token, &lookup),
     )
     .await;
-    measure(env, "PATCH /api/customers/{id}/", n, StatusCode::OK, |i| {
-        let body = json!({"name": format!("Renamed {i}")});
-        let customer = customer.clone();
-        async move {
-            let (status, body, _) = env
-                .change_customer(token, &customer, Some(&body), &[])
-                .await;
-            (status, body)
-        }
-    })
+    measure(
+        (env, rows),
+        "PATCH /api/customers/{id}/",
+        Function::ChangeCustomer,
+        n,
+        StatusCode::OK,
+        |i| {
+            let body = json!({"name": format!("Renamed {i}")});
+            let customer = customer.clone();
+            async move {
+                let (status, body, _) = env
+                    .change_customer(token, &customer, Some(&body), &[])
+                    .await;
+                (status, body)
+            }
+        },
+    )
     .await;
+
+    let mut doomed = Vec::new();
+    for i in 0..few {
+        let body = json!({"organization": org, "email": format!("gone{i}@example.com")});
+        let (_, created) = env.create_customer(token, &body).await;
+        doomed.push(created["id"].as_str().unwrap().to_owned());
+    }
+    measure(
+        (env, rows),
+        "DELETE /api/customers/{id}/",
+        Function::ChangeCustomer,
+        few,
+        StatusCode::NO_CONTENT,
+        |i| {
+            let customer = doomed[i].clone();
+            async move {
+                let (status, body, _) = env.change_customer(token, &customer, None, &[]).await;
+                (status, body)
+            }
+        },
+    )
+    .await;
+    measure(
+        (env, rows),
+        "GET /api/users/me/",
+        Function::Me,
+        n,
+        StatusCode::OK,
+        |_| env.me(token),
+    )
+    .await;
+
+    // Each refresh spends the token the one before it got.
+    let latest = RefCell::new(owner.signup["refresh_token"].clone());
+    measure(
+        (env, rows),
+        "POST /api/auth/refresh/",
+        Function::Session,
+        n,
+        StatusCode::OK,
+        |_| {
+            let body = json!({"refresh_token": latest.borrow().clone()});
+            let latest = &latest;
+            async move {
+                let (status, answer) = env
+                    .send(Function::Session, post_json("/api/auth/refresh/", &body))
+                    .await;
+                *latest.borrow_mut() = answer["refresh_token"].clone();
+                (status, answer)
+            }
+        },
+    )
+    .await;
+    let mut sessions = Vec::new();
+    for _ in 0..few {
+        sessions.push(login("correct horse battery")(0).await.1["refresh_token"].clone());
+    }
+    measure(
+        (env, rows),
+        "POST /api/auth/logout/",
+        Function::Session,
+        few,
+        StatusCode::NO_CONTENT,
+        |i| {
+            let body = json!({"refresh_token": sessions[i]});
+            env.send(Function::Session, post_json("/api/auth/logout/", &body))
+        },
+    )
+    .await;
+    // Back and forth between two passwords; each change hashes the new one.
+    let passwords = ["correct horse battery", "another good passphrase"];
+    measure(
+        (env, rows),
+        "POST /api/users/me/password/ (2 × argon2id)",
+        Function::Login,
+        few,
+        StatusCode::OK,
+        |i| {
+            let body = json!({
+                "current_password": passwords[i % 2],
+                "new_password": passwords[(i + 1) % 2],
+            });
+            let change = with_token(post_json("/api/users/me/password/", &body), token);
+            env.send(Function::Login, change)
+        },
+    )
+    .await;
+
+    cost_table(&rows.borrow());
+}
+
+/// What a million requests of each path cost on AWS at [`cost::price`]: Lambda's duration (the
+/// mean here, rounded up to the millisecond as Lambda bills it, at the function's configured
+/// memory) and request fee, DynamoDB's request units as the server reported them, and the
+/// HTTP API's request fee. The durations are this machine's, on a whole core: on Lambda, below
+/// 1,769 MB a function gets a share of one, so CPU-bound work (argon2) takes longer there,
+/// and the GB-seconds stay about the same.
+fn cost_table(rows: &[Row]) {
+    let memory = cost::memory_sizes();
+    println!();
+    println!(
+        "Cost per million requests, USD: Lambda (duration at the configured memory, and the request fee) and DynamoDB (the units the server reported)"
+    );
+    println!(
+        "{:<44} {:>8} {:>7} {:>9} {:>6} {:>6} {:>8} {:>8} {:>8}",
+        "path", "ms", "MB", "GB-s", "RRU", "WRU", "Lambda", "DynamoDB", "total"
+    );
+    for row in rows {
+        let mb = memory[row.function.binary()];
+        let (gb_seconds, lambda) = cost::lambda_per_million(row.mean, mb);
+        let dynamodb = cost::dynamodb_per_million(row.capacity);
+        println!(
+            "{:<44} {:>8.3} {:>7} {:>9.6} {:>6.2} {:>6.2} {:>8.3} {:>8.3} {:>8.3}",
+            row.name,
+            row.mean.as_secs_f64() * 1000.0,
+            mb,
+            gb_seconds,
+            row.capacity.read,
+            row.capacity.write,
+            lambda,
+            dynamodb,
+            lambda + dynamodb,
+        );
+    }
+    println!("{}", cost::PRICES);
+    println!(
+        "A cancelled transaction's answer reports no capacity, so an existing customer found that way shows 0 units; AWS documents no discount for cancelled transactions."
+    );
 }
 
 /// Times `n` requests made by `request`, checking each answers `expected`, and reports the
-/// whole, the time on the wire to DynamoDB, and the rest.
-async fn measure<F, Fut>(env: &TestEnv, name: &str, n: usize, expected: StatusCode, mut request: F)
-where
+/// whole, the time on the wire to DynamoDB, the rest, and the capacity consumed; the means
+/// become the path's row of the cost table.
+async fn measure<F, Fut>(
+    (env, rows): (&TestEnv, &RefCell<Vec<Row>>),
+    name: &str,
+    function: Function,
+    n: usize,
+    expected: StatusCode,
+    mut request: F,
+) where
     F: FnMut(usize) -> Fut,
     Fut: std::future::Future<Output = (StatusCode, serde_json::Value)>,
 {
     env.calls.take_wire_time();
+    env.front.take_capacity();
     let samples = time(n, |i| {
         let answer = request(i);
         async move {
@@ -228,12 +402,26 @@ where
     .await;
     let total: Duration = samples.iter().sum();
     let store = env.calls.take_wire_time();
-    let per = |d: Duration| d / u32::try_from(samples.len()).unwrap_or(u32::MAX);
+    let consumed = env.front.take_capacity();
+    let count = u32::try_from(samples.len()).unwrap_or(u32::MAX);
+    let per = |d: Duration| d / count;
+    let capacity = Capacity {
+        read: consumed.read / f64::from(count),
+        write: consumed.write / f64::from(count),
+    };
     report(name, samples.clone());
     println!(
-        "{:<44} store={:>8.3?} own={:>8.3?} (means per request)",
+        "{:<44} store={:>8.3?} own={:>8.3?} read units={:.2} write units={:.2} (means per request)",
         "",
         per(store),
-        per(total.saturating_sub(store))
+        per(total.saturating_sub(store)),
+        capacity.read,
+        capacity.write,
     );
+    rows.borrow_mut().push(Row {
+        name: name.to_owned(),
+        function,
+        mean: per(total),
+        capacity,
+    });
 }

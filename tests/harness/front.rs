@@ -62,6 +62,23 @@ pub struct FrontStats {
     pub faults: usize,
 }
 
+/// DynamoDB capacity consumed, as the server reports it when asked
+/// (`ReturnConsumedCapacity = TOTAL`): read units of reads, write units of writes.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Capacity {
+    pub read: f64,
+    pub write: f64,
+}
+
+/// The calls whose units are read units.
+const READS: [&str; 5] = [
+    "GetItem",
+    "BatchGetItem",
+    "Query",
+    "Scan",
+    "TransactGetItems",
+];
+
 #[derive(Clone, Debug)]
 pub struct DynamoFront {
     inner: SharedHttpClient,
@@ -76,6 +93,8 @@ struct State {
     holds: HashMap<String, Option<Instant>>,
     script: VecDeque<(&'static str, Fault)>,
     stats: FrontStats,
+    /// Set: every call asks for its consumed capacity, which is added up here.
+    metered: Option<Capacity>,
 }
 
 impl State {
@@ -119,6 +138,21 @@ impl DynamoFront {
     pub fn stats(&self) -> FrontStats {
         self.state.lock().expect("front lock").stats
     }
+
+    /// From now on, every call asks DynamoDB for the capacity it consumes, and the front
+    /// adds it up (see [`DynamoFront::take_capacity`]).
+    pub fn meter_capacity(&self) {
+        self.state.lock().expect("front lock").metered = Some(Capacity::default());
+    }
+
+    /// The capacity consumed since metering began or the last take.
+    pub fn take_capacity(&self) -> Capacity {
+        let mut state = self.state.lock().expect("front lock");
+        state
+            .metered
+            .replace(Capacity::default())
+            .unwrap_or_default()
+    }
 }
 
 impl HttpClient for DynamoFront {
@@ -141,7 +175,17 @@ struct Connector {
 }
 
 impl HttpConnector for Connector {
-    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+    fn call(&self, mut request: HttpRequest) -> HttpConnectorFuture {
+        let metered = self
+            .front
+            .state
+            .lock()
+            .expect("front lock")
+            .metered
+            .is_some();
+        if metered {
+            ask_for_capacity(&mut request);
+        }
         let operation = request
             .headers()
             .get("x-amz-target")
@@ -156,56 +200,121 @@ impl HttpConnector for Connector {
         let inner = self.inner.clone();
         let state = Arc::clone(&self.front.state);
         HttpConnectorFuture::new(async move {
-            let fault = {
-                let mut state = state.lock().expect("front lock");
-                let next = state.script.front().map(|(op, _)| *op);
-                if next == Some(operation.as_str()) {
-                    state.stats.faults += 1;
-                    state.script.pop_front().map(|(_, fault)| fault)
-                } else {
-                    None
-                }
-            };
-            match fault {
-                Some(Fault::Conflict) => return Ok(cancelled(&body, &[0], "TransactionConflict")),
-                Some(Fault::Cancelled(code)) => return Ok(cancelled(&body, &[0], code)),
-                Some(Fault::Error(status, kind)) => return Ok(error(status, kind)),
-                Some(Fault::Unreachable) => {
-                    return Err(ConnectorError::io("connection refused (injected)".into()))
-                }
-                Some(Fault::Stall(pause)) => tokio::time::sleep(pause).await,
-                Some(Fault::LoseAnswer) => {
-                    let _applied = inner.call(request).await;
-                    return Err(ConnectorError::io(
-                        "connection reset after the request was sent (injected)".into(),
-                    ));
-                }
-                None => {}
-            }
-            match operation.as_str() {
-                "TransactWriteItems" => transact(&state, inner, request, &body).await,
-                "PutItem" | "UpdateItem" | "DeleteItem" => {
-                    let field = if operation == "PutItem" {
-                        "Item"
-                    } else {
-                        "Key"
-                    };
-                    let item = identity(&body, field);
-                    let refused = {
-                        let mut state = state.lock().expect("front lock");
-                        let held = state.window.is_some() && state.held(&item, Instant::now());
-                        state.stats.write_conflicts += usize::from(held);
-                        held
-                    };
-                    if refused {
-                        return Ok(error(400, "TransactionConflictException"));
-                    }
-                    inner.call(request).await
-                }
-                _ => inner.call(request).await,
+            let answer = forward(&state, inner, request, &operation, &body).await;
+            match answer {
+                Ok(response) if metered => Ok(add_capacity(&state, &operation, response).await),
+                answer => answer,
             }
         })
     }
+}
+
+/// The call's answer: a scripted fault, the conflict rule's, or the server's.
+async fn forward(
+    state: &Mutex<State>,
+    inner: SharedHttpConnector,
+    request: HttpRequest,
+    operation: &str,
+    body: &Value,
+) -> Result<HttpResponse, ConnectorError> {
+    let fault = {
+        let mut state = state.lock().expect("front lock");
+        let next = state.script.front().map(|(op, _)| *op);
+        if next == Some(operation) {
+            state.stats.faults += 1;
+            state.script.pop_front().map(|(_, fault)| fault)
+        } else {
+            None
+        }
+    };
+    match fault {
+        Some(Fault::Conflict) => return Ok(cancelled(body, &[0], "TransactionConflict")),
+        Some(Fault::Cancelled(code)) => return Ok(cancelled(body, &[0], code)),
+        Some(Fault::Error(status, kind)) => return Ok(error(status, kind)),
+        Some(Fault::Unreachable) => {
+            return Err(ConnectorError::io("connection refused (injected)".into()))
+        }
+        Some(Fault::Stall(pause)) => tokio::time::sleep(pause).await,
+        Some(Fault::LoseAnswer) => {
+            let _applied = inner.call(request).await;
+            return Err(ConnectorError::io(
+                "connection reset after the request was sent (injected)".into(),
+            ));
+        }
+        None => {}
+    }
+    match operation {
+        "TransactWriteItems" => transact(state, inner, request, body).await,
+        "PutItem" | "UpdateItem" | "DeleteItem" => {
+            let field = if operation == "PutItem" {
+                "Item"
+            } else {
+                "Key"
+            };
+            let item = identity(body, field);
+            let refused = {
+                let mut state = state.lock().expect("front lock");
+                let held = state.window.is_some() && state.held(&item, Instant::now());
+                state.stats.write_conflicts += usize::from(held);
+                held
+            };
+            if refused {
+                return Ok(error(400, "TransactionConflictException"));
+            }
+            inner.call(request).await
+        }
+        _ => inner.call(request).await,
+    }
+}
+
+/// Adds `"ReturnConsumedCapacity": "TOTAL"` to a DynamoDB request (local servers do not
+/// check signatures).
+fn ask_for_capacity(request: &mut HttpRequest) {
+    let Some(mut body) = request
+        .body()
+        .bytes()
+        .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+    else {
+        return;
+    };
+    body["ReturnConsumedCapacity"] = json!("TOTAL");
+    let bytes = body.to_string();
+    request
+        .headers_mut()
+        .insert("content-length", bytes.len().to_string());
+    *request.body_mut() = SdkBody::from(bytes);
+}
+
+/// Adds the capacity an answer reports (one `ConsumedCapacity`, or one per table) to the
+/// meter, and gives the answer back whole.
+async fn add_capacity(
+    state: &Mutex<State>,
+    operation: &str,
+    mut response: HttpResponse,
+) -> HttpResponse {
+    let bytes = aws_smithy_types::byte_stream::ByteStream::new(response.take_body())
+        .collect()
+        .await
+        .map(|b| b.into_bytes())
+        .unwrap_or_default();
+    let answer: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    let consumed = &answer["ConsumedCapacity"];
+    let units: f64 = match consumed {
+        Value::Array(tables) => tables
+            .iter()
+            .filter_map(|t| t["CapacityUnits"].as_f64())
+            .sum(),
+        one => one["CapacityUnits"].as_f64().unwrap_or(0.0),
+    };
+    if let Some(meter) = state.lock().expect("front lock").metered.as_mut() {
+        if READS.contains(&operation) {
+            meter.read += units;
+        } else {
+            meter.write += units;
+        }
+    }
+    *response.body_mut() = SdkBody::from(bytes);
+    response
 }
 
 async fn transact(

@@ -3,6 +3,7 @@
 //! drive handlers with API Gateway requests.
 
 mod calls;
+pub mod cost;
 mod front;
 pub mod invariants;
 pub mod key;
@@ -25,7 +26,7 @@ use shared::http::Function;
 use shared::store::Store;
 
 pub use calls::CallLog;
-pub use front::{DynamoFront, Fault, FrontStats};
+pub use front::{Capacity, DynamoFront, Fault, FrontStats};
 pub use server::endpoint;
 pub use table::create_table;
 

@@ -33,6 +33,19 @@ pub enum Function {
     Fallback,
 }
 
+impl Function {
+    /// Whether some route of the function checks or hashes a password.
+    pub fn checks_passwords(self) -> bool {
+        ROUTES.iter().any(|route| {
+            (route.function == self || self == Self::Fallback)
+                && matches!(
+                    route.operation,
+                    Operation::SignUp | Operation::LogIn | Operation::ChangePassword
+                )
+        })
+    }
+}
+
 /// One operation of `openapi.yaml`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Operation {
@@ -259,6 +272,23 @@ async fn dispatch(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_functions_that_check_passwords_warm_argon2_up() {
+        use Function as F;
+        let all = [
+            F::Signup,
+            F::Login,
+            F::Session,
+            F::CreateCustomer,
+            F::ReadCustomers,
+            F::ChangeCustomer,
+            F::Me,
+            F::Fallback,
+        ];
+        let hashing: Vec<_> = all.into_iter().filter(|f| f.checks_passwords()).collect();
+        assert_eq!(hashing, [F::Signup, F::Login, F::Fallback]);
+    }
 
     #[test]
     fn paths_match_with_and_without_their_slash_and_yield_parameters() {

@@ -8,7 +8,8 @@
 //! /proc before the process is stopped.
 //!
 //! `cold-start <bootstrap dir> [python peer script]`; `BENCH_ROUNDS` (default 10) and
-//! `BENCH_WARM` (default 20) size it.
+//! `BENCH_WARM` (default 100, so that peak RSS is after 100 hashing requests) size it. It
+//! ends with what a million warm requests of each cost in Lambda.
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -160,7 +161,7 @@ async fn main() {
     let warm: usize = std::env::var("BENCH_WARM")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(20);
+        .unwrap_or(100);
 
     let env = TestEnv::new().await;
     let m = env.member().await;
@@ -271,6 +272,8 @@ async fn main() {
         "{:<30} {:>22} {:>22} {:>22} {:>11} {:>10} {:>10}",
         "function", "init", "first request", "warm request", "first/warm", "peak RSS", "size"
     );
+    let memory = crm_tests::cost::memory_sizes();
+    let mut lambda_costs = Vec::new();
     for target in &all {
         let mut samples = Samples::default();
         for round in 0..rounds {
@@ -349,5 +352,27 @@ async fn main() {
                 .size
                 .map_or("-".into(), |b| format!("{:.2} MiB", b as f64 / 1048576.0)),
         );
+        // The peer does read-customers' work, at its memory.
+        let mb = memory
+            .get(&target.name)
+            .or(memory.get("read-customers"))
+            .copied()
+            .unwrap_or(256.0);
+        let warm = median(&mut samples.warm);
+        lambda_costs.push((target.name.clone(), warm, mb));
     }
+    println!();
+    println!("Lambda per million warm requests, USD, at the median warm request and the configured memory (DynamoDB's share: cargo bench --bench paths)");
+    println!(
+        "{:<30} {:>10} {:>7} {:>10} {:>10}",
+        "function", "warm ms", "MB", "GB-s", "Lambda"
+    );
+    for (name, warm, mb) in lambda_costs {
+        let (gb_seconds, usd) = crm_tests::cost::lambda_per_million(warm, mb);
+        println!(
+            "{name:<30} {:>10.3} {mb:>7} {gb_seconds:>10.6} {usd:>10.3}",
+            ms(warm)
+        );
+    }
+    println!("{}", crm_tests::cost::PRICES);
 }
