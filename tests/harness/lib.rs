@@ -250,26 +250,7 @@ impl TestEnv {
 
     /// GET on a customers path (`/api/customers/{id}/`, or the list with its query string).
     pub async fn get_customers(&self, token: &str, path_and_query: &str) -> (StatusCode, Value) {
-        let request = lambda_http::http::Request::builder()
-            .method(Method::GET)
-            .uri(format!("https://api.example.com{path_and_query}"))
-            .header(header::AUTHORIZATION, format!("Bearer {token}"))
-            .body(Body::Empty)
-            .expect("a valid request");
-        let request = lambda_http::RequestExt::with_query_string_parameters(
-            request,
-            query_of(path_and_query),
-        );
-        // As API Gateway's route /api/customers/{id}/ does.
-        let path = path_and_query.split('?').next().unwrap_or_default();
-        let id = path.trim_end_matches('/').strip_prefix("/api/customers/");
-        let request = match id.filter(|id| !id.is_empty()) {
-            Some(id) => lambda_http::RequestExt::with_path_parameters(
-                request,
-                HashMap::from([("id".to_owned(), id.to_owned())]),
-            ),
-            None => request,
-        };
+        let request = with_token(get(path_and_query), token);
         let response = shared::http::Function::ReadCustomers
             .handle(&self.app, request)
             .await
@@ -466,6 +447,27 @@ pub fn post_json(path: &str, body: &Value) -> Request {
         Some("application/json"),
         Body::Text(body.to_string()),
     )
+}
+
+/// A GET of `path_and_query` as API Gateway hands it over: the query string parsed, and a
+/// customer's `{id}` as its route's path parameter.
+pub fn get(path_and_query: &str) -> Request {
+    let request = lambda_http::http::Request::builder()
+        .method(Method::GET)
+        .uri(format!("https://api.example.com{path_and_query}"))
+        .body(Body::Empty)
+        .expect("a valid request");
+    let request =
+        lambda_http::RequestExt::with_query_string_parameters(request, query_of(path_and_query));
+    let path = path_and_query.split('?').next().unwrap_or_default();
+    let id = path.trim_end_matches('/').strip_prefix("/api/customers/");
+    match id.filter(|id| !id.is_empty()) {
+        Some(id) => lambda_http::RequestExt::with_path_parameters(
+            request,
+            HashMap::from([("id".to_owned(), id.to_owned())]),
+        ),
+        None => request,
+    }
 }
 
 pub fn request(method: Method, path: &str, content_type: Option<&str>, body: Body) -> Request {

@@ -1,8 +1,10 @@
 //! Who is calling: signed access tokens (issued at sign-up, log-in and refresh, checked on
 //! every other route) and the opaque refresh tokens that renew them.
 
+mod permissions;
 mod refresh;
 mod tokens;
 
+pub use permissions::{permits, Access, Action};
 pub use refresh::RefreshToken;
 pub use tokens::{AccessToken, Caller, TokenError, Tokens};

@@ -12,12 +12,19 @@ pub struct Organization {
     pub created_at: Timestamp,
 }
 
+/// A member's role; what each allows is `auth::permits`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Owner,
-    Vendor,
+    Admin,
+    /// `vendor`, a role no route ever granted, is retired: read as the least one.
+    #[serde(alias = "vendor")]
     Employee,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Owner, Role::Admin, Role::Employee];
 }
 
 /// A user's membership of an organization, as the organization keeps it.

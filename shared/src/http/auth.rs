@@ -4,10 +4,13 @@ use lambda_http::http::header;
 use lambda_http::Request;
 
 use crate::app::App;
-use crate::auth::{Caller, TokenError};
+use crate::auth::{Access, Action, Caller, TokenError};
+use crate::domain::OrgId;
 
 use super::ApiError;
 
+/// Strangers and unknown organizations get this one answer: a stranger learns nothing.
+const NOT_MEMBER: &str = "You are not a member of this organization.";
 const MISSING: &str = "Authorization: Bearer <token> is required.";
 const REFUSED: &str = "The access token is invalid or expired.";
 
@@ -33,4 +36,15 @@ pub fn caller(app: &App, request: &Request) -> Result<Caller, ApiError> {
         tracing::info!(reason, "access token refused");
         ApiError::Unauthorized(REFUSED)
     })
+}
+
+/// Whether the caller may do `action` in `org`, as the permission matrix says: 403 for a
+/// stranger (whether or not the organization exists), and 403 naming the permission for a
+/// member whose role lacks it.
+pub fn authorize(caller: &Caller, action: Action, org: OrgId) -> Result<(), ApiError> {
+    match caller.may(action, org) {
+        Access::Allowed => Ok(()),
+        Access::NotMember => Err(ApiError::Forbidden(NOT_MEMBER)),
+        Access::Lacks(action) => Err(ApiError::Lacks(action)),
+    }
 }

@@ -1,11 +1,13 @@
 //! PATCH and DELETE /api/customers/{id}: correct or remove a customer, moving every claim
-//! with it. Non-members get 404, as on GET.
+//! with it. Non-members get 404, as on GET; a member whose role lacks the permission (an
+//! employee deleting) gets 403 naming it.
 
 use lambda_http::http::{header, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value};
 
 use crate::app::App;
+use crate::auth::Action;
 use crate::domain::{
     CompanyName, CustomerCode, CustomerId, CustomerName, CustomerPatch, CustomerStatus,
     CustomerType, Email, IdempotencyScope, OrgId, PersonName, Phone, Precondition, UserId,
@@ -48,6 +50,10 @@ async fn change(
     let id = customer_id_in_path(&request).ok_or(ApiError::NotFound(NO_SUCH_CUSTOMER))?;
     let idempotency = idempotency::of(&request, scope(caller.user, id), &body)?;
     let change = parse(body)?;
+    let action = match change {
+        Change::Update(_) => Action::ChangeCustomers,
+        Change::Delete => Action::DeleteCustomers,
+    };
     let precondition = precondition(&request)?;
     let idempotent = idempotency.as_ref().map(|record| Idempotent {
         record,
@@ -58,7 +64,7 @@ async fn change(
         .change_customer(
             id,
             &change,
-            |org| caller.role_in(org).is_some(),
+            |org| caller.may(action, org),
             &precondition,
             idempotent.as_ref(),
         )

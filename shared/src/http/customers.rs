@@ -8,19 +8,19 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::app::App;
+use crate::auth::{Access, Action};
 use crate::domain::{
     etag, CompanyName, Customer, CustomerCode, CustomerForm, CustomerId, CustomerName,
     CustomerStatus, CustomerType, Email, IdempotencyScope, OrgId, PersonName, Phone, UserId,
 };
 use crate::store::{Claimed, CustomerCreated, Idempotent, StoredAnswer};
 
-use super::auth::caller;
+use super::auth::{authorize, caller};
 use super::body::json_object;
 use super::error::NO_SUCH_CUSTOMER;
 use super::form::Form;
 use super::{cursor, idempotency, json_response, ApiError};
 
-const NOT_MEMBER: &str = "You are not a member of this organization.";
 const DEFAULT_PAGE: usize = 20;
 const MAX_PAGE: usize = 100;
 
@@ -33,10 +33,7 @@ pub(super) async fn create(app: &App, request: Request) -> Result<Response<Body>
         &body,
     )?;
     let form = parse_form(body)?;
-    // Unknown and foreign organizations get the same answer: a stranger learns nothing.
-    if caller.role_in(form.organization).is_none() {
-        return Err(ApiError::Forbidden(NOT_MEMBER));
-    }
+    authorize(&caller, Action::CreateCustomers, form.organization)?;
     let idempotent = idempotency.as_ref().map(|record| Idempotent {
         record,
         answer: &created_answer,
@@ -81,7 +78,9 @@ pub(super) async fn get_one(app: &App, request: Request) -> Result<Response<Body
         .store
         .customer(id)
         .await?
-        .filter(|customer| caller.role_in(customer.organization).is_some())
+        .filter(|customer| {
+            caller.may(Action::ReadCustomers, customer.organization) == Access::Allowed
+        })
         .ok_or(ApiError::NotFound(NO_SUCH_CUSTOMER))?;
     Ok(customer_response(StatusCode::OK, &customer))
 }
@@ -140,9 +139,7 @@ pub(super) async fn list(app: &App, request: Request) -> Result<Response<Body>, 
     let caller = caller(app, &request)?;
     let query = parse_list_query(Form::query(&request))?;
     let org = query.organization;
-    if caller.role_in(org).is_none() {
-        return Err(ApiError::Forbidden(NOT_MEMBER));
-    }
+    authorize(&caller, Action::ReadCustomers, org)?;
     let page = match query.exact {
         // One read of the claim, which carries the customer; the list shape, 0 or 1 long.
         Some(exact) => {

@@ -9,6 +9,7 @@ use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
 use serde_json::json;
 
+use crate::auth::Action;
 use crate::store::{
     report, Cause, ChangedMeanwhile, CustomerRefusal, NamesTaken, StoreError, WriteError,
 };
@@ -21,6 +22,8 @@ pub enum ApiError {
     Validation(FieldErrors),
     Unauthorized(&'static str),
     Forbidden(&'static str),
+    /// A member whose role does not allow the action: 403 naming the permission.
+    Lacks(Action),
     NotFound(&'static str),
     /// `allow` lists the methods the path takes (`"GET, PATCH, DELETE"`).
     MethodNotAllowed {
@@ -84,7 +87,7 @@ impl ApiError {
         match self {
             Self::Validation(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Forbidden(_) | Self::Lacks(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
@@ -115,6 +118,13 @@ impl ApiError {
             ),
             Self::Unauthorized(m) => ("unauthorized", (*m).to_owned()),
             Self::Forbidden(m) => ("forbidden", (*m).to_owned()),
+            Self::Lacks(action) => (
+                "forbidden",
+                format!(
+                    "Your role in this organization does not have the {} permission.",
+                    action.name()
+                ),
+            ),
             Self::NotFound(m) => ("not_found", (*m).to_owned()),
             Self::MethodNotAllowed { allow } => (
                 "method_not_allowed",
@@ -173,6 +183,9 @@ impl ApiError {
                 error["fields"] = json!(fields);
             }
         }
+        if let Self::Lacks(action) = &self {
+            error["permission"] = json!(action.name());
+        }
         let mut response = super::json_response(self.status(), &json!({ "error": error }));
         let headers = response.headers_mut();
         match &self {
@@ -227,6 +240,7 @@ impl From<CustomerRefusal> for ApiError {
     fn from(refusal: CustomerRefusal) -> Self {
         match refusal {
             CustomerRefusal::NotFound => Self::NotFound(NO_SUCH_CUSTOMER),
+            CustomerRefusal::Lacks(action) => Self::Lacks(action),
             CustomerRefusal::PreconditionFailed => Self::PreconditionFailed,
             CustomerRefusal::OrganizationFixed => Self::field(
                 "organization",

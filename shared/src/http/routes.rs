@@ -14,6 +14,7 @@ use lambda_http::http::Method;
 use lambda_http::{Body, Request, RequestExt, Response};
 
 use crate::app::App;
+use crate::auth::Action;
 
 use super::{
     customer_changes, customers, login, passwords, respond, session, signup, users, ApiError,
@@ -189,6 +190,19 @@ impl Operation {
             O::DeleteCustomer => "deleteCustomer",
             O::Me => "me",
             O::ChangePassword => "changePassword",
+        }
+    }
+
+    /// The permission the route needs in the organization it acts in (`auth::permits` says
+    /// which roles have it), or `None` for a route about the caller alone. The handlers ask
+    /// for exactly this; tests/roles.rs sends every route as every role to hold them to it.
+    pub fn action(self) -> Option<Action> {
+        match self {
+            O::SignUp | O::LogIn | O::Refresh | O::LogOut | O::Me | O::ChangePassword => None,
+            O::CreateCustomer => Some(Action::CreateCustomers),
+            O::ListCustomers | O::GetCustomer => Some(Action::ReadCustomers),
+            O::UpdateCustomer => Some(Action::ChangeCustomers),
+            O::DeleteCustomer => Some(Action::DeleteCustomers),
         }
     }
 

@@ -5,6 +5,7 @@
 //! the record is written only at the version that was read. So concurrent changes serialize
 //! on the record, and nothing is ever left pointing at a customer that is gone.
 
+use crate::auth::Access;
 use crate::domain::{
     Customer, CustomerId, CustomerPatch, OrgId, Precondition, ProfileType, UserProfile,
 };
@@ -46,12 +47,12 @@ enum Guard {
     Link,
 }
 
-/// Changing customer `id`, if `may_see` its organization and `precondition` allows its
-/// version.
+/// Changing customer `id`, if `access` to its organization allows the change and
+/// `precondition` allows its version.
 struct ChangeCustomer<'a, F> {
     id: CustomerId,
     change: &'a Change,
-    may_see: F,
+    access: F,
     precondition: &'a Precondition,
 }
 
@@ -65,7 +66,7 @@ impl<F> ChangeCustomer<'_, F> {
     }
 }
 
-impl<F: Fn(OrgId) -> bool> WritePath for ChangeCustomer<'_, F> {
+impl<F: Fn(OrgId) -> Access> WritePath for ChangeCustomer<'_, F> {
     type Guard = Guard;
     type Outcome = Changed;
     type Refusal = CustomerRefusal;
@@ -91,8 +92,10 @@ impl<F: Fn(OrgId) -> bool> WritePath for ChangeCustomer<'_, F> {
             Some(item) => record(item)?,
             None => return Ok(Plan::Refuse(CustomerRefusal::NotFound)),
         };
-        if !(self.may_see)(current.organization) {
-            return Ok(Plan::Refuse(CustomerRefusal::NotFound));
+        match (self.access)(current.organization) {
+            Access::Allowed => {}
+            Access::NotMember => return Ok(Plan::Refuse(CustomerRefusal::NotFound)),
+            Access::Lacks(action) => return Ok(Plan::Refuse(CustomerRefusal::Lacks(action))),
         }
         if !self.precondition.allows(current.version) {
             return Ok(Plan::Refuse(CustomerRefusal::PreconditionFailed));
@@ -149,21 +152,21 @@ impl<F: Fn(OrgId) -> bool> WritePath for ChangeCustomer<'_, F> {
 }
 
 impl Store {
-    /// Applies `change` to customer `id` if `may_see` its organization and `precondition`
+    /// Applies `change` to customer `id` if `access` to its organization allows it and `precondition`
     /// allows its version. Without `If-Match` the change still applies atomically to the
     /// version it read, and a concurrent change makes it read again: the last writer wins.
     pub async fn change_customer(
         &self,
         id: CustomerId,
         change: &Change,
-        may_see: impl Fn(OrgId) -> bool + Sync,
+        access: impl Fn(OrgId) -> Access + Sync,
         precondition: &Precondition,
         idempotent: Option<&Idempotent<'_, Changed>>,
     ) -> Result<Changed, WriteError<CustomerRefusal>> {
         let path = ChangeCustomer {
             id,
             change,
-            may_see,
+            access,
             precondition,
         };
         self.write(&path, idempotent).await
@@ -294,7 +297,7 @@ mod tests {
             let path = ChangeCustomer {
                 id: CustomerId::generate(),
                 change: &Change::Delete,
-                may_see: |_| true,
+                access: |_| Access::Allowed,
                 precondition: &precondition,
             };
             for (failed, rejection) in every_rejection(&GUARDS) {

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 
+use crate::auth::Action;
 use crate::domain::{Customer, CustomerForm, ProfileType, UserId, UserProfile};
 
 use super::idempotency::StoredAnswer;
@@ -98,6 +99,8 @@ pub enum CustomerCreated {
 pub enum CustomerRefusal {
     /// No such customer, or not one the caller may see.
     NotFound,
+    /// The caller's role in the customer's organization does not allow the change.
+    Lacks(Action),
     /// `If-Match` names another version.
     PreconditionFailed,
     /// The patch names another organization: customers do not move.

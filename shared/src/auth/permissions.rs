@@ -1,0 +1,174 @@
+//! Who may do what in an organization: one pure function of (role, action), [`permits`].
+//! Every route that acts in an organization names its action ([`crate::http::Operation`]'s
+//! `action`), and asks [`Caller::may`] with the role its token carries.
+
+use crate::domain::{OrgId, Role};
+
+use super::Caller;
+
+/// What a member may be allowed to do in their organization.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    CreateCustomers,
+    ReadCustomers,
+    ChangeCustomers,
+    DeleteCustomers,
+    ReadOrganization,
+    ListMembers,
+    InviteEmployees,
+    ListInvitations,
+    RevokeInvitations,
+    InviteAdmins,
+    /// Change the role of a member who is not an owner, to anything but owner.
+    ChangeRoles,
+    /// Remove a member who is not an owner.
+    RemoveMembers,
+    MakeOwners,
+    /// Demote or remove an owner.
+    ManageOwners,
+    RenameOrganization,
+    /// Leave (an owner only while another owner stays: the store checks that).
+    Leave,
+}
+
+impl Action {
+    pub const ALL: [Action; 16] = [
+        Self::CreateCustomers,
+        Self::ReadCustomers,
+        Self::ChangeCustomers,
+        Self::DeleteCustomers,
+        Self::ReadOrganization,
+        Self::ListMembers,
+        Self::InviteEmployees,
+        Self::ListInvitations,
+        Self::RevokeInvitations,
+        Self::InviteAdmins,
+        Self::ChangeRoles,
+        Self::RemoveMembers,
+        Self::MakeOwners,
+        Self::ManageOwners,
+        Self::RenameOrganization,
+        Self::Leave,
+    ];
+
+    /// The permission's name, as a 403 names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::CreateCustomers => "create_customers",
+            Self::ReadCustomers => "read_customers",
+            Self::ChangeCustomers => "change_customers",
+            Self::DeleteCustomers => "delete_customers",
+            Self::ReadOrganization => "read_organization",
+            Self::ListMembers => "list_members",
+            Self::InviteEmployees => "invite_employees",
+            Self::ListInvitations => "list_invitations",
+            Self::RevokeInvitations => "revoke_invitations",
+            Self::InviteAdmins => "invite_admins",
+            Self::ChangeRoles => "change_roles",
+            Self::RemoveMembers => "remove_members",
+            Self::MakeOwners => "make_owners",
+            Self::ManageOwners => "manage_owners",
+            Self::RenameOrganization => "rename_organization",
+            Self::Leave => "leave_organization",
+        }
+    }
+}
+
+/// Whether `role` allows `action`: the whole permission matrix.
+pub fn permits(role: Role, action: Action) -> bool {
+    use Action as A;
+    match role {
+        Role::Owner => true,
+        Role::Admin => !matches!(
+            action,
+            A::MakeOwners | A::ManageOwners | A::RenameOrganization
+        ),
+        Role::Employee => matches!(
+            action,
+            A::CreateCustomers
+                | A::ReadCustomers
+                | A::ChangeCustomers
+                | A::ReadOrganization
+                | A::ListMembers
+                | A::Leave
+        ),
+    }
+}
+
+/// What a caller may do in one organization.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Not a member (or no such organization: the same answer).
+    NotMember,
+    /// A member whose role does not allow the action.
+    Lacks(Action),
+    Allowed,
+}
+
+impl Caller {
+    /// Whether the caller may do `action` in `org`, from the roles their token carries.
+    pub fn may(&self, action: Action, org: OrgId) -> Access {
+        match self.role_in(org) {
+            None => Access::NotMember,
+            Some(role) if permits(role, action) => Access::Allowed,
+            Some(_) => Access::Lacks(action),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The matrix, row by row: (action, owner, admin, employee).
+    #[test]
+    fn the_matrix() {
+        use Action as A;
+        let rows = [
+            (A::CreateCustomers, true, true, true),
+            (A::ReadCustomers, true, true, true),
+            (A::ChangeCustomers, true, true, true),
+            (A::DeleteCustomers, true, true, false),
+            (A::ReadOrganization, true, true, true),
+            (A::ListMembers, true, true, true),
+            (A::InviteEmployees, true, true, false),
+            (A::ListInvitations, true, true, false),
+            (A::RevokeInvitations, true, true, false),
+            (A::InviteAdmins, true, true, false),
+            (A::ChangeRoles, true, true, false),
+            (A::RemoveMembers, true, true, false),
+            (A::MakeOwners, true, false, false),
+            (A::ManageOwners, true, false, false),
+            (A::RenameOrganization, true, false, false),
+            (A::Leave, true, true, true),
+        ];
+        assert_eq!(rows.len(), Action::ALL.len());
+        for (action, owner, admin, employee) in rows {
+            assert_eq!(permits(Role::Owner, action), owner, "owner {action:?}");
+            assert_eq!(permits(Role::Admin, action), admin, "admin {action:?}");
+            assert_eq!(
+                permits(Role::Employee, action),
+                employee,
+                "employee {action:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_caller_is_a_stranger_a_member_lacking_a_permission_or_allowed() {
+        let (org, other) = (OrgId::generate(), OrgId::generate());
+        let caller = Caller {
+            user: crate::domain::UserId::generate(),
+            roles: vec![crate::domain::OrgRole {
+                organization: org,
+                role: Role::Employee,
+            }],
+        };
+        assert_eq!(caller.may(Action::ReadCustomers, org), Access::Allowed);
+        assert_eq!(
+            caller.may(Action::DeleteCustomers, org),
+            Access::Lacks(Action::DeleteCustomers)
+        );
+        assert_eq!(caller.may(Action::ReadCustomers, other), Access::NotMember);
+    }
+}

@@ -1,0 +1,213 @@
+//! Every role against every route: a member of an organization with each role calls each
+//! route of `shared::http::ROUTES` (a new route cannot be missed: the requests are built by
+//! an exhaustive match), and gets what `auth::permits` says for the route's action: its
+//! success answer, or 403 `forbidden` naming the permission, with nothing written.
+
+use crm_tests::{get, post_json, request, sample_signup, with_token, Member, TestEnv};
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::{Body, Request};
+use serde_json::{json, Value};
+use shared::auth::permits;
+use shared::domain::Role;
+use shared::http::{Operation, ROUTES};
+
+const PASSWORD: &str = "correct horse battery";
+
+/// The request for `operation`, made by `caller` (whose token makes them a member of
+/// `owner`'s organization), and the status it succeeds with. Each call acts on a customer
+/// of its own, so that every one can succeed.
+async fn call(
+    env: &TestEnv,
+    operation: Operation,
+    owner: &Member,
+    caller: &Caller,
+) -> (Request, StatusCode) {
+    let org = &owner.org;
+    let token = caller.token.as_str();
+    let customer = || async {
+        let email = format!("c{}@example.com", uuid::Uuid::now_v7().simple());
+        let body = json!({"organization": org, "email": email});
+        let (status, created) = env.create_customer(&owner.token, &body).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        created["id"].as_str().unwrap().to_owned()
+    };
+    let json_body = |method, path: &str, body: Value| {
+        request(
+            method,
+            path,
+            Some("application/json"),
+            Body::Text(body.to_string()),
+        )
+    };
+    match operation {
+        Operation::SignUp => (
+            post_json("/api/users/", &sample_signup()),
+            StatusCode::CREATED,
+        ),
+        Operation::LogIn => (
+            post_json(
+                "/api/auth/login/",
+                &json!({"username": caller.username, "password": PASSWORD}),
+            ),
+            StatusCode::OK,
+        ),
+        Operation::Refresh => (
+            post_json(
+                "/api/auth/refresh/",
+                &json!({"refresh_token": fresh_session(env, caller).await}),
+            ),
+            StatusCode::OK,
+        ),
+        Operation::LogOut => (
+            post_json(
+                "/api/auth/logout/",
+                &json!({"refresh_token": fresh_session(env, caller).await}),
+            ),
+            StatusCode::NO_CONTENT,
+        ),
+        Operation::CreateCustomer => (
+            with_token(
+                post_json(
+                    "/api/customers/",
+                    &json!({"organization": org, "email": "new@example.com"}),
+                ),
+                token,
+            ),
+            StatusCode::CREATED,
+        ),
+        Operation::ListCustomers => (
+            with_token(get(&format!("/api/customers/?organization={org}")), token),
+            StatusCode::OK,
+        ),
+        Operation::GetCustomer => (
+            with_token(
+                request(
+                    Method::GET,
+                    &format!("/api/customers/{}/", customer().await),
+                    None,
+                    Body::Empty,
+                ),
+                token,
+            ),
+            StatusCode::OK,
+        ),
+        Operation::UpdateCustomer => (
+            with_token(
+                json_body(
+                    Method::PATCH,
+                    &format!("/api/customers/{}/", customer().await),
+                    json!({"name": "Renamed"}),
+                ),
+                token,
+            ),
+            StatusCode::OK,
+        ),
+        Operation::DeleteCustomer => (
+            with_token(
+                request(
+                    Method::DELETE,
+                    &format!("/api/customers/{}/", customer().await),
+                    None,
+                    Body::Empty,
+                ),
+                token,
+            ),
+            StatusCode::NO_CONTENT,
+        ),
+        Operation::Me => (
+            with_token(
+                request(Method::GET, "/api/users/me/", None, Body::Empty),
+                token,
+            ),
+            StatusCode::OK,
+        ),
+        // To the same password: the route runs whole, and the next call's log-in still works.
+        Operation::ChangePassword => (
+            with_token(
+                post_json(
+                    "/api/users/me/password/",
+                    &json!({"current_password": PASSWORD, "new_password": PASSWORD}),
+                ),
+                token,
+            ),
+            StatusCode::OK,
+        ),
+    }
+}
+
+struct Caller {
+    username: String,
+    token: String,
+}
+
+/// A refresh token of a new session of `caller`'s.
+async fn fresh_session(env: &TestEnv, caller: &Caller) -> String {
+    let (status, answer) = env
+        .login(&json!({"username": caller.username, "password": PASSWORD}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    answer["refresh_token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn every_role_gets_what_the_matrix_says_on_every_route() {
+    for role in Role::ALL {
+        let env = TestEnv::new().await;
+        let owner = env.member().await;
+        let member = env.member().await;
+        let caller = Caller {
+            username: member.signup["user"]["username"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+            token: env.token_as_member(&member.user, &owner.org, role),
+        };
+        for route in &ROUTES {
+            let (request, success) = call(&env, route.operation, &owner, &caller).await;
+            let before = env.item_count().await;
+            let (status, answer) = env.send(route.function, request).await;
+            let what = format!("{role:?} {} {}", route.method, route.path);
+            match route.operation.action() {
+                Some(action) if !permits(role, action) => {
+                    assert_eq!(status, StatusCode::FORBIDDEN, "{what}: {answer}");
+                    assert_eq!(answer["error"]["code"], "forbidden", "{what}");
+                    assert_eq!(answer["error"]["permission"], action.name(), "{what}");
+                    assert!(
+                        answer["error"]["message"]
+                            .as_str()
+                            .unwrap()
+                            .contains(action.name()),
+                        "{what}: {answer}"
+                    );
+                    env.assert_untouched(before).await;
+                }
+                _ => assert_eq!(status, success, "{what}: {answer}"),
+            }
+        }
+        env.assert_invariants().await;
+    }
+}
+
+/// The matrix as built reaches the routes: an employee may not delete, owners and admins
+/// may, and a stranger to the organization gets the single 403 or 404 of before.
+#[tokio::test]
+async fn employees_may_not_delete_customers_and_strangers_learn_nothing() {
+    let env = TestEnv::new().await;
+    let owner = env.member().await;
+    let stranger = env.member().await;
+    let body = json!({"organization": owner.org, "email": "kept@example.com"});
+    let (_, customer) = env.create_customer(&owner.token, &body).await;
+    let id = customer["id"].as_str().unwrap();
+    let employee = env.token_as_member(&stranger.user, &owner.org, Role::Employee);
+    let before = env.item_count().await;
+    let (status, answer, _) = env.change_customer(&employee, id, None, &[]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+    assert_eq!(answer["error"]["permission"], "delete_customers");
+    env.assert_untouched(before).await;
+    let (status, _, _) = env.change_customer(&stranger.token, id, None, &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let admin = env.token_as_member(&stranger.user, &owner.org, Role::Admin);
+    let (status, _, _) = env.change_customer(&admin, id, None, &[]).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    env.assert_invariants().await;
+}
