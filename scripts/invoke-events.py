@@ -79,6 +79,9 @@ def main():
     invoke("change-customer", "delete-customer.json", 404, customer=newest, token=token)
     me = invoke("me", "me.json", 200, token=sam_token)
     assert [c["organization"] for c in me["customers"]].count(org) == 1, me
+    organization = invoke("me", "get-organization.json", 200, org=org, token=token)
+    assert organization["id"] == org and organization["role"] == "owner", organization
+    invoke("me", "get-organization.json", 403, org=org, token=sam_token)  # not a member
     renewed = invoke("session", "refresh.json", 200, refresh=sam["refresh_token"])
     invoke("session", "logout.json", 204, refresh=renewed["refresh_token"])
     invoke("session", "refresh.json", 401, refresh=renewed["refresh_token"])

@@ -48,6 +48,18 @@ async fn exercised() -> HashMap<Function, Actions> {
         env.send(Function::Me, with_token(me, &owner.token)).await.0,
         StatusCode::OK
     );
+    let organization = request(
+        Method::GET,
+        &format!("/api/organizations/{}", owner.org),
+        None,
+        Body::Empty,
+    );
+    assert_eq!(
+        env.send(Function::Me, with_token(organization, &owner.token))
+            .await
+            .0,
+        StatusCode::OK
+    );
     record(Function::Me, &env);
     used
 }

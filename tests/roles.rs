@@ -121,6 +121,10 @@ async fn call(
             ),
             StatusCode::OK,
         ),
+        Operation::GetOrganization => (
+            with_token(get(&format!("/api/organizations/{org}/")), token),
+            StatusCode::OK,
+        ),
         // To the same password: the route runs whole, and the next call's log-in still works.
         Operation::ChangePassword => (
             with_token(
@@ -210,4 +214,50 @@ async fn employees_may_not_delete_customers_and_strangers_learn_nothing() {
     let (status, _, _) = env.change_customer(&admin, id, None, &[]).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     env.assert_invariants().await;
+}
+
+/// A member reads their organization with their own role, in one read; strangers, unknown
+/// organizations and malformed ids all get the one 403, with no read.
+#[tokio::test]
+async fn a_member_reads_their_organization_and_their_role_in_it() {
+    let env = TestEnv::new().await;
+    let owner = env.member().await;
+    let other = env.member().await;
+    let read = |token: String, org: String| {
+        let env = &env;
+        async move {
+            let request = with_token(get(&format!("/api/organizations/{org}/")), &token);
+            env.send(shared::http::Function::Me, request).await
+        }
+    };
+    let (status, organization) = read(owner.token.clone(), owner.org.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{organization}");
+    assert_eq!(organization["id"], owner.org.as_str());
+    assert_eq!(organization["name"], owner.signup["organization"]["name"]);
+    assert_eq!(organization["role"], "owner");
+    assert!(organization["created_at"].is_string(), "{organization}");
+    assert_eq!(env.calls.take(), ["GetItem"]);
+
+    let admin = env.token_as_member(&other.user, &owner.org, Role::Admin);
+    let (status, organization) = read(admin, owner.org.clone()).await;
+    assert_eq!(
+        (status, &organization["role"]),
+        (StatusCode::OK, &json!("admin"))
+    );
+    env.calls.take();
+
+    let unknown = shared::domain::OrgId::generate().to_string();
+    for (token, org) in [
+        (other.token.clone(), owner.org.clone()),
+        (other.token.clone(), unknown),
+        (other.token.clone(), "not-an-id".to_owned()),
+    ] {
+        let (status, answer) = read(token, org.clone()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{org}: {answer}");
+        assert_eq!(
+            answer["error"]["message"],
+            "You are not a member of this organization."
+        );
+    }
+    assert!(env.calls.take().is_empty());
 }

@@ -73,7 +73,7 @@ async fn every_route_answers_with_and_without_its_trailing_slash() {
     for route in &ROUTES {
         for form in [route.path.to_owned(), format!("{}/", route.path)] {
             let id = customer_for(&env, &m, route, &mut deleted).await;
-            let path = form.replace("{id}", &id);
+            let path = form.replace("{id}", &id).replace("{org}", &m.org);
             let sent = request_for(&env, &m, route.operation, &path).await;
             let (status, answer) = env.send(Function::Fallback, sent).await;
             assert!(

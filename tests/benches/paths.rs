@@ -15,7 +15,7 @@ use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use crm_tests::{cost, post_json, sample_signup, with_token, Capacity, TestEnv};
+use crm_tests::{cost, get, post_json, sample_signup, with_token, Capacity, TestEnv};
 use lambda_http::http::StatusCode;
 use serde_json::json;
 use shared::domain::{argon2_params, Password, PasswordHash};
@@ -282,6 +282,16 @@ async fn main() {
         n,
         StatusCode::OK,
         |_| env.me(token),
+    )
+    .await;
+    let organization = format!("/api/organizations/{org}/");
+    measure(
+        (env, rows),
+        "GET /api/organizations/{org}/",
+        Function::Me,
+        n,
+        StatusCode::OK,
+        |_| env.send(Function::Me, with_token(get(&organization), token)),
     )
     .await;
 

@@ -10,7 +10,7 @@ use crate::domain::OrgId;
 use super::ApiError;
 
 /// Strangers and unknown organizations get this one answer: a stranger learns nothing.
-const NOT_MEMBER: &str = "You are not a member of this organization.";
+pub(super) const NOT_MEMBER: &str = "You are not a member of this organization.";
 const MISSING: &str = "Authorization: Bearer <token> is required.";
 const REFUSED: &str = "The access token is invalid or expired.";
 

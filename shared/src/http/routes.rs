@@ -17,7 +17,8 @@ use crate::app::App;
 use crate::auth::Action;
 
 use super::{
-    customer_changes, customers, login, passwords, respond, session, signup, users, ApiError,
+    customer_changes, customers, login, organizations, passwords, respond, session, signup, users,
+    ApiError,
 };
 
 /// A Lambda function of the API: one binary under `functions/`.
@@ -61,6 +62,7 @@ pub enum Operation {
     DeleteCustomer,
     Me,
     ChangePassword,
+    GetOrganization,
 }
 
 #[derive(Debug)]
@@ -90,7 +92,7 @@ const fn route(
 use Function as F;
 use Operation as O;
 
-pub static ROUTES: [Route; 11] = [
+pub static ROUTES: [Route; 12] = [
     route(Method::POST, "/api/users", F::Signup, O::SignUp),
     route(Method::POST, "/api/auth/login", F::Login, O::LogIn),
     route(Method::POST, "/api/auth/refresh", F::Session, O::Refresh),
@@ -131,6 +133,12 @@ pub static ROUTES: [Route; 11] = [
         "/api/users/me/password",
         F::Login,
         O::ChangePassword,
+    ),
+    route(
+        Method::GET,
+        "/api/organizations/{org}",
+        F::Me,
+        O::GetOrganization,
     ),
 ];
 
@@ -190,6 +198,7 @@ impl Operation {
             O::DeleteCustomer => "deleteCustomer",
             O::Me => "me",
             O::ChangePassword => "changePassword",
+            O::GetOrganization => "getOrganization",
         }
     }
 
@@ -203,6 +212,7 @@ impl Operation {
             O::ListCustomers | O::GetCustomer => Some(Action::ReadCustomers),
             O::UpdateCustomer => Some(Action::ChangeCustomers),
             O::DeleteCustomer => Some(Action::DeleteCustomers),
+            O::GetOrganization => Some(Action::ReadOrganization),
         }
     }
 
@@ -219,6 +229,7 @@ impl Operation {
             O::DeleteCustomer => customer_changes::delete(app, request).await,
             O::Me => users::me(app, request).await,
             O::ChangePassword => passwords::change_password(app, request).await,
+            O::GetOrganization => organizations::get(app, request).await,
         }
     }
 }

@@ -18,7 +18,7 @@
 //! | [`Store::warm_up`] | `mod` | `GetItem` of a key never written |
 //! | [`Store::create_customer`] | `customers` | `TransactWriteItems`, after a `BatchGetItem` when naming another user |
 //! | [`Store::change_customer`] | `customer_changes` | `BatchGetItem`, then `TransactWriteItems` |
-//! | [`Store::customer`], [`Store::customer_by`] | `reads` | `GetItem` |
+//! | [`Store::customer`], [`Store::customer_by`], [`Store::organization`] | `reads` | `GetItem` |
 //! | [`Store::customers_page`] | `reads` | `Query` on `gsi1` |
 //! | [`Store::me`] | `reads` | `Query` of the user's partition |
 //!

@@ -4,8 +4,8 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::domain::{
-    Customer, CustomerCode, CustomerId, CustomerLink, Email, OrgId, OrgMembership, User, UserId,
-    UserProfile,
+    Customer, CustomerCode, CustomerId, CustomerLink, Email, OrgId, OrgMembership, Organization,
+    User, UserId, UserProfile,
 };
 
 use super::items::{field, record, Entity, CUSTOMER};
@@ -39,6 +39,12 @@ pub struct CustomerPage {
 impl Store {
     pub async fn customer(&self, id: CustomerId) -> Result<Option<Customer>, StoreError> {
         let item = self.get_item(&Key::customer(id)).await?;
+        item.as_ref().map(record).transpose()
+    }
+
+    /// An organization: one strongly consistent `GetItem` (a rename is seen at once).
+    pub async fn organization(&self, org: OrgId) -> Result<Option<Organization>, StoreError> {
+        let item = self.get_item(&Key::organization(org)).await?;
         item.as_ref().map(record).transpose()
     }
 
