@@ -206,4 +206,5 @@ async fn the_front_meters_capacity_as_dynamodb_bills_it() {
     let read = env.front.take_capacity();
     assert_eq!((read.read, read.write), (1.0, 0.0));
     assert_eq!(env.front.take_capacity(), Default::default());
+    env.assert_invariants().await;
 }

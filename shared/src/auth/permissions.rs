@@ -102,7 +102,8 @@ pub enum Access {
     NotMember,
     /// A member whose role does not allow the action.
     Lacks(Action),
-    Allowed,
+    /// A member with this role, which allows it.
+    Allowed(Role),
 }
 
 impl Caller {
@@ -110,7 +111,7 @@ impl Caller {
     pub fn may(&self, action: Action, org: OrgId) -> Access {
         match self.role_in(org) {
             None => Access::NotMember,
-            Some(role) if permits(role, action) => Access::Allowed,
+            Some(role) if permits(role, action) => Access::Allowed(role),
             Some(_) => Access::Lacks(action),
         }
     }
@@ -164,7 +165,10 @@ mod tests {
                 role: Role::Employee,
             }],
         };
-        assert_eq!(caller.may(Action::ReadCustomers, org), Access::Allowed);
+        assert_eq!(
+            caller.may(Action::ReadCustomers, org),
+            Access::Allowed(Role::Employee)
+        );
         assert_eq!(
             caller.may(Action::DeleteCustomers, org),
             Access::Lacks(Action::DeleteCustomers)

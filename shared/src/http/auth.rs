@@ -5,7 +5,7 @@ use lambda_http::Request;
 
 use crate::app::App;
 use crate::auth::{Access, Action, Caller, TokenError};
-use crate::domain::OrgId;
+use crate::domain::{OrgId, Role};
 
 use super::ApiError;
 
@@ -38,12 +38,12 @@ pub fn caller(app: &App, request: &Request) -> Result<Caller, ApiError> {
     })
 }
 
-/// Whether the caller may do `action` in `org`, as the permission matrix says: 403 for a
+/// The caller's role in `org`, if it allows `action` as the permission matrix says: 403 for a
 /// stranger (whether or not the organization exists), and 403 naming the permission for a
 /// member whose role lacks it.
-pub fn authorize(caller: &Caller, action: Action, org: OrgId) -> Result<(), ApiError> {
+pub fn authorize(caller: &Caller, action: Action, org: OrgId) -> Result<Role, ApiError> {
     match caller.may(action, org) {
-        Access::Allowed => Ok(()),
+        Access::Allowed(role) => Ok(role),
         Access::NotMember => Err(ApiError::Forbidden(NOT_MEMBER)),
         Access::Lacks(action) => Err(ApiError::Lacks(action)),
     }

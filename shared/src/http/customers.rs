@@ -79,7 +79,10 @@ pub(super) async fn get_one(app: &App, request: Request) -> Result<Response<Body
         .customer(id)
         .await?
         .filter(|customer| {
-            caller.may(Action::ReadCustomers, customer.organization) == Access::Allowed
+            matches!(
+                caller.may(Action::ReadCustomers, customer.organization),
+                Access::Allowed(_)
+            )
         })
         .ok_or(ApiError::NotFound(NO_SUCH_CUSTOMER))?;
     Ok(customer_response(StatusCode::OK, &customer))

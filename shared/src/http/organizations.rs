@@ -31,8 +31,7 @@ pub(super) async fn get(app: &App, request: Request) -> Result<Response<Body>, A
         .and_then(|parameters| parameters.first("org"))
         .and_then(|raw| OrgId::parse(raw).ok())
         .ok_or(ApiError::Forbidden(NOT_MEMBER))?;
-    authorize(&caller, Action::ReadOrganization, org)?;
-    let role = caller.role_in(org).ok_or(ApiError::Forbidden(NOT_MEMBER))?;
+    let role = authorize(&caller, Action::ReadOrganization, org)?;
     // Members of an organization that is gone (never, today: no route deletes one) learn
     // no more than strangers.
     let organization = app

@@ -93,7 +93,7 @@ impl<F: Fn(OrgId) -> Access> WritePath for ChangeCustomer<'_, F> {
             None => return Ok(Plan::Refuse(CustomerRefusal::NotFound)),
         };
         match (self.access)(current.organization) {
-            Access::Allowed => {}
+            Access::Allowed(_) => {}
             Access::NotMember => return Ok(Plan::Refuse(CustomerRefusal::NotFound)),
             Access::Lacks(action) => return Ok(Plan::Refuse(CustomerRefusal::Lacks(action))),
         }
@@ -297,7 +297,7 @@ mod tests {
             let path = ChangeCustomer {
                 id: CustomerId::generate(),
                 change: &Change::Delete,
-                access: |_| Access::Allowed,
+                access: |_| Access::Allowed(crate::domain::Role::Owner),
                 precondition: &precondition,
             };
             for (failed, rejection) in every_rejection(&GUARDS) {
