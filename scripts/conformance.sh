@@ -13,10 +13,11 @@ json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 U=conformance$RANDOM$RANDOM
 SIGNUP=$(curl -sS --fail-with-body -X POST "$API/api/users/" -H 'content-type: application/json' \
   -d "{\"email\":\"$U@example.com\",\"username\":\"$U\",\"first_name\":\"Con\",\"last_name\":\"Formance\",\"password\":\"correct horse battery\"}")
-export CRM_TOKEN CRM_ORG CRM_CUSTOMER
+export CRM_TOKEN CRM_ORG CRM_CUSTOMER CRM_USER
 CRM_TOKEN=$(echo "$SIGNUP" | json '["access_token"]')
 CRM_ORG=$(echo "$SIGNUP" | json '["organization"]["id"]')
 CRM_CUSTOMER=$(echo "$SIGNUP" | json '["customer"]["id"]')
+CRM_USER=$(echo "$SIGNUP" | json '["user"]["id"]')
 
 # Run from the state folder: hypothesis keeps its database in the working directory.
 mkdir -p "$state"

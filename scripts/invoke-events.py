@@ -82,6 +82,12 @@ def main():
     organization = invoke("me", "get-organization.json", 200, org=org, token=token)
     assert organization["id"] == org and organization["role"] == "owner", organization
     invoke("me", "get-organization.json", 403, org=org, token=sam_token)  # not a member
+    members = invoke("teams", "list-members.json", 200, org=org, token=token)
+    assert [m["user_id"] for m in members["members"]] == [jane["user"]["id"]], members
+    last = invoke("teams", "update-member.json", 409, org=org, user=jane["user"]["id"], token=token)
+    assert last["error"]["code"] == "last_owner", last
+    invoke("teams", "remove-member.json", 404, org=org, user=sam["user"]["id"], token=token)
+    invoke("teams", "remove-member.json", 403, org=org, user=jane["user"]["id"], token=sam_token)
     renewed = invoke("session", "refresh.json", 200, refresh=sam["refresh_token"])
     invoke("session", "logout.json", 204, refresh=renewed["refresh_token"])
     invoke("session", "refresh.json", 401, refresh=renewed["refresh_token"])

@@ -61,7 +61,43 @@ async fn exercised() -> HashMap<Function, Actions> {
         StatusCode::OK
     );
     record(Function::Me, &env);
+    manage_members_every_way(&env, &owner, &other).await;
+    record(Function::Teams, &env);
     used
+}
+
+/// Lists, promotes (with a key, replayed, after a conflict) and removes a member.
+async fn manage_members_every_way(
+    env: &TestEnv,
+    owner: &crm_tests::Member,
+    other: &crm_tests::Member,
+) {
+    env.join(&other.user, &owner.org, shared::domain::Role::Employee)
+        .await;
+    let members = format!("/api/organizations/{}/members", owner.org);
+    let list = with_token(
+        request(Method::GET, &members, None, Body::Empty),
+        &owner.token,
+    );
+    assert_eq!(env.send(Function::Teams, list).await.0, StatusCode::OK);
+    let path = format!("{members}/{}", other.user);
+    let body = Body::Text(json!({"role": "owner"}).to_string());
+    let promote = || {
+        let patch = request(Method::PATCH, &path, Some("application/json"), body.clone());
+        with_header(with_token(patch, &owner.token), "Idempotency-Key", "k")
+    };
+    env.front.conflict_next(1);
+    for _ in 0..2 {
+        assert_eq!(env.send(Function::Teams, promote()).await.0, StatusCode::OK);
+    }
+    let remove = with_token(
+        request(Method::DELETE, &path, None, Body::Empty),
+        &owner.token,
+    );
+    assert_eq!(
+        env.send(Function::Teams, remove).await.0,
+        StatusCode::NO_CONTENT
+    );
 }
 
 async fn sign_up_every_way(env: &TestEnv) {

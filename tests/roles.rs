@@ -31,6 +31,11 @@ async fn call(
         assert_eq!(status, StatusCode::CREATED, "{created}");
         created["id"].as_str().unwrap().to_owned()
     };
+    let employee = || async {
+        let joining = env.member().await;
+        env.join(&joining.user, org, Role::Employee).await;
+        joining.user
+    };
     let json_body = |method, path: &str, body: Value| {
         request(
             method,
@@ -124,6 +129,34 @@ async fn call(
         Operation::GetOrganization => (
             with_token(get(&format!("/api/organizations/{org}/")), token),
             StatusCode::OK,
+        ),
+        Operation::ListMembers => (
+            with_token(get(&format!("/api/organizations/{org}/members/")), token),
+            StatusCode::OK,
+        ),
+        // Each on an employee who joined for it: what an admin may change or remove.
+        Operation::UpdateMember => (
+            with_token(
+                json_body(
+                    Method::PATCH,
+                    &format!("/api/organizations/{org}/members/{}/", employee().await),
+                    json!({"role": "admin"}),
+                ),
+                token,
+            ),
+            StatusCode::OK,
+        ),
+        Operation::RemoveMember => (
+            with_token(
+                request(
+                    Method::DELETE,
+                    &format!("/api/organizations/{org}/members/{}/", employee().await),
+                    None,
+                    Body::Empty,
+                ),
+                token,
+            ),
+            StatusCode::NO_CONTENT,
         ),
         // To the same password: the route runs whole, and the next call's log-in still works.
         Operation::ChangePassword => (

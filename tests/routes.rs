@@ -24,6 +24,7 @@ async fn request_for(env: &TestEnv, m: &Member, operation: Operation, path: &str
             json!({"organization": m.org, "email": format!("{}@example.com", path.len())})
         }
         Operation::UpdateCustomer => json!({"name": "Patched"}),
+        Operation::UpdateMember => json!({"role": "admin"}),
         // The same password again: each form changes it, and the next still logs in.
         Operation::ChangePassword => {
             json!({"current_password": "correct horse battery", "new_password": "correct horse battery"})
@@ -65,6 +66,18 @@ async fn customer_for(env: &TestEnv, m: &Member, route: &Route, deleted: &mut us
         .to_owned()
 }
 
+/// A member of `m`'s organization to change or remove (a new one each time), for the routes
+/// that take one.
+async fn member_for(env: &TestEnv, m: &Member, route: &Route) -> String {
+    if !route.path.contains("{user_id}") {
+        return String::new();
+    }
+    let joining = env.member().await;
+    env.join(&joining.user, &m.org, shared::domain::Role::Employee)
+        .await;
+    joining.user
+}
+
 #[tokio::test]
 async fn every_route_answers_with_and_without_its_trailing_slash() {
     let env = TestEnv::new().await;
@@ -73,7 +86,11 @@ async fn every_route_answers_with_and_without_its_trailing_slash() {
     for route in &ROUTES {
         for form in [route.path.to_owned(), format!("{}/", route.path)] {
             let id = customer_for(&env, &m, route, &mut deleted).await;
-            let path = form.replace("{id}", &id).replace("{org}", &m.org);
+            let member = member_for(&env, &m, route).await;
+            let path = form
+                .replace("{id}", &id)
+                .replace("{org}", &m.org)
+                .replace("{user_id}", &member);
             let sent = request_for(&env, &m, route.operation, &path).await;
             let (status, answer) = env.send(Function::Fallback, sent).await;
             assert!(

@@ -15,8 +15,8 @@ use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use crm_tests::{cost, get, post_json, sample_signup, with_token, Capacity, TestEnv};
-use lambda_http::http::StatusCode;
+use crm_tests::{cost, get, post_json, request, sample_signup, with_token, Capacity, TestEnv};
+use lambda_http::http::{Method, StatusCode};
 use serde_json::json;
 use shared::domain::{argon2_params, Password, PasswordHash};
 use shared::http::Function;
@@ -292,6 +292,50 @@ async fn main() {
         n,
         StatusCode::OK,
         |_| env.send(Function::Me, with_token(get(&organization), token)),
+    )
+    .await;
+    let mut joined = Vec::new();
+    for _ in 0..few {
+        let member = env.member().await;
+        env.join(&member.user, &org, shared::domain::Role::Employee)
+            .await;
+        joined.push(member.user);
+    }
+    let members = format!("/api/organizations/{org}/members/");
+    measure(
+        (env, rows),
+        "GET /api/organizations/{org}/members/",
+        Function::Teams,
+        n,
+        StatusCode::OK,
+        |_| env.send(Function::Teams, with_token(get(&members), token)),
+    )
+    .await;
+    measure(
+        (env, rows),
+        "PATCH /api/organizations/{org}/members/{user_id}/",
+        Function::Teams,
+        few,
+        StatusCode::OK,
+        |i| {
+            let body = lambda_http::Body::Text(json!({"role": "admin"}).to_string());
+            let path = format!("{members}{}/", joined[i]);
+            let patch = request(Method::PATCH, &path, Some("application/json"), body);
+            env.send(Function::Teams, with_token(patch, token))
+        },
+    )
+    .await;
+    measure(
+        (env, rows),
+        "DELETE /api/organizations/{org}/members/{user_id}/",
+        Function::Teams,
+        few,
+        StatusCode::NO_CONTENT,
+        |i| {
+            let path = format!("{members}{}/", joined[i]);
+            let removal = request(Method::DELETE, &path, None, lambda_http::Body::Empty);
+            env.send(Function::Teams, with_token(removal, token))
+        },
     )
     .await;
 

@@ -85,6 +85,8 @@ struct Table<'a> {
     by_key: HashMap<(String, String), &'a Item>,
     /// user id to the roles their MEMBER items give them.
     roles: HashMap<String, HashSet<(String, String)>>,
+    /// organization id to how many of its MEMBER items are owners.
+    owners: HashMap<String, u64>,
 }
 
 fn text<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
@@ -134,6 +136,7 @@ impl<'a> Table<'a> {
     fn index(items: &'a [Item]) -> Self {
         let mut by_key = HashMap::new();
         let mut roles: HashMap<String, HashSet<(String, String)>> = HashMap::new();
+        let mut owners: HashMap<String, u64> = HashMap::new();
         for item in items {
             if let Some(key) = Key::of_item(item) {
                 by_key.insert((key.pk, key.sk), item);
@@ -148,10 +151,17 @@ impl<'a> Table<'a> {
                         .entry(user.to_owned())
                         .or_default()
                         .insert((org.to_owned(), role.to_owned()));
+                    if role == "owner" {
+                        *owners.entry(org.to_owned()).or_default() += 1;
+                    }
                 }
             }
         }
-        Self { by_key, roles }
+        Self {
+            by_key,
+            roles,
+            owners,
+        }
     }
 
     fn get(&self, key: &Key) -> Option<&'a Item> {
@@ -258,13 +268,18 @@ impl<'a> Table<'a> {
             return;
         };
         expect_key(key, &Key::organization(org.id), problems);
-        let owner = self.require(
-            "owner's membership",
-            &Key::membership(org.id, org.owner_id),
-            problems,
-        );
-        if owner.is_some_and(|m| text(m, "role") != Some("owner")) {
-            problems.push("its owner's membership is not the owner role".into());
+        // `owners` counts the owner memberships; absent on organizations from before teams,
+        // which had exactly one.
+        let counted = match item.get("owners") {
+            Some(n) => n.as_n().ok().and_then(|n| n.parse::<u64>().ok()),
+            None => Some(1),
+        };
+        let owners = self.owners.get(&org.id.to_string()).copied().unwrap_or(0);
+        if owners == 0 {
+            problems.push("no owner".into());
+        }
+        if counted != Some(owners) {
+            problems.push(format!("counts {counted:?} owners, has {owners}"));
         }
     }
 
@@ -283,6 +298,14 @@ impl<'a> Table<'a> {
             problems,
         );
         self.require("user", &Key::user(membership.user_id), problems);
+        let side = self.require(
+            "user's side of the membership",
+            &Key::user_organization(membership.user_id, membership.organization),
+            problems,
+        );
+        if side.is_some_and(|s| text(s, "role") != Some(role_name(membership.role).as_str())) {
+            problems.push("its user's side has another role".into());
+        }
     }
 
     fn profile(&self, item: &Item, key: &Key, problems: &mut Vec<String>) {

@@ -220,6 +220,17 @@ impl TestEnv {
             .expect("delete item");
     }
 
+    /// Writes `item` as it is, behind the app's back (an item as an older version wrote it).
+    pub async fn put(&self, item: Item) {
+        self.admin
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .expect("put item");
+    }
+
     /// POST /api/users/ with a JSON body; returns the status and the JSON answer.
     pub async fn signup(&self, body: &Value) -> (StatusCode, Value) {
         let response = shared::http::Function::Signup
@@ -385,6 +396,36 @@ impl TestEnv {
             .tokens
             .issue(user, &[shared::domain::OrgRole { organization, role }])
             .access_token
+    }
+}
+
+impl TestEnv {
+    /// Makes `user` a member of `org` with `role` through the store's own write (what
+    /// accepting an invitation does), and returns an access token carrying their roles now.
+    pub async fn join(&self, user: &str, org: &str, role: shared::domain::Role) -> String {
+        let user = shared::domain::UserId::parse(user).expect("a user id");
+        let organization = shared::domain::OrgId::parse(org).expect("an org id");
+        self.app
+            .store
+            .join_organization(organization, user, role)
+            .await
+            .expect("joins");
+        self.calls.take();
+        self.token_now(user).await
+    }
+
+    /// An access token for `user` with the roles their user item carries now, as refresh
+    /// would issue it.
+    pub async fn token_now(&self, user: shared::domain::UserId) -> String {
+        let item = self
+            .get(&shared::store::keys::Key::user(user))
+            .await
+            .expect("the user");
+        let roles: Vec<shared::domain::OrgRole> =
+            serde_dynamo::aws_sdk_dynamodb_1::from_attribute_value(item["memberships"].clone())
+                .expect("roles");
+        self.calls.take();
+        self.app.tokens.issue(user, &roles).access_token
     }
 }
 

@@ -74,6 +74,26 @@ impl Action {
     }
 }
 
+impl Action {
+    /// What changing a member's role from `from` to `to` needs.
+    pub fn to_change_role(from: Role, to: Role) -> Self {
+        match (from, to) {
+            (Role::Owner, _) => Self::ManageOwners,
+            (_, Role::Owner) => Self::MakeOwners,
+            _ => Self::ChangeRoles,
+        }
+    }
+
+    /// What removing a member whose role is `role` needs; `themselves` when they leave.
+    pub fn to_remove(role: Role, themselves: bool) -> Self {
+        match (themselves, role) {
+            (true, _) => Self::Leave,
+            (false, Role::Owner) => Self::ManageOwners,
+            (false, _) => Self::RemoveMembers,
+        }
+    }
+}
+
 /// Whether `role` allows `action`: the whole permission matrix.
 pub fn permits(role: Role, action: Action) -> bool {
     use Action as A;

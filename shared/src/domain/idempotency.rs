@@ -2,7 +2,7 @@
 //! POST has one effect and gets the first answer.
 
 use super::digest::sha256_hex;
-use super::{CustomerId, UserId};
+use super::{CustomerId, OrgId, UserId};
 use serde_json::{Map, Value};
 
 /// A client's key: 1 to 255 visible ASCII characters.
@@ -29,6 +29,9 @@ pub enum IdempotencyScope {
     /// DELETE of one customer by one caller: the same record as its PATCH, so that one key
     /// used for both is a key reused, not two first answers.
     DeleteCustomer(UserId, CustomerId),
+    /// PATCH or DELETE of one member of one organization by one caller (one record for both,
+    /// as for customers).
+    ChangeMember(UserId, OrgId, UserId),
 }
 
 /// One request's idempotency: which record it owns, and the fingerprint of its body.
@@ -58,6 +61,9 @@ impl Idempotency {
             }
             IdempotencyScope::DeleteCustomer(user, customer) => {
                 (format!("change-customer\n{user}\n{customer}"), "DELETE\n")
+            }
+            IdempotencyScope::ChangeMember(user, org, member) => {
+                (format!("change-member\n{user}\n{org}\n{member}"), "")
             }
         };
         let canonical = canonical_object(body, &SECRET_FIELDS);

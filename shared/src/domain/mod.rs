@@ -26,7 +26,9 @@ pub use digest::{hex, sha256_hex};
 pub use email::Email;
 pub use idempotency::{Idempotency, IdempotencyKey, IdempotencyScope, IDEMPOTENCY_SECONDS};
 pub use ids::{CustomerId, OrgId, ProfileId, SessionId, UserId, VendorId};
-pub use organization::{Membership, OrgMembership, OrgRole, Organization, Role, Vendor};
+pub use organization::{
+    Member, MemberNames, Membership, OrgMembership, OrgRole, Organization, Role, Vendor,
+};
 #[cfg(feature = "test-hooks")]
 pub use password::checks;
 pub use password::{Password, PasswordHash, DUMMY_HASH};

@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Email, OrgId, OrgName, ProfileId, Timestamp, UserId, VendorId};
+use super::{
+    Email, OrgId, OrgName, PersonName, ProfileId, Timestamp, User, UserId, Username, VendorId,
+};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Organization {
@@ -25,22 +27,86 @@ pub enum Role {
 
 impl Role {
     pub const ALL: [Role; 3] = [Role::Owner, Role::Admin, Role::Employee];
+
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        match raw {
+            "owner" => Ok(Self::Owner),
+            "admin" => Ok(Self::Admin),
+            "employee" => Ok(Self::Employee),
+            _ => Err("must be owner, admin or employee"),
+        }
+    }
 }
 
-/// A user's membership of an organization, as the organization keeps it.
+/// A user's membership of an organization, as the organization keeps it. It carries the
+/// member's names (no route changes them), so listing members reads nothing else.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Membership {
     pub organization: OrgId,
     pub user_id: UserId,
     pub role: Role,
+    /// When the user joined.
     pub created_at: Timestamp,
+    /// Absent on memberships made before names were carried; the list reads the user then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member: Option<MemberNames>,
+}
+
+/// The names a member is listed by.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberNames {
+    pub username: Username,
+    pub first_name: PersonName,
+    pub last_name: PersonName,
+}
+
+impl MemberNames {
+    pub fn of(user: &User) -> Self {
+        Self {
+            username: user.username.clone(),
+            first_name: user.first_name.clone(),
+            last_name: user.last_name.clone(),
+        }
+    }
 }
 
 impl Membership {
+    /// `user` joining `organization` as `role`, now.
+    pub fn new(organization: OrgId, user: &User, role: Role, now: &Timestamp) -> Self {
+        Self {
+            organization,
+            user_id: user.id,
+            role,
+            created_at: now.clone(),
+            member: Some(MemberNames::of(user)),
+        }
+    }
+
     pub fn grant(&self) -> OrgRole {
         OrgRole {
             organization: self.organization,
             role: self.role,
+        }
+    }
+}
+
+/// A member as their organization lists them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub user_id: UserId,
+    #[serde(flatten)]
+    pub names: MemberNames,
+    pub role: Role,
+    pub joined_at: Timestamp,
+}
+
+impl Member {
+    pub fn of(membership: &Membership, names: MemberNames) -> Self {
+        Self {
+            user_id: membership.user_id,
+            names,
+            role: membership.role,
+            joined_at: membership.created_at.clone(),
         }
     }
 }

@@ -50,12 +50,7 @@ impl Signup {
             owner_id: user_id,
             created_at: now.clone(),
         };
-        let membership = Membership {
-            organization: org_id,
-            user_id,
-            role: Role::Owner,
-            created_at: now.clone(),
-        };
+        let membership = Membership::new(org_id, &user, Role::Owner, &now);
         let profiles = ProfileType::ALL
             .map(|profile_type| UserProfile::new(user_id, profile_type, org_id, &now));
         let vendor = Vendor {

@@ -11,7 +11,8 @@ use serde_json::json;
 
 use crate::auth::Action;
 use crate::store::{
-    report, Cause, ChangedMeanwhile, CustomerRefusal, NamesTaken, StoreError, WriteError,
+    report, Cause, ChangedMeanwhile, CustomerRefusal, MemberRefusal, NamesTaken, StoreError,
+    WriteError,
 };
 
 /// Field name to what is wrong with it, in a stable order.
@@ -35,6 +36,8 @@ pub enum ApiError {
         message: String,
         fields: FieldErrors,
     },
+    /// The change would leave an organization without an owner.
+    LastOwner,
     /// Other transactions kept holding the same items; the client may simply retry.
     Contended,
     PayloadTooLarge {
@@ -91,9 +94,10 @@ impl ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
-            Self::Conflict { .. } | Self::Contended | Self::IdempotencyInProgress => {
-                StatusCode::CONFLICT
-            }
+            Self::Conflict { .. }
+            | Self::LastOwner
+            | Self::Contended
+            | Self::IdempotencyInProgress => StatusCode::CONFLICT,
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -135,6 +139,11 @@ impl ApiError {
                 "The customer changed since that ETag; read it again.".to_owned(),
             ),
             Self::Conflict { message, .. } => ("conflict", message.clone()),
+            Self::LastOwner => (
+                "last_owner",
+                "An organization keeps at least one owner; make another member owner first."
+                    .to_owned(),
+            ),
             Self::Contended => (
                 "transaction_conflict",
                 "The request collided with a concurrent change; retry it.".to_owned(),
@@ -235,6 +244,21 @@ where
 }
 
 pub(super) const NO_SUCH_CUSTOMER: &str = "No such customer.";
+pub(super) const NO_SUCH_MEMBER: &str = "No such member of this organization.";
+
+impl From<MemberRefusal> for ApiError {
+    fn from(refusal: MemberRefusal) -> Self {
+        match refusal {
+            MemberRefusal::NotFound => Self::NotFound(NO_SUCH_MEMBER),
+            MemberRefusal::AlreadyMember => Self::Conflict {
+                message: "The user is already a member of this organization.".to_owned(),
+                fields: FieldErrors::new(),
+            },
+            MemberRefusal::Lacks(action) => Self::Lacks(action),
+            MemberRefusal::LastOwner => Self::LastOwner,
+        }
+    }
+}
 
 impl From<CustomerRefusal> for ApiError {
     fn from(refusal: CustomerRefusal) -> Self {

@@ -11,6 +11,7 @@ mod error;
 mod form;
 mod idempotency;
 mod login;
+mod members;
 mod organizations;
 mod passwords;
 pub mod routes;

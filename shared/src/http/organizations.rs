@@ -25,12 +25,7 @@ struct OrganizationView {
 
 pub(super) async fn get(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(app, &request)?;
-    // A malformed id names no organization the caller belongs to: the stranger's answer.
-    let org = request
-        .path_parameters_ref()
-        .and_then(|parameters| parameters.first("org"))
-        .and_then(|raw| OrgId::parse(raw).ok())
-        .ok_or(ApiError::Forbidden(NOT_MEMBER))?;
+    let org = org_in_path(&request)?;
     let role = authorize(&caller, Action::ReadOrganization, org)?;
     // Members of an organization that is gone (never, today: no route deletes one) learn
     // no more than strangers.
@@ -46,4 +41,14 @@ pub(super) async fn get(app: &App, request: Request) -> Result<Response<Body>, A
         created_at: organization.created_at,
     };
     Ok(json_response(StatusCode::OK, &view))
+}
+
+/// The organization a route acts in, from its path. A malformed id names no organization the
+/// caller belongs to: the stranger's answer.
+pub(super) fn org_in_path(request: &Request) -> Result<OrgId, ApiError> {
+    request
+        .path_parameters_ref()
+        .and_then(|parameters| parameters.first("org"))
+        .and_then(|raw| OrgId::parse(raw).ok())
+        .ok_or(ApiError::Forbidden(NOT_MEMBER))
 }

@@ -17,8 +17,8 @@ use crate::app::App;
 use crate::auth::Action;
 
 use super::{
-    customer_changes, customers, login, organizations, passwords, respond, session, signup, users,
-    ApiError,
+    customer_changes, customers, login, members, organizations, passwords, respond, session,
+    signup, users, ApiError,
 };
 
 /// A Lambda function of the API: one binary under `functions/`.
@@ -31,6 +31,8 @@ pub enum Function {
     ReadCustomers,
     ChangeCustomer,
     Me,
+    /// An organization's members.
+    Teams,
     /// API Gateway's `$default` route: every route, in its slashed form.
     Fallback,
 }
@@ -63,6 +65,9 @@ pub enum Operation {
     Me,
     ChangePassword,
     GetOrganization,
+    ListMembers,
+    UpdateMember,
+    RemoveMember,
 }
 
 #[derive(Debug)]
@@ -92,7 +97,7 @@ const fn route(
 use Function as F;
 use Operation as O;
 
-pub static ROUTES: [Route; 12] = [
+pub static ROUTES: [Route; 15] = [
     route(Method::POST, "/api/users", F::Signup, O::SignUp),
     route(Method::POST, "/api/auth/login", F::Login, O::LogIn),
     route(Method::POST, "/api/auth/refresh", F::Session, O::Refresh),
@@ -140,10 +145,28 @@ pub static ROUTES: [Route; 12] = [
         F::Me,
         O::GetOrganization,
     ),
+    route(
+        Method::GET,
+        "/api/organizations/{org}/members",
+        F::Teams,
+        O::ListMembers,
+    ),
+    route(
+        Method::PATCH,
+        "/api/organizations/{org}/members/{user_id}",
+        F::Teams,
+        O::UpdateMember,
+    ),
+    route(
+        Method::DELETE,
+        "/api/organizations/{org}/members/{user_id}",
+        F::Teams,
+        O::RemoveMember,
+    ),
 ];
 
 impl Function {
-    pub const ALL: [Function; 8] = [
+    pub const ALL: [Function; 9] = [
         F::Signup,
         F::Login,
         F::Session,
@@ -151,6 +174,7 @@ impl Function {
         F::ReadCustomers,
         F::ChangeCustomer,
         F::Me,
+        F::Teams,
         F::Fallback,
     ];
 
@@ -164,6 +188,7 @@ impl Function {
             F::ReadCustomers => "read-customers",
             F::ChangeCustomer => "change-customer",
             F::Me => "me",
+            F::Teams => "teams",
             F::Fallback => "fallback",
         }
     }
@@ -199,6 +224,9 @@ impl Operation {
             O::Me => "me",
             O::ChangePassword => "changePassword",
             O::GetOrganization => "getOrganization",
+            O::ListMembers => "listMembers",
+            O::UpdateMember => "updateMember",
+            O::RemoveMember => "removeMember",
         }
     }
 
@@ -213,6 +241,12 @@ impl Operation {
             O::UpdateCustomer => Some(Action::ChangeCustomers),
             O::DeleteCustomer => Some(Action::DeleteCustomers),
             O::GetOrganization => Some(Action::ReadOrganization),
+            O::ListMembers => Some(Action::ListMembers),
+            // What changing or removing an admin or employee needs: what an owner's role or
+            // the caller's own removal needs is the store's to say (`Action::to_change_role`,
+            // `Action::to_remove`), once it has read the member.
+            O::UpdateMember => Some(Action::ChangeRoles),
+            O::RemoveMember => Some(Action::RemoveMembers),
         }
     }
 
@@ -230,6 +264,9 @@ impl Operation {
             O::Me => users::me(app, request).await,
             O::ChangePassword => passwords::change_password(app, request).await,
             O::GetOrganization => organizations::get(app, request).await,
+            O::ListMembers => members::list(app, request).await,
+            O::UpdateMember => members::update(app, request).await,
+            O::RemoveMember => members::remove(app, request).await,
         }
     }
 }

@@ -101,6 +101,9 @@ impl Entity {
 pub const PASSWORD_HASH: &str = "password_hash";
 /// On a user's login items: their role in each organization, as access tokens carry it.
 pub const MEMBERSHIPS: &str = "memberships";
+/// On an organization: how many of its members are owners (absent: 1, as every organization
+/// had before teams).
+pub const OWNERS: &str = "owners";
 /// On claims of a user's (a username's look): the user the claim belongs to.
 pub const USER_ID: &str = "user_id";
 /// On claims: the customer the claim belongs to.

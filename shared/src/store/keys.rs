@@ -33,6 +33,8 @@ pub struct ListKey {
     pub sk: String,
 }
 
+const MEMBER: &str = "MEMBER#";
+
 fn key(pk: String, sk: &str) -> Key {
     Key {
         pk,
@@ -123,8 +125,13 @@ impl Key {
     pub fn membership(org: OrgId, user: UserId) -> Self {
         Key {
             pk: format!("ORG#{org}"),
-            sk: format!("MEMBER#{user}"),
+            sk: format!("{MEMBER}{user}"),
         }
+    }
+
+    /// Where an organization's memberships are: its partition, and their sort keys' prefix.
+    pub fn members_of(org: OrgId) -> (String, String) {
+        (Self::organization(org).pk, MEMBER.to_owned())
     }
 
     /// One per (user, profile type): the key itself is the constraint.

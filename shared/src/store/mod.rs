@@ -21,6 +21,8 @@
 //! | [`Store::customer`], [`Store::customer_by`], [`Store::organization`] | `reads` | `GetItem` |
 //! | [`Store::customers_page`] | `reads` | `Query` on `gsi1` |
 //! | [`Store::me`] | `reads` | `Query` of the user's partition |
+//! | [`Store::members_page`] | `members` | `Query` of the organization's partition (and a `BatchGetItem` of users whose memberships predate names) |
+//! | [`Store::change_member`], [`Store::join_organization`] | `members` | `BatchGetItem`, then `TransactWriteItems` |
 //!
 //! Keys are made in [`keys`] only; `transaction` turns cancellation reasons into answers;
 //! `backoff` paces retries after `TransactionConflict`; `idempotency` keeps first answers.
@@ -33,6 +35,7 @@ mod idempotency;
 mod items;
 pub mod keys;
 mod login;
+mod members;
 mod passwords;
 mod reads;
 mod sessions;
@@ -53,6 +56,7 @@ pub use error::{report, Cause, StoreError};
 pub use idempotency::{Recorded, StoredAnswer};
 pub use items::Entity;
 pub use login::{Attempter, LoginAttempt, LoginRecord};
+pub use members::{MemberChange, MemberChanged, MemberPage, MemberRefusal};
 pub use passwords::ChangedMeanwhile;
 pub use reads::{Claimed, CustomerPage, Me};
 pub use sessions::Rotation;

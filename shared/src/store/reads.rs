@@ -144,18 +144,20 @@ impl Store {
             .set_exclusive_start_key(start)
             .send()
             .await?;
-        let mut customers = output
-            .items()
-            .iter()
-            .map(record)
-            .collect::<Result<Vec<Customer>, _>>()?;
-        let more = customers.len() > limit;
-        customers.truncate(limit);
-        let last = if more {
-            customers.last().map(|c| c.id)
-        } else {
-            None
-        };
+        let (customers, more) = page_of::<Customer>(output.items(), limit)?;
+        let last = more.then(|| customers.last().map(|c| c.id)).flatten();
         Ok(CustomerPage { customers, last })
     }
+}
+
+/// The records of a page read one item beyond `limit` (so that the last page is known
+/// without an empty one after it), and whether another page follows.
+pub(super) fn page_of<T: serde::de::DeserializeOwned>(
+    items: &[super::transaction::Item],
+    limit: usize,
+) -> Result<(Vec<T>, bool), StoreError> {
+    let mut records = items.iter().map(record).collect::<Result<Vec<T>, _>>()?;
+    let more = records.len() > limit;
+    records.truncate(limit);
+    Ok((records, more))
 }

@@ -9,8 +9,8 @@ use crate::domain::{OrgMembership, OrgRole, PasswordHash, Signup, User, UserId};
 use super::customers::CustomerItems;
 use super::idempotency::StoredAnswer;
 use super::items::{
-    attribute, bare_item, field, item, listed_item, string, Entity, MEMBERSHIPS, PASSWORD_HASH,
-    USER_ID,
+    attribute, bare_item, field, item, listed_item, number, string, Entity, MEMBERSHIPS, OWNERS,
+    PASSWORD_HASH, USER_ID,
 };
 use super::keys::{Key, ListKey, PK};
 use super::sessions::session_item;
@@ -259,8 +259,10 @@ fn fresh_items(signup: &Signup) -> Vec<Item> {
         name: signup.organization.name.clone(),
         role: signup.membership.role,
     };
+    let mut organization = item(Entity::Org, &Key::organization(org), &signup.organization);
+    organization.insert(OWNERS.to_owned(), number(1));
     let mut items = vec![
-        item(Entity::Org, &Key::organization(org), &signup.organization),
+        organization,
         item(
             Entity::Member,
             &Key::membership(org, user.id),

@@ -1,0 +1,543 @@
+//! An organization's members: joining, listing, changing a role, leaving or being removed.
+//!
+//! A membership is kept in five items that change together, in one transaction: the
+//! organization's `MEMBER` item, the user's `USER_ORG` item (what `/users/me` lists), and the
+//! role list on the user's three log-in items (user, username, email), which log-in and
+//! refresh copy into access tokens. The role list is written only at the value that was read,
+//! so two changes to one user's memberships serialize.
+//!
+//! **At least one owner.** The organization item counts its owners (`owners`; absent on
+//! organizations from before teams, which had exactly one). A write that takes an owner away
+//! decrements it on condition that it stays at least 1, so two owners demoting each other
+//! at once cannot leave none: both name the organization item, and the second reads the
+//! count again. Only writes that add or take away an owner name that item; customer routes
+//! and joining as an admin or employee never do.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::auth::{permits, Action};
+use crate::domain::{
+    Member, MemberNames, Membership, OrgId, OrgMembership, OrgName, OrgRole, Role, User, UserId,
+};
+
+use super::idempotency::StoredAnswer;
+use super::items::{attribute, field, item, number, record, Entity, MEMBERSHIPS, OWNERS};
+use super::keys::{Key, PK, SK};
+use super::reads::page_of;
+use super::transaction::{Condition, Item, Rejection, Transaction};
+use super::write::{Attempt, Idempotent, Plan, Reads, Step, WriteError, WritePath};
+use super::{Found, Store, StoreError};
+
+/// What to do to a member.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemberChange {
+    Role(Role),
+    Remove,
+}
+
+#[derive(Debug)]
+pub enum MemberChanged {
+    Updated(Member),
+    Removed,
+    /// The request's `Idempotency-Key` was used for this very request before.
+    Replayed(StoredAnswer),
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum MemberRefusal {
+    /// The user is not a member (or the organization does not exist).
+    NotFound,
+    /// Already a member: joining twice.
+    AlreadyMember,
+    /// The caller's role does not allow what this change needs.
+    Lacks(Action),
+    /// The change would leave the organization without an owner.
+    LastOwner,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Guard {
+    /// The `MEMBER` item as it was read (or absent, when joining).
+    Member,
+    /// The user's role list as it was read.
+    Roles,
+    /// The owner count stays at least 1.
+    Owners,
+}
+
+/// One page of an organization's members, by user id.
+#[derive(Debug)]
+pub struct MemberPage {
+    pub members: Vec<Member>,
+    /// The last member on this page, when another page follows.
+    pub last: Option<UserId>,
+}
+
+/// What a membership write found: the organization, the user and their role list, and the
+/// membership, if any.
+struct Current {
+    org_name: OrgName,
+    owners: u64,
+    user: User,
+    roles: Vec<OrgRole>,
+    membership: Option<Membership>,
+}
+
+fn member_reads(org: OrgId, user: UserId) -> Reads {
+    Reads {
+        keys: vec![
+            Key::organization(org),
+            Key::user(user),
+            Key::membership(org, user),
+        ],
+        attributes: None,
+    }
+}
+
+/// `None` when the organization or the user does not exist.
+fn current(found: &Found, org: OrgId, user: UserId) -> Result<Option<Current>, StoreError> {
+    let (Some(org_item), Some(user_item)) = (
+        found.at(&Key::organization(org)),
+        found.at(&Key::user(user)),
+    ) else {
+        return Ok(None);
+    };
+    let owners = match org_item.get(OWNERS) {
+        Some(_) => field(org_item, OWNERS)?,
+        None => 1,
+    };
+    Ok(Some(Current {
+        org_name: field(org_item, "name")?,
+        owners,
+        user: record(user_item)?,
+        roles: field(user_item, MEMBERSHIPS)?,
+        membership: found
+            .at(&Key::membership(org, user))
+            .map(record)
+            .transpose()?,
+    }))
+}
+
+/// The transaction that moves `user`'s membership of `org` from `before` to `after` (either
+/// may be absent) in every item that keeps it. Pure.
+fn membership_move(
+    table: &str,
+    current: &Current,
+    org: OrgId,
+    after: Option<&Membership>,
+) -> Transaction<Guard> {
+    let user = &current.user;
+    let before = current.membership.as_ref();
+    let mut tx = Transaction::new(table);
+    let member_key = Key::membership(org, user.id);
+    let side_key = Key::user_organization(user.id, org);
+    let as_read = before.map(|m| Condition::equals("role", attribute(&m.role)));
+    match after {
+        Some(membership) => {
+            let member = item(Entity::Member, &member_key, membership);
+            match &as_read {
+                Some(condition) => tx.replace(Guard::Member, member, Some(condition)),
+                None => tx.create(Guard::Member, member),
+            };
+            let side = OrgMembership {
+                id: org,
+                name: current.org_name.clone(),
+                role: membership.role,
+            };
+            tx.replace(Guard::Member, item(Entity::UserOrg, &side_key, &side), None);
+        }
+        None => {
+            tx.delete(Guard::Member, &member_key, as_read.as_ref());
+            tx.delete(Guard::Member, &side_key, None);
+        }
+    }
+    let mut roles: Vec<OrgRole> = current
+        .roles
+        .iter()
+        .filter(|r| r.organization != org)
+        .copied()
+        .collect();
+    roles.extend(after.map(Membership::grant));
+    for key in [
+        Key::user(user.id),
+        Key::username(&user.username),
+        Key::user_email(&user.email),
+    ] {
+        tx.update_when(
+            Guard::Roles,
+            &key,
+            "SET #m = :new",
+            "#m = :old",
+            [("#m".to_owned(), MEMBERSHIPS.to_owned())].into(),
+            Item::from([
+                (":new".to_owned(), attribute(&roles)),
+                (":old".to_owned(), attribute(&current.roles)),
+            ]),
+        );
+    }
+    let was_owner = before.is_some_and(|m| m.role == Role::Owner);
+    let is_owner = after.is_some_and(|m| m.role == Role::Owner);
+    if was_owner != is_owner {
+        owner_count(&mut tx, org, is_owner);
+    }
+    tx
+}
+
+/// One owner more, or one fewer on condition that one stays.
+fn owner_count(tx: &mut Transaction<Guard>, org: OrgId, more: bool) {
+    let (expression, condition) = if more {
+        (
+            "SET #o = if_not_exists(#o, :one) + :one",
+            "attribute_exists(#pk)",
+        )
+    } else {
+        ("SET #o = if_not_exists(#o, :one) - :one", "#o > :one")
+    };
+    let mut names = std::collections::HashMap::from([("#o".to_owned(), OWNERS.to_owned())]);
+    if more {
+        names.insert("#pk".to_owned(), PK.to_owned());
+    }
+    tx.update_when(
+        Guard::Owners,
+        &Key::organization(org),
+        expression,
+        condition,
+        names,
+        Item::from([(":one".to_owned(), number(1))]),
+    );
+}
+
+/// A cancelled membership write: what was read moved on (a concurrent change of the same
+/// member or the same user's roles, or the last other owner left). Read again; the plan
+/// then refuses or writes over what is there now.
+fn decide<T, R>(_rejection: &Rejection<Guard>) -> Step<T, R> {
+    Step::LookAgain
+}
+
+/// A member's role changed, or the member removed, by a caller with `caller_role`.
+struct ChangeMember {
+    org: OrgId,
+    target: UserId,
+    change: MemberChange,
+    caller: UserId,
+    caller_role: Role,
+}
+
+impl WritePath for ChangeMember {
+    type Guard = Guard;
+    type Outcome = MemberChanged;
+    type Refusal = MemberRefusal;
+
+    fn reads(&self, _attempt: &Attempt) -> Reads {
+        member_reads(self.org, self.target)
+    }
+
+    fn plan(
+        &self,
+        table: &str,
+        found: &Found,
+        _attempt: &Attempt,
+    ) -> Result<Plan<Guard, MemberChanged, MemberRefusal>, StoreError> {
+        let current = current(found, self.org, self.target)?;
+        let Some((current, membership)) =
+            current.and_then(|c| c.membership.clone().map(|m| (c, m)))
+        else {
+            return Ok(Plan::Refuse(MemberRefusal::NotFound));
+        };
+        let action = match self.change {
+            MemberChange::Role(role) => Action::to_change_role(membership.role, role),
+            MemberChange::Remove => Action::to_remove(membership.role, self.caller == self.target),
+        };
+        if !permits(self.caller_role, action) {
+            return Ok(Plan::Refuse(MemberRefusal::Lacks(action)));
+        }
+        let after = match self.change {
+            MemberChange::Role(role) => Some(Membership {
+                role,
+                member: Some(MemberNames::of(&current.user)),
+                ..membership.clone()
+            }),
+            MemberChange::Remove => None,
+        };
+        let keeps_owner = after.as_ref().is_some_and(|m| m.role == Role::Owner);
+        if membership.role == Role::Owner && !keeps_owner && current.owners <= 1 {
+            return Ok(Plan::Refuse(MemberRefusal::LastOwner));
+        }
+        let outcome = match &after {
+            Some(after) if after.role == membership.role => {
+                return Ok(Plan::Done(MemberChanged::Updated(listed(
+                    after,
+                    &current.user,
+                ))));
+            }
+            Some(after) => MemberChanged::Updated(listed(after, &current.user)),
+            None => MemberChanged::Removed,
+        };
+        let tx = membership_move(table, &current, self.org, after.as_ref());
+        Ok(Plan::Write(tx, outcome))
+    }
+
+    fn decide(
+        &self,
+        rejection: &Rejection<Guard>,
+        _attempt: &Attempt,
+    ) -> Result<Step<MemberChanged, MemberRefusal>, StoreError> {
+        Ok(decide(rejection))
+    }
+
+    fn replayed(&self, answer: StoredAnswer, _seen: &Found) -> Option<MemberChanged> {
+        Some(MemberChanged::Replayed(answer))
+    }
+}
+
+fn listed(membership: &Membership, user: &User) -> Member {
+    Member::of(membership, MemberNames::of(user))
+}
+
+/// A user joining an organization with a role.
+struct Join<'a> {
+    org: OrgId,
+    user: UserId,
+    role: Role,
+    now: &'a crate::domain::Timestamp,
+}
+
+impl WritePath for Join<'_> {
+    type Guard = Guard;
+    type Outcome = Member;
+    type Refusal = MemberRefusal;
+
+    fn reads(&self, _attempt: &Attempt) -> Reads {
+        member_reads(self.org, self.user)
+    }
+
+    fn plan(
+        &self,
+        table: &str,
+        found: &Found,
+        _attempt: &Attempt,
+    ) -> Result<Plan<Guard, Member, MemberRefusal>, StoreError> {
+        let Some(current) = current(found, self.org, self.user)? else {
+            return Ok(Plan::Refuse(MemberRefusal::NotFound));
+        };
+        if current.membership.is_some() {
+            return Ok(Plan::Refuse(MemberRefusal::AlreadyMember));
+        }
+        let membership = Membership::new(self.org, &current.user, self.role, self.now);
+        let tx = membership_move(table, &current, self.org, Some(&membership));
+        Ok(Plan::Write(tx, listed(&membership, &current.user)))
+    }
+
+    fn decide(
+        &self,
+        rejection: &Rejection<Guard>,
+        _attempt: &Attempt,
+    ) -> Result<Step<Member, MemberRefusal>, StoreError> {
+        Ok(decide(rejection))
+    }
+
+    fn replayed(&self, _answer: StoredAnswer, _seen: &Found) -> Option<Member> {
+        None
+    }
+}
+
+impl Store {
+    /// Changes `target`'s role in `org`, or removes them, if `caller_role` allows what that
+    /// needs ([`Action::to_change_role`], [`Action::to_remove`]) and an owner stays: one
+    /// `BatchGetItem` (the organization, the user, the membership), then one
+    /// `TransactWriteItems` of 5 items, 6 when an owner comes or goes.
+    pub async fn change_member(
+        &self,
+        org: OrgId,
+        target: UserId,
+        change: MemberChange,
+        (caller, caller_role): (UserId, Role),
+        idempotent: Option<&Idempotent<'_, MemberChanged>>,
+    ) -> Result<MemberChanged, WriteError<MemberRefusal>> {
+        let path = ChangeMember {
+            org,
+            target,
+            change,
+            caller,
+            caller_role,
+        };
+        self.write(&path, idempotent).await
+    }
+
+    /// Makes `user` a member of `org` with `role`: what accepting an invitation does. One
+    /// `BatchGetItem`, then one `TransactWriteItems`.
+    pub async fn join_organization(
+        &self,
+        org: OrgId,
+        user: UserId,
+        role: Role,
+    ) -> Result<Member, WriteError<MemberRefusal>> {
+        let now = crate::domain::Timestamp::now();
+        self.write(
+            &Join {
+                org,
+                user,
+                role,
+                now: &now,
+            },
+            None,
+        )
+        .await
+    }
+
+    /// Up to `limit` members of `org` after `after`, by user id: one strongly consistent
+    /// `Query` of the organization's partition (and, only for memberships made before they
+    /// carried names, one `BatchGetItem` of those users).
+    pub async fn members_page(
+        &self,
+        org: OrgId,
+        limit: usize,
+        after: Option<UserId>,
+    ) -> Result<MemberPage, StoreError> {
+        let (partition, prefix) = Key::members_of(org);
+        // Rebuilt from the organization being read, never taken from the client.
+        let start = after.map(|user| Key::membership(org, user).to_item());
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk AND begins_with(#sk, :member)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#sk", SK)
+            .expression_attribute_values(":pk", AttributeValue::S(partition))
+            .expression_attribute_values(":member", AttributeValue::S(prefix))
+            .consistent_read(true)
+            .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(start)
+            .send()
+            .await?;
+        let (memberships, more) = page_of::<Membership>(output.items(), limit)?;
+        let members = self.with_names(memberships).await?;
+        let last = more.then(|| members.last().map(|m| m.user_id)).flatten();
+        Ok(MemberPage { members, last })
+    }
+
+    /// Each membership with its member's names, reading the users whose memberships lack them.
+    async fn with_names(&self, memberships: Vec<Membership>) -> Result<Vec<Member>, StoreError> {
+        let unnamed: Vec<Key> = memberships
+            .iter()
+            .filter(|m| m.member.is_none())
+            .map(|m| Key::user(m.user_id))
+            .collect();
+        let users = if unnamed.is_empty() {
+            Found::default()
+        } else {
+            self.get_many(&unnamed, None).await?
+        };
+        memberships
+            .iter()
+            .map(|m| {
+                let names = match &m.member {
+                    Some(names) => names.clone(),
+                    None => {
+                        let user = users.at(&Key::user(m.user_id)).ok_or_else(|| {
+                            StoreError::internal("a membership of a user who does not exist")
+                        })?;
+                        MemberNames::of(&record::<User>(user)?)
+                    }
+                };
+                Ok(Member::of(m, names))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Timestamp;
+
+    fn user() -> User {
+        User {
+            id: UserId::generate(),
+            username: crate::domain::Username::parse("jane").unwrap(),
+            email: crate::domain::Email::parse("jane@example.com").unwrap(),
+            first_name: crate::domain::PersonName::parse("Jane").unwrap(),
+            last_name: crate::domain::PersonName::parse("Doe").unwrap(),
+            created_at: Timestamp::now(),
+        }
+    }
+
+    fn current(user: User, org: OrgId, role: Option<Role>, owners: u64) -> Current {
+        let membership = role.map(|role| Membership::new(org, &user, role, &Timestamp::now()));
+        Current {
+            org_name: OrgName::parse("Acme").unwrap(),
+            owners,
+            roles: membership.iter().map(Membership::grant).collect(),
+            user,
+            membership,
+        }
+    }
+
+    fn guards(tx: &Transaction<Guard>) -> Vec<Guard> {
+        tx.actions().filter_map(|(guard, _)| guard).collect()
+    }
+
+    #[test]
+    fn a_move_names_the_member_both_sides_the_three_login_items_and_the_count_only_for_owners() {
+        let org = OrgId::generate();
+        let joining = current(user(), org, None, 1);
+        let employee = Membership::new(org, &joining.user, Role::Employee, &Timestamp::now());
+        let tx = membership_move("t", &joining, org, Some(&employee));
+        assert_eq!(
+            guards(&tx),
+            [
+                Guard::Member,
+                Guard::Member,
+                Guard::Roles,
+                Guard::Roles,
+                Guard::Roles
+            ]
+        );
+        let owner = current(user(), org, Some(Role::Owner), 2);
+        let tx = membership_move("t", &owner, org, None);
+        assert_eq!(guards(&tx).last(), Some(&Guard::Owners));
+        assert_eq!(guards(&tx).len(), 6);
+    }
+
+    #[test]
+    fn the_last_owner_stays_and_every_cancellation_reads_again() {
+        let org = OrgId::generate();
+        let owner = current(user(), org, Some(Role::Owner), 1);
+        let id = owner.user.id;
+        let path = ChangeMember {
+            org,
+            target: id,
+            change: MemberChange::Role(Role::Admin),
+            caller: id,
+            caller_role: Role::Owner,
+        };
+        let found = found_of(&owner, org);
+        let plan = path.plan("t", &found, &Attempt::default()).unwrap();
+        assert!(matches!(plan, Plan::Refuse(MemberRefusal::LastOwner)));
+        for (_, rejection) in super::super::write::tests::every_rejection(&[
+            Guard::Member,
+            Guard::Roles,
+            Guard::Owners,
+        ]) {
+            assert_eq!(decide::<(), ()>(&rejection), Step::LookAgain);
+        }
+    }
+
+    /// The items a `BatchGetItem` would have found for `current`.
+    fn found_of(current: &Current, org: OrgId) -> Found {
+        let mut org_item = Key::organization(org).to_item();
+        org_item.insert("name".to_owned(), attribute(&current.org_name));
+        org_item.insert(OWNERS.to_owned(), number(current.owners));
+        let mut user_item = item(Entity::User, &Key::user(current.user.id), &current.user);
+        user_item.insert(MEMBERSHIPS.to_owned(), attribute(&current.roles));
+        let mut items = vec![org_item, user_item];
+        items.extend(
+            current
+                .membership
+                .as_ref()
+                .map(|m| item(Entity::Member, &Key::membership(org, current.user.id), m)),
+        );
+        Found::new(items)
+    }
+}
