@@ -23,6 +23,8 @@ PLACEHOLDERS = {
     "customer": "0192f1a0-0000-7000-8000-00000000c001",
     "token": "REPLACE_WITH_ACCESS_TOKEN",
     "refresh": "REPLACE_WITH_REFRESH_TOKEN",
+    "invitation": "0192f1a0-0000-7000-8000-00000000d001",
+    "invitation_token": "REPLACE_WITH_INVITATION_TOKEN",
 }
 
 
@@ -48,6 +50,32 @@ def invoke(function, event, expected, **values):
     if status != expected:
         sys.exit(f"unexpected answer: {json.dumps(body)}")
     return body
+
+
+def teams(org, token, jane, sam, sam_token):
+    """Jane invites Sam (revoking the first invitation), Sam sees it and accepts it, Jane
+    makes Sam an admin, then removes Sam."""
+    first = invoke("teams", "create-invitation.json", 201, org=org, token=token)
+    assert first["token"].startswith("inv1."), first
+    invoke("teams", "create-invitation.json", 409, org=org, token=token)  # pending
+    listed = invoke("teams", "list-invitations.json", 200, org=org, token=token)
+    assert [i["id"] for i in listed["invitations"]] == [first["id"]], listed
+    invoke("teams", "revoke-invitation.json", 204, org=org, invitation=first["id"], token=token)
+    invoke("teams", "revoke-invitation.json", 404, org=org, invitation=first["id"], token=token)
+    invited = invoke("teams", "create-invitation.json", 201, org=org, token=token)
+    me = invoke("me", "me.json", 200, token=sam_token)
+    assert [i["id"] for i in me["invitations"]] == [invited["id"]], me
+    tokens = {"invitation_token": invited["token"]}
+    invoke("teams", "accept-invitation.json", 403, token=token, **tokens)  # Jane's email differs
+    joined = invoke("teams", "accept-invitation.json", 200, token=sam_token, **tokens)
+    assert joined["role"] == "employee" and joined["organization"]["id"] == org, joined
+    invoke("teams", "accept-invitation.json", 404, token=sam_token, **tokens)  # used
+    members = invoke("teams", "list-members.json", 200, org=org, token=token)
+    assert len(members["members"]) == 2, members
+    promoted = invoke("teams", "update-member.json", 200, org=org, user=sam["user"]["id"], token=token)
+    assert promoted["role"] == "admin", promoted
+    invoke("teams", "remove-member.json", 204, org=org, user=sam["user"]["id"], token=token)
+    invoke("teams", "remove-member.json", 404, org=org, user=sam["user"]["id"], token=token)
 
 
 def main():
@@ -88,6 +116,7 @@ def main():
     assert last["error"]["code"] == "last_owner", last
     invoke("teams", "remove-member.json", 404, org=org, user=sam["user"]["id"], token=token)
     invoke("teams", "remove-member.json", 403, org=org, user=jane["user"]["id"], token=sam_token)
+    teams(org, token, jane, sam, sam_token)
     renewed = invoke("session", "refresh.json", 200, refresh=sam["refresh_token"])
     invoke("session", "logout.json", 204, refresh=renewed["refresh_token"])
     invoke("session", "refresh.json", 401, refresh=renewed["refresh_token"])

@@ -98,6 +98,38 @@ async fn manage_members_every_way(
         env.send(Function::Teams, remove).await.0,
         StatusCode::NO_CONTENT
     );
+    invite_and_accept(env, owner, other).await;
+}
+
+/// Invites `other` (made, listed, revoked, made again) and accepts as them.
+async fn invite_and_accept(env: &TestEnv, owner: &crm_tests::Member, other: &crm_tests::Member) {
+    let path = format!("/api/organizations/{}/invitations", owner.org);
+    let body = json!({"email": other.signup["user"]["email"]});
+    let mut made = Value::Null;
+    for revoked in [true, false] {
+        let invite = with_token(post_json(&path, &body), &owner.token);
+        let (status, answer) = env.send(Function::Teams, invite).await;
+        assert_eq!(status, StatusCode::CREATED, "{answer}");
+        let list = with_token(request(Method::GET, &path, None, Body::Empty), &owner.token);
+        assert_eq!(env.send(Function::Teams, list).await.0, StatusCode::OK);
+        if revoked {
+            let one = format!("{path}/{}", answer["id"].as_str().unwrap());
+            let revoke = with_token(
+                request(Method::DELETE, &one, None, Body::Empty),
+                &owner.token,
+            );
+            assert_eq!(
+                env.send(Function::Teams, revoke).await.0,
+                StatusCode::NO_CONTENT
+            );
+        }
+        made = answer;
+    }
+    let accept = post_json("/api/invitations/accept", &json!({"token": made["token"]}));
+    let (status, answer) = env
+        .send(Function::Teams, with_token(accept, &other.token))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
 }
 
 async fn sign_up_every_way(env: &TestEnv) {

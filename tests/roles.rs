@@ -130,6 +130,50 @@ async fn call(
             with_token(get(&format!("/api/organizations/{org}/")), token),
             StatusCode::OK,
         ),
+        Operation::CreateInvitation => (
+            with_token(
+                post_json(
+                    &format!("/api/organizations/{org}/invitations/"),
+                    &json!({"email": format!("i{}@example.com", uuid::Uuid::now_v7().simple())}),
+                ),
+                token,
+            ),
+            StatusCode::CREATED,
+        ),
+        Operation::ListInvitations => (
+            with_token(
+                get(&format!("/api/organizations/{org}/invitations/")),
+                token,
+            ),
+            StatusCode::OK,
+        ),
+        Operation::RevokeInvitation => {
+            let email = format!("r{}@example.com", uuid::Uuid::now_v7().simple());
+            let id = invite(env, owner, &email).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            let path = format!("/api/organizations/{org}/invitations/{id}/");
+            (
+                with_token(request(Method::DELETE, &path, None, Body::Empty), token),
+                StatusCode::NO_CONTENT,
+            )
+        }
+        // Into the owner's organization, which the caller's token names but which keeps no
+        // membership of theirs: any role may accept what is addressed to them.
+        Operation::AcceptInvitation => {
+            let invited = invite(env, owner, &caller.email).await;
+            (
+                with_token(
+                    post_json(
+                        "/api/invitations/accept/",
+                        &json!({"token": invited["token"]}),
+                    ),
+                    token,
+                ),
+                StatusCode::OK,
+            )
+        }
         Operation::ListMembers => (
             with_token(get(&format!("/api/organizations/{org}/members/")), token),
             StatusCode::OK,
@@ -174,7 +218,17 @@ async fn call(
 
 struct Caller {
     username: String,
+    email: String,
     token: String,
+}
+
+/// An invitation into `owner`'s organization, made by the owner; its answer.
+async fn invite(env: &TestEnv, owner: &Member, email: &str) -> Value {
+    let path = format!("/api/organizations/{}/invitations/", owner.org);
+    let request = with_token(post_json(&path, &json!({ "email": email })), &owner.token);
+    let (status, invited) = env.send(shared::http::Function::Teams, request).await;
+    assert_eq!(status, StatusCode::CREATED, "{invited}");
+    invited
 }
 
 /// A refresh token of a new session of `caller`'s.
@@ -197,6 +251,7 @@ async fn every_role_gets_what_the_matrix_says_on_every_route() {
                 .as_str()
                 .unwrap()
                 .to_owned(),
+            email: member.signup["user"]["email"].as_str().unwrap().to_owned(),
             token: env.token_as_member(&member.user, &owner.org, role),
         };
         for route in &ROUTES {

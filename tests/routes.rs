@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crm_tests::{read, request, with_token, Member, TestEnv};
+use crm_tests::{post_json, read, request, with_token, Member, TestEnv};
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::{json, Value};
@@ -25,6 +25,15 @@ async fn request_for(env: &TestEnv, m: &Member, operation: Operation, path: &str
         }
         Operation::UpdateCustomer => json!({"name": "Patched"}),
         Operation::UpdateMember => json!({"role": "admin"}),
+        Operation::CreateInvitation => {
+            json!({"email": format!("{}@invited.example.com", path.len())})
+        }
+        // From an organization of its own each time: accepted once.
+        Operation::AcceptInvitation => {
+            let inviter = env.member().await;
+            let invited = invite(env, &inviter, m.signup["user"]["email"].as_str().unwrap()).await;
+            json!({"token": invited["token"]})
+        }
         // The same password again: each form changes it, and the next still logs in.
         Operation::ChangePassword => {
             json!({"current_password": "correct horse battery", "new_password": "correct horse battery"})
@@ -53,8 +62,23 @@ fn route_method(operation: Operation) -> Method {
         .clone()
 }
 
-/// A customer of `m`'s to read, change or delete (a new one for each delete).
+/// An invitation into `inviter`'s organization, made by them; its answer.
+async fn invite(env: &TestEnv, inviter: &Member, email: &str) -> Value {
+    let path = format!("/api/organizations/{}/invitations", inviter.org);
+    let made = with_token(post_json(&path, &json!({ "email": email })), &inviter.token);
+    let (status, invited) = env.send(Function::Teams, made).await;
+    assert_eq!(status, StatusCode::CREATED, "{invited}");
+    invited
+}
+
+/// A customer of `m`'s to read, change or delete (a new one for each delete), or for the
+/// revocation route, an invitation of `m`'s organization.
 async fn customer_for(env: &TestEnv, m: &Member, route: &Route, deleted: &mut usize) -> String {
+    if route.operation == Operation::RevokeInvitation {
+        *deleted += 1;
+        let invited = invite(env, m, &format!("revoked{deleted}@example.com")).await;
+        return invited["id"].as_str().unwrap().to_owned();
+    }
     if route.operation != Operation::DeleteCustomer {
         return m.signup["customer"]["id"].as_str().unwrap().to_owned();
     }

@@ -1,6 +1,8 @@
 //! Organizations as teams: listing members, changing their roles, removing them and
 //! leaving, with at least one owner kept through every write, concurrent ones included.
 
+use std::sync::Arc;
+
 use crm_tests::{get, post_json, request, with_header, with_token, TestEnv};
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request};
@@ -336,5 +338,431 @@ async fn a_retried_role_change_is_answered_from_its_first_answer() {
     );
     let (status, answer) = send(&env, reused).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    env.assert_invariants().await;
+}
+
+fn invitations_path(org: &str) -> String {
+    format!("/api/organizations/{org}/invitations/")
+}
+
+/// POST .../invitations/ by the holder of `token`.
+async fn invite(env: &TestEnv, org: &str, body: Value, token: &str) -> (StatusCode, Value) {
+    let made = with_token(post_json(&invitations_path(org), &body), token);
+    send(env, made).await
+}
+
+async fn accept(env: &TestEnv, invitation_token: &Value, token: &str) -> (StatusCode, Value) {
+    let body = json!({ "token": invitation_token });
+    send(
+        env,
+        with_token(post_json("/api/invitations/accept/", &body), token),
+    )
+    .await
+}
+
+fn email_of(member: &crm_tests::Member) -> &str {
+    member.signup["user"]["email"].as_str().unwrap()
+}
+
+/// The walk-through of the issue: an owner invites, the invitee sees it, accepts it, works
+/// as an employee (and may not delete), is removed, and their next refresh drops the
+/// organization.
+#[tokio::test]
+async fn an_invitee_sees_the_invitation_accepts_it_works_and_is_removed() {
+    let env = TestEnv::new().await;
+    let owner = env.member().await;
+    let bob = env.member().await;
+    let (status, invited) = invite(
+        &env,
+        &owner.org,
+        json!({"email": email_of(&bob)}),
+        &owner.token,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{invited}");
+    assert_eq!(env.calls.take(), ["BatchGetItem", "TransactWriteItems"]);
+    assert_eq!(invited["role"], "employee");
+    assert_eq!(invited["organization"], owner.org.as_str());
+    assert!(invited["token"].as_str().unwrap().starts_with("inv1."));
+    let stored = format!("{:?}", env.scan().await);
+    assert!(
+        !stored.contains(invited["token"].as_str().unwrap()),
+        "only a digest is kept"
+    );
+
+    let (status, listed) = send(
+        &env,
+        with_token(get(&invitations_path(&owner.org)), &owner.token),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    assert_eq!(env.calls.take(), ["Query"]);
+    assert_eq!(listed["invitations"][0]["id"], invited["id"]);
+    assert!(listed["invitations"][0].get("token").is_none(), "{listed}");
+
+    let (status, me) = env.me(&bob.token).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(env.calls.take(), ["Query", "Query"], "sent together");
+    let notice = &me["invitations"][0];
+    assert_eq!(notice["id"], invited["id"]);
+    assert_eq!(notice["organization"]["id"], owner.org.as_str());
+    assert_eq!(
+        notice["organization"]["name"],
+        owner.signup["organization"]["name"]
+    );
+    assert_eq!(notice["expires_at"], invited["expires_at"]);
+
+    let (status, joined) = accept(&env, &invited["token"], &bob.token).await;
+    assert_eq!(status, StatusCode::OK, "{joined}");
+    assert_eq!(env.calls.take(), ["BatchGetItem", "TransactWriteItems"]);
+    assert_eq!(joined["role"], "employee");
+    assert_eq!(joined["organization"]["id"], owner.org.as_str());
+    let employee = joined["access_token"].as_str().unwrap().to_owned();
+    let caller = env.app.tokens.verify(&employee).unwrap();
+    assert_eq!(
+        caller.role_in(OrgId::parse(&owner.org).unwrap()),
+        Some(Role::Employee)
+    );
+
+    let body = json!({"organization": owner.org, "email": "made.by.bob@example.com"});
+    let (status, customer) = env.create_customer(&employee, &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{customer}");
+    let id = customer["id"].as_str().unwrap();
+    let patch = json!({"name": "Changed by Bob"});
+    let (status, _, _) = env.change_customer(&employee, id, Some(&patch), &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, refused, _) = env.change_customer(&employee, id, None, &[]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(refused["error"]["permission"], "delete_customers");
+    let (_, me) = env.me(&employee).await;
+    assert_eq!(me["invitations"], json!([]));
+    assert_eq!(me["organizations"].as_array().unwrap().len(), 2, "{me}");
+    let profile = me["profiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["profile_type"] == "employee")
+        .unwrap();
+    assert_eq!(
+        profile["organization"],
+        owner.org.as_str(),
+        "pointed at the organization joined"
+    );
+
+    let (status, _) = send(&env, removal(&owner.org, &bob.user, &owner.token)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let mut refresh = bob.signup["refresh_token"].as_str().unwrap().to_owned();
+    let roles = roles_after_refresh(&env, &mut refresh).await;
+    assert!(roles.get(&owner.org).is_none(), "{roles}");
+    let (_, kept) = env
+        .get_customers(&owner.token, &format!("/api/customers/{id}/"))
+        .await;
+    assert_eq!(
+        kept["name"], "Changed by Bob",
+        "the organization keeps its customer"
+    );
+    env.assert_invariants().await;
+}
+
+#[tokio::test]
+async fn invitations_refuse_duplicates_members_owners_and_employees() {
+    let env = TestEnv::new().await;
+    let owner = env.member().await;
+    let (admin, employee) = (env.member().await, env.member().await);
+    let admin_token = env.join(&admin.user, &owner.org, Role::Admin).await;
+    let employee_token = env.join(&employee.user, &owner.org, Role::Employee).await;
+    let (status, _) = invite(
+        &env,
+        &owner.org,
+        json!({"email": "x@example.com"}),
+        &owner.token,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let stranger = env.member().await;
+    let before = env.item_count().await;
+    let cases = [
+        (
+            json!({"email": "X@EXAMPLE.com"}),
+            &owner.token,
+            StatusCode::CONFLICT,
+            "email",
+        ),
+        (
+            json!({"email": email_of(&admin)}),
+            &owner.token,
+            StatusCode::CONFLICT,
+            "email",
+        ),
+        (
+            json!({"email": "y@example.com", "role": "owner"}),
+            &owner.token,
+            StatusCode::BAD_REQUEST,
+            "role",
+        ),
+        (
+            json!({"email": "not an email"}),
+            &owner.token,
+            StatusCode::BAD_REQUEST,
+            "email",
+        ),
+        (
+            json!({"email": "y@example.com", "extra": 1}),
+            &owner.token,
+            StatusCode::BAD_REQUEST,
+            "extra",
+        ),
+    ];
+    for (body, token, expected, field) in cases {
+        let (status, answer) = invite(&env, &owner.org, body.clone(), token).await;
+        assert_eq!(status, expected, "{body}: {answer}");
+        assert!(
+            answer["error"]["fields"][field].is_string(),
+            "{body}: {answer}"
+        );
+    }
+    let (status, answer) = invite(
+        &env,
+        &owner.org,
+        json!({"email": "z@example.com"}),
+        &employee_token,
+    )
+    .await;
+    assert_eq!(
+        (status, &answer["error"]["permission"]),
+        (StatusCode::FORBIDDEN, &json!("invite_employees"))
+    );
+    let (status, _) = invite(
+        &env,
+        &owner.org,
+        json!({"email": "z@example.com"}),
+        &stranger.token,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    env.assert_untouched(before).await;
+    let (status, answer) = invite(
+        &env,
+        &owner.org,
+        json!({"email": "a@example.com", "role": "admin"}),
+        &admin_token,
+    )
+    .await;
+    assert_eq!(
+        (status, &answer["role"]),
+        (StatusCode::CREATED, &json!("admin"))
+    );
+    env.assert_invariants().await;
+}
+
+#[tokio::test]
+async fn a_token_works_once_for_its_email_and_not_after_revocation_or_expiry() {
+    let env = TestEnv::new().await;
+    let owner = env.member().await;
+    let (bob, eve) = (env.member().await, env.member().await);
+    let (_, invited) = invite(
+        &env,
+        &owner.org,
+        json!({"email": email_of(&bob)}),
+        &owner.token,
+    )
+    .await;
+    let before = env.item_count().await;
+    let (status, answer) = accept(&env, &invited["token"], &eve.token).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "another email: {answer}");
+    let secret = invited["token"].as_str().unwrap();
+    let forged = format!(
+        "{}{}",
+        &secret[..secret.len() - 2],
+        if secret.ends_with("AA") { "BA" } else { "AA" }
+    );
+    for token in [json!(forged), json!("inv1.garbage"), json!("")] {
+        let (status, answer) = accept(&env, &token, &bob.token).await;
+        assert!(
+            matches!(status, StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST),
+            "{token}: {answer}"
+        );
+    }
+    env.assert_untouched(before).await;
+    let (status, _) = accept(&env, &invited["token"], &bob.token).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = accept(&env, &invited["token"], &bob.token).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "used");
+
+    let (_, revoked) = invite(
+        &env,
+        &owner.org,
+        json!({"email": email_of(&eve)}),
+        &owner.token,
+    )
+    .await;
+    let path = format!(
+        "{}{}/",
+        invitations_path(&owner.org),
+        revoked["id"].as_str().unwrap()
+    );
+    env.calls.take();
+    let revoke = || {
+        with_token(
+            request(Method::DELETE, &path, None, Body::Empty),
+            &owner.token,
+        )
+    };
+    assert_eq!(send(&env, revoke()).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(env.calls.take(), ["BatchGetItem", "TransactWriteItems"]);
+    assert_eq!(send(&env, revoke()).await.0, StatusCode::NOT_FOUND);
+    let (status, _) = accept(&env, &revoked["token"], &eve.token).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "revoked");
+
+    // Expired (DynamoDB's TTL removes items late): every reader treats it as gone, and the
+    // email may be invited again.
+    let (_, expiring) = invite(
+        &env,
+        &owner.org,
+        json!({"email": email_of(&eve)}),
+        &owner.token,
+    )
+    .await;
+    let org = OrgId::parse(&owner.org).unwrap();
+    let id = shared::domain::InvitationId::parse(expiring["id"].as_str().unwrap()).unwrap();
+    let email = shared::domain::Email::parse(email_of(&eve)).unwrap();
+    for key in [Key::invitation(org, id), Key::invitee(org, &email)] {
+        let mut item = env.get(&key).await.unwrap();
+        item.insert(
+            "expires_at".into(),
+            aws_sdk_dynamodb::types::AttributeValue::N("1".into()),
+        );
+        env.put(item).await;
+    }
+    let (status, _) = accept(&env, &expiring["token"], &eve.token).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "expired");
+    let (_, listed) = send(
+        &env,
+        with_token(get(&invitations_path(&owner.org)), &owner.token),
+    )
+    .await;
+    assert_eq!(listed["invitations"], json!([]));
+    let (_, me) = env.me(&eve.token).await;
+    assert_eq!(me["invitations"], json!([]));
+    let (status, again) = invite(
+        &env,
+        &owner.org,
+        json!({"email": email_of(&eve)}),
+        &owner.token,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{again}");
+    env.assert_invariants().await;
+}
+
+/// The conflict-faithful store, whatever the environment says: these are the races.
+async fn conflicting() -> Arc<TestEnv> {
+    Arc::new(TestEnv::with_conflict_window(Some(std::time::Duration::from_millis(10))).await)
+}
+
+/// Twenty invitees accepting into one organization at once share no item: all join, and no
+/// transaction meets another.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_invitees_accept_at_once() {
+    let env = conflicting().await;
+    let owner = env.member().await;
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let invitee = env.member().await;
+        let body = json!({"email": email_of(&invitee)});
+        let (status, invited) = invite(&env, &owner.org, body, &owner.token).await;
+        assert_eq!(status, StatusCode::CREATED);
+        tasks.push((invitee.token, invited["token"].clone()));
+    }
+    let tasks: Vec<_> = tasks
+        .into_iter()
+        .map(|(token, invitation)| {
+            let env = Arc::clone(&env);
+            tokio::spawn(async move { accept(&env, &invitation, &token).await })
+        })
+        .collect();
+    for task in tasks {
+        let (status, answer) = task.await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{answer}");
+    }
+    assert_eq!(
+        env.front.stats().conflicts,
+        0,
+        "no two acceptances share an item"
+    );
+    let list = format!("{}?limit=100", members_path(&owner.org));
+    let (_, page) = send(&env, with_token(get(&list), &owner.token)).await;
+    assert_eq!(page["members"].as_array().unwrap().len(), 21);
+    env.assert_invariants().await;
+}
+
+/// Members creating customers while an owner invites, changes roles and removes someone
+/// else: no customer creation names an item those writes name, so none meets a conflict.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn customer_creations_never_collide_with_membership_changes() {
+    let env = conflicting().await;
+    let owner = env.member().await;
+    let mut workers = Vec::new();
+    for _ in 0..4 {
+        let worker = env.member().await;
+        workers.push(env.join(&worker.user, &owner.org, Role::Employee).await);
+    }
+    let (changed, removed) = (env.member().await, env.member().await);
+    env.join(&changed.user, &owner.org, Role::Employee).await;
+    env.join(&removed.user, &owner.org, Role::Employee).await;
+    let creations: Vec<_> = (0..20)
+        .map(|i| {
+            let body = json!({"organization": owner.org, "email": format!("busy{i}@example.com")});
+            let (env, token) = (Arc::clone(&env), workers[i % workers.len()].clone());
+            tokio::spawn(async move { env.create_customer(&token, &body).await })
+        })
+        .collect();
+    let new_hire = json!({"email": "new.hire@example.com"});
+    let (invited, _) = invite(&env, &owner.org, new_hire, &owner.token).await;
+    let promote = set_role(&owner.org, &changed.user, "admin", &owner.token);
+    let (promoted, _) = send(&env, promote).await;
+    let (gone, _) = send(&env, removal(&owner.org, &removed.user, &owner.token)).await;
+    for task in creations {
+        let (status, answer) = task.await.unwrap();
+        assert_eq!(status, StatusCode::CREATED, "{answer}");
+    }
+    assert_eq!(
+        [invited, promoted, gone],
+        [StatusCode::CREATED, StatusCode::OK, StatusCode::NO_CONTENT]
+    );
+    assert_eq!(
+        env.front.stats().conflicts,
+        0,
+        "no shared item, no conflict"
+    );
+    env.assert_invariants().await;
+}
+
+/// A member removed while they create customers linked to themselves: whichever lands
+/// first, nothing is left half-written or pointing at nothing (their customers stay the
+/// organization's).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_member_removed_while_creating_customers_leaves_no_orphan() {
+    let env = conflicting().await;
+    let owner = env.member().await;
+    let member = env.member().await;
+    let token = env.join(&member.user, &owner.org, Role::Employee).await;
+    let creations: Vec<_> = (0..10)
+        .map(|i| {
+            let body = json!({"organization": owner.org, "email": format!("late{i}@example.com")});
+            let (env, token) = (Arc::clone(&env), token.clone());
+            tokio::spawn(async move { env.create_customer(&token, &body).await })
+        })
+        .collect();
+    let (status, answer) = send(&env, removal(&owner.org, &member.user, &owner.token)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{answer}");
+    for task in creations {
+        let (status, answer) = task.await.unwrap();
+        assert_eq!(
+            status,
+            StatusCode::CREATED,
+            "the token still names it: {answer}"
+        );
+    }
     env.assert_invariants().await;
 }

@@ -72,6 +72,8 @@ pub fn check(items: &[Item]) -> Report {
             Some(Entity::UserOrg) => table.user_organization(item, &key, &mut problems),
             Some(Entity::LoginFailures) => login_failures(item, &key, &mut problems),
             Some(Entity::Idempotency) => idempotency_record(item, &key, &mut problems),
+            Some(Entity::Invitation) => table.invitation(item, &key, &mut problems),
+            Some(Entity::Invitee) => table.invitee(item, &key, &mut problems),
             None => problems.push(format!("unknown entity {entity:?}")),
         }
         report
@@ -578,6 +580,68 @@ impl Table<'_> {
         }
         if number(item, "expires_at").is_none() {
             problems.push("no expires_at: it would never be removed".into());
+        }
+    }
+}
+
+impl Table<'_> {
+    /// A pending invitation has its invitee side, which names it (so at most one is pending
+    /// per organization and email), invites no owner, and is not to a member's email.
+    fn invitation(&self, item: &Item, key: &Key, problems: &mut Vec<String>) {
+        let Some(invitation) = parse::<shared::domain::Invitation>(item, problems) else {
+            return;
+        };
+        expect_key(
+            key,
+            &Key::invitation(invitation.organization, invitation.id),
+            problems,
+        );
+        if invitation.role == Role::Owner {
+            problems.push("invites an owner".into());
+        }
+        if invitation.token_digest.len() != 64 {
+            problems.push("keeps no SHA-256 digest of its token".into());
+        }
+        self.require(
+            "organization",
+            &Key::organization(invitation.organization),
+            problems,
+        );
+        if !invitation.pending(shared::domain::unix_now()) {
+            return;
+        }
+        let side_key = Key::invitee(invitation.organization, &invitation.email);
+        let side = self.require("invitee side", &side_key, problems);
+        if side.is_some_and(|s| text(s, "id") != Some(invitation.id.to_string().as_str())) {
+            problems.push("its invitee side names another invitation".into());
+        }
+        let member = self
+            .get(&Key::user_email(&invitation.email))
+            .and_then(|claim| parse::<User>(claim, &mut Vec::new()))
+            .and_then(|user| self.get(&Key::membership(invitation.organization, user.id)));
+        if member.is_some() {
+            problems.push("pending for an email that is a member's".into());
+        }
+    }
+
+    /// A pending invitee side names a pending invitation to its email.
+    fn invitee(&self, item: &Item, key: &Key, problems: &mut Vec<String>) {
+        let Some(notice) = parse::<shared::domain::InvitationNotice>(item, problems) else {
+            return;
+        };
+        if shared::domain::unix_now() >= notice.expires_at {
+            return;
+        }
+        let at = Key::invitation(notice.organization.id, notice.id);
+        let Some(record) = self.require("invitation", &at, problems) else {
+            return;
+        };
+        if let Some(invitation) = parse::<shared::domain::Invitation>(record, problems) {
+            expect_key(
+                key,
+                &Key::invitee(invitation.organization, &invitation.email),
+                problems,
+            );
         }
     }
 }

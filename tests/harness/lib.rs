@@ -394,7 +394,11 @@ impl TestEnv {
         let organization = shared::domain::OrgId::parse(org).expect("an org id");
         self.app
             .tokens
-            .issue(user, &[shared::domain::OrgRole { organization, role }])
+            .issue(
+                user,
+                None,
+                &[shared::domain::OrgRole { organization, role }],
+            )
             .access_token
     }
 }
@@ -424,8 +428,14 @@ impl TestEnv {
         let roles: Vec<shared::domain::OrgRole> =
             serde_dynamo::aws_sdk_dynamodb_1::from_attribute_value(item["memberships"].clone())
                 .expect("roles");
+        let email: shared::domain::Email =
+            serde_dynamo::aws_sdk_dynamodb_1::from_attribute_value(item["email"].clone())
+                .expect("an email");
         self.calls.take();
-        self.app.tokens.issue(user, &roles).access_token
+        self.app
+            .tokens
+            .issue(user, Some(&email), &roles)
+            .access_token
     }
 }
 

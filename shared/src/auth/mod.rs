@@ -1,10 +1,12 @@
 //! Who is calling: signed access tokens (issued at sign-up, log-in and refresh, checked on
 //! every other route) and the opaque refresh tokens that renew them.
 
+mod invitation;
 mod permissions;
 mod refresh;
 mod tokens;
 
+pub use invitation::InvitationToken;
 pub use permissions::{permits, Access, Action};
 pub use refresh::RefreshToken;
 pub use tokens::{AccessToken, Caller, TokenError, Tokens};

@@ -141,6 +141,20 @@ impl Caller {
 mod tests {
     use super::*;
 
+    #[test]
+    fn what_a_member_change_needs_depends_on_the_roles_it_touches() {
+        use Role::{Admin, Employee, Owner};
+        assert_eq!(Action::to_change_role(Employee, Admin), Action::ChangeRoles);
+        assert_eq!(Action::to_change_role(Admin, Employee), Action::ChangeRoles);
+        assert_eq!(Action::to_change_role(Admin, Owner), Action::MakeOwners);
+        assert_eq!(Action::to_change_role(Owner, Admin), Action::ManageOwners);
+        assert_eq!(Action::to_remove(Employee, false), Action::RemoveMembers);
+        assert_eq!(Action::to_remove(Owner, false), Action::ManageOwners);
+        for role in Role::ALL {
+            assert_eq!(Action::to_remove(role, true), Action::Leave);
+        }
+    }
+
     /// The matrix, row by row: (action, owner, admin, employee).
     #[test]
     fn the_matrix() {
@@ -184,6 +198,7 @@ mod tests {
                 organization: org,
                 role: Role::Employee,
             }],
+            email: None,
         };
         assert_eq!(
             caller.may(Action::ReadCustomers, org),

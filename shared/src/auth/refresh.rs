@@ -30,10 +30,19 @@ impl std::fmt::Debug for RefreshToken {
     }
 }
 
-fn random_secret() -> String {
+/// 256 random bits, base64url: the unguessable part of a token.
+pub(super) fn random_secret() -> String {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).expect("the system's random source");
     URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A secret as [`random_secret`] makes them: 32 bytes, base64url.
+pub(super) fn check_secret(secret: &str) -> Result<(), TokenError> {
+    match URL_SAFE_NO_PAD.decode(secret) {
+        Ok(decoded) if decoded.len() == 32 => Ok(()),
+        _ => Err(TokenError::Invalid),
+    }
 }
 
 impl RefreshToken {
@@ -65,12 +74,7 @@ impl RefreshToken {
         ) else {
             return Err(TokenError::Invalid);
         };
-        let decoded = URL_SAFE_NO_PAD
-            .decode(secret)
-            .map_err(|_| TokenError::Invalid)?;
-        if decoded.len() != 32 {
-            return Err(TokenError::Invalid);
-        }
+        check_secret(secret)?;
         Ok(Self {
             user: UserId::parse(user).map_err(|_| TokenError::Invalid)?,
             session: SessionId::parse(session).map_err(|_| TokenError::Invalid)?,

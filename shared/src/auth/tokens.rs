@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::config::{ConfigError, TokenConfig};
-use crate::domain::{hex, unix_now, OrgId, OrgRole, Role, UserId};
+use crate::domain::{hex, unix_now, Email, OrgId, OrgRole, Role, UserId};
 
 /// An HS256 key shorter than the hash's output weakens it (RFC 7518 §3.2).
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -34,6 +34,10 @@ struct Claims {
     /// until they log in again.
     #[serde(default)]
     orgs: Vec<OrgRole>,
+    /// The user's email, so that `/users/me` finds the invitations to it without reading
+    /// the user first. Absent in tokens minted before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    email: Option<Email>,
 }
 
 /// Who is calling, from a verified token.
@@ -41,6 +45,8 @@ struct Claims {
 pub struct Caller {
     pub user: UserId,
     pub roles: Vec<OrgRole>,
+    /// As the token carries it (absent in older tokens).
+    pub email: Option<Email>,
 }
 
 impl Caller {
@@ -144,7 +150,7 @@ impl Tokens {
         self.refresh_lifetime
     }
 
-    pub fn issue(&self, user: UserId, roles: &[OrgRole]) -> AccessToken {
+    pub fn issue(&self, user: UserId, email: Option<&Email>, roles: &[OrgRole]) -> AccessToken {
         let now = unix_now();
         let claims = Claims {
             sub: user.to_string(),
@@ -153,6 +159,7 @@ impl Tokens {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             orgs: roles.to_vec(),
+            email: email.cloned(),
         };
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(self.current.id.clone());
@@ -189,6 +196,7 @@ impl Tokens {
         Ok(Caller {
             user,
             roles: data.claims.orgs,
+            email: data.claims.email,
         })
     }
 }
@@ -221,12 +229,14 @@ mod tests {
             organization: org,
             role: Role::Employee,
         }];
-        let issued = t.issue(user, &roles);
+        let email = Email::parse("jane@example.com").unwrap();
+        let issued = t.issue(user, Some(&email), &roles);
         assert_eq!(issued.expires_in, 900);
         let header = decode_header(&issued.access_token).unwrap();
         assert_eq!(header.kid.as_deref(), Some(key_id(&[7; 32]).as_str()));
         let caller = t.verify(&issued.access_token).unwrap();
         assert_eq!(caller.user, user);
+        assert_eq!(caller.email, Some(email));
         assert_eq!(caller.role_in(org), Some(Role::Employee));
         assert_eq!(caller.role_in(OrgId::generate()), None);
     }
@@ -240,13 +250,13 @@ mod tests {
     #[test]
     fn a_rotated_key_still_verifies_until_it_is_dropped() {
         let old = tokens(&[1; 32]);
-        let issued = old.issue(UserId::generate(), &[]).access_token;
+        let issued = old.issue(UserId::generate(), None, &[]).access_token;
         let rotated = Tokens::new(&config(&[2; 32], Some(&[1; 32]))).unwrap();
         assert!(
             rotated.verify(&issued).is_ok(),
             "the previous key still verifies"
         );
-        let fresh = rotated.issue(UserId::generate(), &[]).access_token;
+        let fresh = rotated.issue(UserId::generate(), None, &[]).access_token;
         assert!(old.verify(&fresh).is_err(), "new tokens use the new key");
         let dropped = tokens(&[2; 32]);
         assert_eq!(dropped.verify(&issued), Err(TokenError::Invalid));
@@ -255,7 +265,9 @@ mod tests {
 
     #[test]
     fn other_keys_audiences_and_issuers_are_refused() {
-        let issued = tokens(&[7; 32]).issue(UserId::generate(), &[]).access_token;
+        let issued = tokens(&[7; 32])
+            .issue(UserId::generate(), None, &[])
+            .access_token;
         assert_eq!(tokens(&[8; 32]).verify(&issued), Err(TokenError::Invalid));
         let mut other = config(&[7; 32], None);
         other.audience = "billing".into();

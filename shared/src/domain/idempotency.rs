@@ -32,6 +32,12 @@ pub enum IdempotencyScope {
     /// PATCH or DELETE of one member of one organization by one caller (one record for both,
     /// as for customers).
     ChangeMember(UserId, OrgId, UserId),
+    /// Invitations into one organization by one caller.
+    Invite(UserId, OrgId),
+    /// Revoking one invitation, by one caller.
+    Revoke(UserId, crate::domain::InvitationId),
+    /// Accepting invitations, by one caller.
+    Accept(UserId),
 }
 
 /// One request's idempotency: which record it owns, and the fingerprint of its body.
@@ -65,6 +71,9 @@ impl Idempotency {
             IdempotencyScope::ChangeMember(user, org, member) => {
                 (format!("change-member\n{user}\n{org}\n{member}"), "")
             }
+            IdempotencyScope::Invite(user, org) => (format!("invite\n{user}\n{org}"), ""),
+            IdempotencyScope::Revoke(user, id) => (format!("revoke\n{user}\n{id}"), ""),
+            IdempotencyScope::Accept(user) => (format!("accept\n{user}"), ""),
         };
         let canonical = canonical_object(body, &SECRET_FIELDS);
         Self {

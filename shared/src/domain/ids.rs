@@ -59,6 +59,10 @@ uuid_id!(
     SessionId
 );
 uuid_id!(
+    /// An invitation into an organization.
+    InvitationId
+);
+uuid_id!(
     /// A user profile. Derived, not random: see [`ProfileId::of`].
     ProfileId
 );

@@ -6,6 +6,7 @@ mod digest;
 mod email;
 mod idempotency;
 mod ids;
+mod invitation;
 mod organization;
 mod password;
 mod session;
@@ -25,7 +26,8 @@ pub use customer::{
 pub use digest::{hex, sha256_hex};
 pub use email::Email;
 pub use idempotency::{Idempotency, IdempotencyKey, IdempotencyScope, IDEMPOTENCY_SECONDS};
-pub use ids::{CustomerId, OrgId, ProfileId, SessionId, UserId, VendorId};
+pub use ids::{CustomerId, InvitationId, OrgId, ProfileId, SessionId, UserId, VendorId};
+pub use invitation::{rfc3339, Invitation, InvitationNotice, OrgRef, INVITATION_SECONDS};
 pub use organization::{
     Member, MemberNames, Membership, OrgMembership, OrgRole, Organization, Role, Vendor,
 };

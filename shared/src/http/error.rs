@@ -11,8 +11,8 @@ use serde_json::json;
 
 use crate::auth::Action;
 use crate::store::{
-    report, Cause, ChangedMeanwhile, CustomerRefusal, MemberRefusal, NamesTaken, StoreError,
-    WriteError,
+    report, Cause, ChangedMeanwhile, CustomerRefusal, InvitationRefusal, MemberRefusal, NamesTaken,
+    StoreError, WriteError,
 };
 
 /// Field name to what is wrong with it, in a stable order.
@@ -245,6 +245,26 @@ where
 
 pub(super) const NO_SUCH_CUSTOMER: &str = "No such customer.";
 pub(super) const NO_SUCH_MEMBER: &str = "No such member of this organization.";
+pub(super) const NO_SUCH_INVITATION: &str = "No such pending invitation.";
+
+impl From<InvitationRefusal> for ApiError {
+    fn from(refusal: InvitationRefusal) -> Self {
+        let email = |message: &str| Self::Conflict {
+            message: message.to_owned(),
+            fields: FieldErrors::from([("email".to_owned(), message.to_owned())]),
+        };
+        match refusal {
+            InvitationRefusal::NotFound => Self::NotFound(NO_SUCH_INVITATION),
+            InvitationRefusal::Pending => {
+                email("A pending invitation for this email exists; revoke it to invite again.")
+            }
+            InvitationRefusal::Member => email("This email belongs to a member already."),
+            InvitationRefusal::NotYours => {
+                Self::Forbidden("This invitation is addressed to another email.")
+            }
+        }
+    }
+}
 
 impl From<MemberRefusal> for ApiError {
     fn from(refusal: MemberRefusal) -> Self {

@@ -10,6 +10,7 @@ mod customers;
 mod error;
 mod form;
 mod idempotency;
+mod invitations;
 mod login;
 mod members;
 mod organizations;

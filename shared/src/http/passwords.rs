@@ -62,7 +62,12 @@ pub(super) async fn change_password(
         .await?;
     app.store.forget_login_failures(&who).await?;
     tracing::info!(user_id = %caller.user, "password changed");
-    let tokens = pair(app, caller.user, &account.roles, &refresh);
+    let tokens = pair(
+        app,
+        (caller.user, &account.user.email),
+        &account.roles,
+        &refresh,
+    );
     Ok(no_store(json_response(StatusCode::OK, &tokens)))
 }
 

@@ -17,8 +17,8 @@ use crate::app::App;
 use crate::auth::Action;
 
 use super::{
-    customer_changes, customers, login, members, organizations, passwords, respond, session,
-    signup, users, ApiError,
+    customer_changes, customers, invitations, login, members, organizations, passwords, respond,
+    session, signup, users, ApiError,
 };
 
 /// A Lambda function of the API: one binary under `functions/`.
@@ -68,6 +68,10 @@ pub enum Operation {
     ListMembers,
     UpdateMember,
     RemoveMember,
+    CreateInvitation,
+    ListInvitations,
+    RevokeInvitation,
+    AcceptInvitation,
 }
 
 #[derive(Debug)]
@@ -97,7 +101,7 @@ const fn route(
 use Function as F;
 use Operation as O;
 
-pub static ROUTES: [Route; 15] = [
+pub static ROUTES: [Route; 19] = [
     route(Method::POST, "/api/users", F::Signup, O::SignUp),
     route(Method::POST, "/api/auth/login", F::Login, O::LogIn),
     route(Method::POST, "/api/auth/refresh", F::Session, O::Refresh),
@@ -163,6 +167,30 @@ pub static ROUTES: [Route; 15] = [
         F::Teams,
         O::RemoveMember,
     ),
+    route(
+        Method::POST,
+        "/api/organizations/{org}/invitations",
+        F::Teams,
+        O::CreateInvitation,
+    ),
+    route(
+        Method::GET,
+        "/api/organizations/{org}/invitations",
+        F::Teams,
+        O::ListInvitations,
+    ),
+    route(
+        Method::DELETE,
+        "/api/organizations/{org}/invitations/{id}",
+        F::Teams,
+        O::RevokeInvitation,
+    ),
+    route(
+        Method::POST,
+        "/api/invitations/accept",
+        F::Teams,
+        O::AcceptInvitation,
+    ),
 ];
 
 impl Function {
@@ -227,6 +255,10 @@ impl Operation {
             O::ListMembers => "listMembers",
             O::UpdateMember => "updateMember",
             O::RemoveMember => "removeMember",
+            O::CreateInvitation => "createInvitation",
+            O::ListInvitations => "listInvitations",
+            O::RevokeInvitation => "revokeInvitation",
+            O::AcceptInvitation => "acceptInvitation",
         }
     }
 
@@ -235,7 +267,13 @@ impl Operation {
     /// for exactly this; tests/roles.rs sends every route as every role to hold them to it.
     pub fn action(self) -> Option<Action> {
         match self {
-            O::SignUp | O::LogIn | O::Refresh | O::LogOut | O::Me | O::ChangePassword => None,
+            O::SignUp
+            | O::LogIn
+            | O::Refresh
+            | O::LogOut
+            | O::Me
+            | O::ChangePassword
+            | O::AcceptInvitation => None,
             O::CreateCustomer => Some(Action::CreateCustomers),
             O::ListCustomers | O::GetCustomer => Some(Action::ReadCustomers),
             O::UpdateCustomer => Some(Action::ChangeCustomers),
@@ -247,6 +285,10 @@ impl Operation {
             // `Action::to_remove`), once it has read the member.
             O::UpdateMember => Some(Action::ChangeRoles),
             O::RemoveMember => Some(Action::RemoveMembers),
+            // Inviting an admin needs `invite_admins` as well, once the body says so.
+            O::CreateInvitation => Some(Action::InviteEmployees),
+            O::ListInvitations => Some(Action::ListInvitations),
+            O::RevokeInvitation => Some(Action::RevokeInvitations),
         }
     }
 
@@ -267,6 +309,10 @@ impl Operation {
             O::ListMembers => members::list(app, request).await,
             O::UpdateMember => members::update(app, request).await,
             O::RemoveMember => members::remove(app, request).await,
+            O::CreateInvitation => invitations::create(app, request).await,
+            O::ListInvitations => invitations::list(app, request).await,
+            O::RevokeInvitation => invitations::revoke(app, request).await,
+            O::AcceptInvitation => invitations::accept(app, request).await,
         }
     }
 }

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::app::App;
 use crate::auth::{AccessToken, RefreshToken};
-use crate::domain::{unix_now, OrgRole, UserId};
+use crate::domain::{unix_now, Email, OrgRole, UserId};
 use crate::store::Rotation;
 
 use super::body::json_object;
@@ -40,12 +40,12 @@ pub(crate) fn new_session(app: &App, user: UserId) -> (RefreshToken, u64) {
 
 pub(crate) fn pair(
     app: &App,
-    user: UserId,
+    (user, email): (UserId, &Email),
     roles: &[OrgRole],
     refresh: &RefreshToken,
 ) -> TokenPair {
     TokenPair {
-        access: app.tokens.issue(user, roles),
+        access: app.tokens.issue(user, Some(email), roles),
         refresh_token: refresh.expose(),
         refresh_expires_in: app.tokens.refresh_lifetime().as_secs(),
     }
@@ -70,11 +70,11 @@ pub(super) async fn refresh(app: &App, request: Request) -> Result<Response<Body
         .rotate_session(&token, &next, expires_at, now)
         .await?
     {
-        Rotation::Rotated(roles) => {
+        Rotation::Rotated { roles, email } => {
             tracing::info!(user_id = %token.user, session = %token.log_tag(), "session refreshed");
             Ok(no_store(json_response(
                 StatusCode::OK,
-                &pair(app, token.user, &roles, &next),
+                &pair(app, (token.user, &email), &roles, &next),
             )))
         }
         Rotation::Reused => {

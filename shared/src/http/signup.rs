@@ -83,7 +83,8 @@ pub(super) async fn sign_up(app: &App, request: Request) -> Result<Response<Body
     match saved {
         SignupSaved::New => {
             tracing::info!(user_id = %signup.user.id, organization = %signup.organization.id, "signed up");
-            let tokens = pair(app, signup.user.id, &[signup.membership.grant()], &refresh);
+            let user = (signup.user.id, &signup.user.email);
+            let tokens = pair(app, user, &[signup.membership.grant()], &refresh);
             Ok(no_store(json_response(
                 StatusCode::CREATED,
                 &WithTokens { tokens, created },
@@ -136,7 +137,10 @@ async fn replay(
         organization,
         role: Role::Owner,
     }];
-    let tokens = app.tokens.issue(user, &roles);
+    let email = created["user"]["email"]
+        .as_str()
+        .and_then(|e| Email::parse(e).ok());
+    let tokens = app.tokens.issue(user, email.as_ref(), &roles);
     let body = serde_json::to_value(WithTokens { tokens, created }).expect("JSON");
     Ok(no_store(idempotency::replay_json(answer.status, &body)))
 }

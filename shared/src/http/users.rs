@@ -1,23 +1,50 @@
-//! GET /api/users/me: the caller, their profiles, their organizations, and every customer
-//! record that names them, across all organizations. One strongly consistent `Query` of the
-//! caller's own partition: what linking and unlinking wrote there is seen at once.
+//! GET /api/users/me: the caller, their profiles, their organizations, every customer record
+//! that names them, across all organizations, and the pending invitations to their email.
+//! Two strongly consistent `Query`s sent together (one round trip): the caller's own
+//! partition, and the invitations beside their email's claim, whose address the access token
+//! carries. A token from before it did costs a second round trip.
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use serde::Serialize;
 
 use crate::app::App;
+use crate::store::Me;
 
 use super::auth::caller;
+use super::invitations::NoticeView;
 use super::{json_response, ApiError};
+
+#[derive(Serialize)]
+struct MeView {
+    #[serde(flatten)]
+    me: Me,
+    invitations: Vec<NoticeView>,
+}
+
+const GONE: &str = "The access token's user no longer exists.";
 
 pub(super) async fn me(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(app, &request)?;
-    let me = app
-        .store
-        .me(caller.user)
-        .await?
-        .ok_or(ApiError::Unauthorized(
-            "The access token's user no longer exists.",
-        ))?;
-    Ok(json_response(StatusCode::OK, &me))
+    let (me, invitations) = match &caller.email {
+        Some(email) => {
+            let (me, invitations) =
+                tokio::join!(app.store.me(caller.user), app.store.invitations_to(email));
+            (me?.ok_or(ApiError::Unauthorized(GONE))?, invitations?)
+        }
+        None => {
+            let me = app
+                .store
+                .me(caller.user)
+                .await?
+                .ok_or(ApiError::Unauthorized(GONE))?;
+            let invitations = app.store.invitations_to(&me.user.email).await?;
+            (me, invitations)
+        }
+    };
+    let view = MeView {
+        me,
+        invitations: invitations.iter().map(NoticeView::of).collect(),
+    };
+    Ok(json_response(StatusCode::OK, &view))
 }

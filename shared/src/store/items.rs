@@ -39,10 +39,14 @@ pub enum Entity {
     RotatedToken,
     LoginFailures,
     Idempotency,
+    /// An invitation, in its organization's partition.
+    Invitation,
+    /// An invitation seen from its email: one pending per (organization, email).
+    Invitee,
 }
 
 impl Entity {
-    pub const ALL: [Entity; 18] = [
+    pub const ALL: [Entity; 20] = [
         Self::User,
         Self::Username,
         Self::UsernameSkeleton,
@@ -61,6 +65,8 @@ impl Entity {
         Self::RotatedToken,
         Self::LoginFailures,
         Self::Idempotency,
+        Self::Invitation,
+        Self::Invitee,
     ];
 
     /// The tag as stored.
@@ -84,6 +90,8 @@ impl Entity {
             Self::RotatedToken => "ROTATED_TOKEN",
             Self::LoginFailures => "LOGIN_FAILURES",
             Self::Idempotency => "IDEMPOTENCY",
+            Self::Invitation => "INVITATION",
+            Self::Invitee => "INVITEE",
         }
     }
 

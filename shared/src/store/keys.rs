@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::domain::{
-    sha256_hex, CustomerCode, CustomerId, Email, Idempotency, LoginName, OrgId, ProfileType,
-    SessionId, UserId, Username, VendorId,
+    sha256_hex, CustomerCode, CustomerId, Email, Idempotency, InvitationId, LoginName, OrgId,
+    ProfileType, SessionId, UserId, Username, VendorId,
 };
 
 pub const PK: &str = "pk";
@@ -34,6 +34,7 @@ pub struct ListKey {
 }
 
 const MEMBER: &str = "MEMBER#";
+const INVITATION: &str = "INVITATION#";
 
 fn key(pk: String, sk: &str) -> Key {
     Key {
@@ -132,6 +133,33 @@ impl Key {
     /// Where an organization's memberships are: its partition, and their sort keys' prefix.
     pub fn members_of(org: OrgId) -> (String, String) {
         (Self::organization(org).pk, MEMBER.to_owned())
+    }
+
+    /// An invitation, in its organization's partition.
+    pub fn invitation(org: OrgId, id: InvitationId) -> Self {
+        Key {
+            pk: Self::organization(org).pk,
+            sk: format!("{INVITATION}{id}"),
+        }
+    }
+
+    /// Where an organization's invitations are: its partition, and their sort keys' prefix.
+    pub fn invitations_of(org: OrgId) -> (String, String) {
+        (Self::organization(org).pk, INVITATION.to_owned())
+    }
+
+    /// The invitee's side of an invitation, beside the email's claim: one pending invitation
+    /// per (organization, email), and what `/users/me` lists for the email.
+    pub fn invitee(org: OrgId, email: &Email) -> Self {
+        Key {
+            pk: Self::user_email(email).pk,
+            sk: format!("{INVITATION}{org}"),
+        }
+    }
+
+    /// Where the invitations to an email are: beside its claim.
+    pub fn invitations_to(email: &Email) -> (String, String) {
+        (Self::user_email(email).pk, INVITATION.to_owned())
     }
 
     /// One per (user, profile type): the key itself is the constraint.

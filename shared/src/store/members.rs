@@ -56,13 +56,17 @@ pub enum MemberRefusal {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Guard {
+pub(super) enum Guard {
     /// The `MEMBER` item as it was read (or absent, when joining).
     Member,
     /// The user's role list as it was read.
     Roles,
     /// The owner count stays at least 1.
     Owners,
+    /// An invitation (and its invitee's side) still pending, when accepting it.
+    Invitation,
+    /// The user's employee profile, pointed at the organization they join.
+    Profile,
 }
 
 /// One page of an organization's members, by user id.
@@ -75,15 +79,23 @@ pub struct MemberPage {
 
 /// What a membership write found: the organization, the user and their role list, and the
 /// membership, if any.
-struct Current {
-    org_name: OrgName,
+pub(super) struct Current {
+    pub org_name: OrgName,
     owners: u64,
-    user: User,
+    pub user: User,
     roles: Vec<OrgRole>,
-    membership: Option<Membership>,
+    pub membership: Option<Membership>,
 }
 
-fn member_reads(org: OrgId, user: UserId) -> Reads {
+impl Current {
+    /// The user's roles once their membership of `org` is `after`.
+    pub(super) fn roles_after(&self, org: OrgId, after: Option<&Membership>) -> Vec<OrgRole> {
+        let others = self.roles.iter().filter(|r| r.organization != org).copied();
+        others.chain(after.map(Membership::grant)).collect()
+    }
+}
+
+pub(super) fn member_reads(org: OrgId, user: UserId) -> Reads {
     Reads {
         keys: vec![
             Key::organization(org),
@@ -95,7 +107,11 @@ fn member_reads(org: OrgId, user: UserId) -> Reads {
 }
 
 /// `None` when the organization or the user does not exist.
-fn current(found: &Found, org: OrgId, user: UserId) -> Result<Option<Current>, StoreError> {
+pub(super) fn current(
+    found: &Found,
+    org: OrgId,
+    user: UserId,
+) -> Result<Option<Current>, StoreError> {
     let (Some(org_item), Some(user_item)) = (
         found.at(&Key::organization(org)),
         found.at(&Key::user(user)),
@@ -120,7 +136,7 @@ fn current(found: &Found, org: OrgId, user: UserId) -> Result<Option<Current>, S
 
 /// The transaction that moves `user`'s membership of `org` from `before` to `after` (either
 /// may be absent) in every item that keeps it. Pure.
-fn membership_move(
+pub(super) fn membership_move(
     table: &str,
     current: &Current,
     org: OrgId,
@@ -151,13 +167,7 @@ fn membership_move(
             tx.delete(Guard::Member, &side_key, None);
         }
     }
-    let mut roles: Vec<OrgRole> = current
-        .roles
-        .iter()
-        .filter(|r| r.organization != org)
-        .copied()
-        .collect();
-    roles.extend(after.map(Membership::grant));
+    let roles = current.roles_after(org, after);
     for key in [
         Key::user(user.id),
         Key::username(&user.username),
@@ -210,7 +220,7 @@ fn owner_count(tx: &mut Transaction<Guard>, org: OrgId, more: bool) {
 /// A cancelled membership write: what was read moved on (a concurrent change of the same
 /// member or the same user's roles, or the last other owner left). Read again; the plan
 /// then refuses or writes over what is there now.
-fn decide<T, R>(_rejection: &Rejection<Guard>) -> Step<T, R> {
+pub(super) fn decide<T, R>(_rejection: &Rejection<Guard>) -> Step<T, R> {
     Step::LookAgain
 }
 
@@ -290,7 +300,7 @@ impl WritePath for ChangeMember {
     }
 }
 
-fn listed(membership: &Membership, user: &User) -> Member {
+pub(super) fn listed(membership: &Membership, user: &User) -> Member {
     Member::of(membership, MemberNames::of(user))
 }
 

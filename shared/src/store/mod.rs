@@ -23,6 +23,8 @@
 //! | [`Store::me`] | `reads` | `Query` of the user's partition |
 //! | [`Store::members_page`] | `members` | `Query` of the organization's partition (and a `BatchGetItem` of users whose memberships predate names) |
 //! | [`Store::change_member`], [`Store::join_organization`] | `members` | `BatchGetItem`, then `TransactWriteItems` |
+//! | [`Store::invite`], [`Store::revoke_invitation`], [`Store::accept_invitation`] | `invitations` | `BatchGetItem`, then `TransactWriteItems` |
+//! | [`Store::invitations`], [`Store::invitations_to`] | `invitations` | `Query` of one partition's invitations |
 //!
 //! Keys are made in [`keys`] only; `transaction` turns cancellation reasons into answers;
 //! `backoff` paces retries after `TransactionConflict`; `idempotency` keeps first answers.
@@ -32,6 +34,7 @@ mod customer_changes;
 mod customers;
 mod error;
 mod idempotency;
+mod invitations;
 mod items;
 pub mod keys;
 mod login;
@@ -54,6 +57,7 @@ pub use customer_changes::{Change, Changed};
 pub use customers::{CustomerCreated, CustomerRefusal};
 pub use error::{report, Cause, StoreError};
 pub use idempotency::{Recorded, StoredAnswer};
+pub use invitations::{Accepted, InvitationRefusal, Invited, Revoked};
 pub use items::Entity;
 pub use login::{Attempter, LoginAttempt, LoginRecord};
 pub use members::{MemberChange, MemberChanged, MemberPage, MemberRefusal};

@@ -13,7 +13,7 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::auth::RefreshToken;
-use crate::domain::{OrgRole, Timestamp, UserId};
+use crate::domain::{Email, OrgRole, Timestamp, UserId};
 
 use super::items::{bare_item, field, number, string, Entity, EXPIRES_AT, MEMBERSHIPS, USER_ID};
 use super::keys::Key;
@@ -28,7 +28,7 @@ const REVOKED_AT: &str = "revoked_at";
 #[derive(Debug)]
 pub enum Rotation {
     /// The token was current: it is replaced, and these are the user's roles now.
-    Rotated(Vec<OrgRole>),
+    Rotated { roles: Vec<OrgRole>, email: Email },
     /// An earlier token of a live session: the session is revoked, every token of it dead.
     Reused,
     /// Unknown, expired, revoked, or not this user's.
@@ -99,7 +99,10 @@ impl Store {
                     self.revoke(presented, now).await?;
                     return Ok(Rotation::Refused);
                 }
-                return Ok(Rotation::Rotated(field(&user, MEMBERSHIPS)?));
+                return Ok(Rotation::Rotated {
+                    roles: field(&user, MEMBERSHIPS)?,
+                    email: field(&user, "email")?,
+                });
             }
             Err(CommitError::Rejected(rejection)) => rejection.existing(Guard::Current).cloned(),
             // Another refresh of this very token is in flight: it alone goes on.

@@ -195,8 +195,13 @@ impl Store {
         if keys.is_empty() {
             return Ok(Found::default());
         }
+        // DynamoDB refuses a projection that names an attribute twice.
         let attributes = reads.attributes.map(|mut attributes| {
-            attributes.extend(RECORD_ATTRIBUTES);
+            for name in RECORD_ATTRIBUTES {
+                if !attributes.contains(&name) {
+                    attributes.push(name);
+                }
+            }
             attributes
         });
         self.get_many(&keys, attributes.as_deref()).await

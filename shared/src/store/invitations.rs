@@ -1,0 +1,394 @@
+//! Invitations: made, listed and revoked by an organization's owners and admins, accepted by
+//! the invitee.
+//!
+//! An invitation is two items written and deleted together: the `INVITATION` in the
+//! organization's partition (listed by it, found by the token's ids) and the `INVITEE` item
+//! beside the email's claim, whose key is the (organization, email) pair, so at most one
+//! invitation per pair is pending, and which `/users/me` lists for the email. Accepting is
+//! joining ([`super::members`]) plus deleting both, on condition that they are still the
+//! invitation's and pending, plus pointing the user's employee profile at the organization,
+//! in one transaction. No transaction here names the organization item.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::auth::InvitationToken;
+use crate::domain::{
+    unix_now, Email, Invitation, InvitationId, InvitationNotice, Membership, OrgId, OrgRef,
+    OrgRole, ProfileType, Role, Timestamp, UserId,
+};
+
+use super::idempotency::StoredAnswer;
+use super::items::{field, item, number, record, string, Entity, MEMBERSHIPS};
+use super::keys::{Key, PK, SK};
+use super::members::{self, Guard};
+use super::transaction::{Condition, Item, Rejection, Transaction};
+use super::write::{Attempt, Idempotent, Plan, Reads, Step, WriteError, WritePath};
+use super::{Found, Store, StoreError};
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum InvitationRefusal {
+    /// No such organization; or, revoking or accepting, no such pending invitation (unknown,
+    /// expired, revoked and used alike).
+    NotFound,
+    /// A pending invitation for that email exists.
+    Pending,
+    /// The email is a member's.
+    Member,
+    /// Accepting: the caller's email is not the invitation's.
+    NotYours,
+}
+
+#[derive(Debug)]
+pub enum Invited {
+    New(Box<Invitation>),
+    /// The request's `Idempotency-Key` was used for this very request before.
+    Replayed(StoredAnswer),
+}
+
+#[derive(Debug)]
+pub enum Revoked {
+    Done,
+    Replayed(StoredAnswer),
+}
+
+#[derive(Debug)]
+pub enum Accepted {
+    Joined {
+        organization: OrgRef,
+        role: Role,
+        /// The user's roles now, for their new access token.
+        roles: Vec<OrgRole>,
+    },
+    Replayed(StoredAnswer),
+}
+
+/// "Still pending": the item exists and has not expired.
+fn pending_at(now: u64) -> Condition {
+    Condition {
+        expression: "attribute_exists(#pk) AND #expires > :now".to_owned(),
+        names: [
+            ("#pk".to_owned(), PK.to_owned()),
+            ("#expires".to_owned(), super::items::EXPIRES_AT.to_owned()),
+        ]
+        .into(),
+        values: Item::from([(":now".to_owned(), number(now))]),
+    }
+}
+
+/// The invitee's side, made in the same transaction as its invitation.
+/// Its `expires_at` is the invitation's, so TTL removes both alike.
+fn invitee_item(invitation: &Invitation, notice: &InvitationNotice) -> Item {
+    let key = Key::invitee(invitation.organization, &invitation.email);
+    item(Entity::Invitee, &key, notice)
+}
+
+/// Deletes both items of `invitation`, each on condition that it is still this one's.
+fn delete_invitation(tx: &mut Transaction<Guard>, invitation: &Invitation, now: u64) {
+    let key = Key::invitation(invitation.organization, invitation.id);
+    tx.delete(Guard::Invitation, &key, Some(&pending_at(now)));
+    let side = Key::invitee(invitation.organization, &invitation.email);
+    let ours = Condition::equals("id", string(&invitation.id.to_string()));
+    tx.delete(Guard::Invitation, &side, Some(&ours));
+}
+
+/// The pending invitation at `key` among `found`, if any.
+fn pending(found: &Found, key: &Key, now: u64) -> Result<Option<Invitation>, StoreError> {
+    let invitation: Option<Invitation> = found.at(key).map(record).transpose()?;
+    Ok(invitation.filter(|i| i.pending(now)))
+}
+
+/// Inviting `invitation.email` into its organization.
+struct Invite<'a> {
+    invitation: &'a Invitation,
+}
+
+impl WritePath for Invite<'_> {
+    type Guard = Guard;
+    type Outcome = Invited;
+    type Refusal = InvitationRefusal;
+
+    /// The organization (its name), the email's claim (its user's roles) and the invitee's
+    /// side (a pending invitation).
+    fn reads(&self, _attempt: &Attempt) -> Reads {
+        let i = self.invitation;
+        Reads {
+            keys: vec![
+                Key::organization(i.organization),
+                Key::user_email(&i.email),
+                Key::invitee(i.organization, &i.email),
+            ],
+            attributes: Some(vec!["name", MEMBERSHIPS, super::items::EXPIRES_AT]),
+        }
+    }
+
+    fn plan(
+        &self,
+        table: &str,
+        found: &Found,
+        _attempt: &Attempt,
+    ) -> Result<Plan<Guard, Invited, InvitationRefusal>, StoreError> {
+        let i = self.invitation;
+        let Some(org) = found.at(&Key::organization(i.organization)) else {
+            return Ok(Plan::Refuse(InvitationRefusal::NotFound));
+        };
+        if let Some(claim) = found.at(&Key::user_email(&i.email)) {
+            let roles: Vec<OrgRole> = field(claim, MEMBERSHIPS)?;
+            if roles.iter().any(|r| r.organization == i.organization) {
+                return Ok(Plan::Refuse(InvitationRefusal::Member));
+            }
+        }
+        let now = unix_now();
+        let side = found.at(&Key::invitee(i.organization, &i.email));
+        let expires = |item: &Item| field::<u64>(item, super::items::EXPIRES_AT);
+        if side.map(expires).transpose()?.is_some_and(|at| now < at) {
+            return Ok(Plan::Refuse(InvitationRefusal::Pending));
+        }
+        let notice = InvitationNotice::of(i, field(org, "name")?);
+        let mut tx = Transaction::new(table);
+        let key = Key::invitation(i.organization, i.id);
+        tx.create(Guard::Invitation, item(Entity::Invitation, &key, i));
+        // An expired invitation's side may still stand (TTL is late): it is replaced.
+        let gone = Condition {
+            expression: "attribute_not_exists(#pk) OR #expires <= :now".to_owned(),
+            ..pending_at(now)
+        };
+        tx.replace(Guard::Invitation, invitee_item(i, &notice), Some(&gone));
+        Ok(Plan::Write(tx, Invited::New(Box::new(i.clone()))))
+    }
+
+    /// Another invitation for the email came first: read again, and refuse.
+    fn decide(
+        &self,
+        rejection: &Rejection<Guard>,
+        _attempt: &Attempt,
+    ) -> Result<Step<Invited, InvitationRefusal>, StoreError> {
+        Ok(members::decide(rejection))
+    }
+
+    fn replayed(&self, answer: StoredAnswer, _seen: &Found) -> Option<Invited> {
+        Some(Invited::Replayed(answer))
+    }
+}
+
+/// Revoking invitation `id` of `org`.
+struct Revoke {
+    org: OrgId,
+    id: InvitationId,
+}
+
+impl WritePath for Revoke {
+    type Guard = Guard;
+    type Outcome = Revoked;
+    type Refusal = InvitationRefusal;
+
+    fn reads(&self, _attempt: &Attempt) -> Reads {
+        Reads {
+            keys: vec![Key::invitation(self.org, self.id)],
+            attributes: None,
+        }
+    }
+
+    fn plan(
+        &self,
+        table: &str,
+        found: &Found,
+        _attempt: &Attempt,
+    ) -> Result<Plan<Guard, Revoked, InvitationRefusal>, StoreError> {
+        let now = unix_now();
+        let Some(invitation) = pending(found, &Key::invitation(self.org, self.id), now)? else {
+            return Ok(Plan::Refuse(InvitationRefusal::NotFound));
+        };
+        let mut tx = Transaction::new(table);
+        delete_invitation(&mut tx, &invitation, now);
+        Ok(Plan::Write(tx, Revoked::Done))
+    }
+
+    fn decide(
+        &self,
+        rejection: &Rejection<Guard>,
+        _attempt: &Attempt,
+    ) -> Result<Step<Revoked, InvitationRefusal>, StoreError> {
+        Ok(members::decide(rejection))
+    }
+
+    fn replayed(&self, answer: StoredAnswer, _seen: &Found) -> Option<Revoked> {
+        Some(Revoked::Replayed(answer))
+    }
+}
+
+/// `user` accepting the invitation `token` stands for.
+struct Accept<'a> {
+    token: &'a InvitationToken,
+    user: UserId,
+}
+
+impl WritePath for Accept<'_> {
+    type Guard = Guard;
+    type Outcome = Accepted;
+    type Refusal = InvitationRefusal;
+
+    /// Joining's reads (the organization, the user, a membership), and the invitation.
+    fn reads(&self, _attempt: &Attempt) -> Reads {
+        let mut reads = members::member_reads(self.token.organization, self.user);
+        reads.keys.push(Key::invitation(
+            self.token.organization,
+            self.token.invitation,
+        ));
+        reads
+    }
+
+    fn plan(
+        &self,
+        table: &str,
+        found: &Found,
+        _attempt: &Attempt,
+    ) -> Result<Plan<Guard, Accepted, InvitationRefusal>, StoreError> {
+        let (org, now) = (self.token.organization, unix_now());
+        let key = Key::invitation(org, self.token.invitation);
+        let invitation = pending(found, &key, now)?
+            .filter(|i| constant_time_eq(&i.token_digest, &self.token.digest()));
+        let (Some(invitation), Some(current)) =
+            (invitation, members::current(found, org, self.user)?)
+        else {
+            return Ok(Plan::Refuse(InvitationRefusal::NotFound));
+        };
+        if !invitation.is_for(&current.user.email) {
+            return Ok(Plan::Refuse(InvitationRefusal::NotYours));
+        }
+        if current.membership.is_some() {
+            return Ok(Plan::Refuse(InvitationRefusal::Member));
+        }
+        let joined_at = Timestamp::now();
+        let membership = Membership::new(org, &current.user, invitation.role, &joined_at);
+        let mut tx = members::membership_move(table, &current, org, Some(&membership));
+        delete_invitation(&mut tx, &invitation, now);
+        tx.update_when(
+            Guard::Profile,
+            &Key::profile(self.user, ProfileType::Employee),
+            "SET #org = :org, #updated = :updated",
+            "attribute_exists(#pk)",
+            [
+                ("#org".to_owned(), "organization".to_owned()),
+                ("#updated".to_owned(), "updated_at".to_owned()),
+                ("#pk".to_owned(), PK.to_owned()),
+            ]
+            .into(),
+            Item::from([
+                (":org".to_owned(), string(&org.to_string())),
+                (":updated".to_owned(), string(joined_at.as_str())),
+            ]),
+        );
+        let accepted = Accepted::Joined {
+            organization: OrgRef {
+                id: org,
+                name: current.org_name.clone(),
+            },
+            role: invitation.role,
+            roles: current.roles_after(org, Some(&membership)),
+        };
+        Ok(Plan::Write(tx, accepted))
+    }
+
+    fn decide(
+        &self,
+        rejection: &Rejection<Guard>,
+        _attempt: &Attempt,
+    ) -> Result<Step<Accepted, InvitationRefusal>, StoreError> {
+        Ok(members::decide(rejection))
+    }
+
+    fn replayed(&self, answer: StoredAnswer, _seen: &Found) -> Option<Accepted> {
+        Some(Accepted::Replayed(answer))
+    }
+}
+
+/// Digests compared without an early exit.
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+impl Store {
+    /// Invites `invitation.email`, unless it is a member's or has a pending invitation: one
+    /// `BatchGetItem`, then one `TransactWriteItems` of the invitation and its invitee side.
+    pub async fn invite(
+        &self,
+        invitation: &Invitation,
+        idempotent: Option<&Idempotent<'_, Invited>>,
+    ) -> Result<Invited, WriteError<InvitationRefusal>> {
+        self.write(&Invite { invitation }, idempotent).await
+    }
+
+    /// Revokes a pending invitation: one `BatchGetItem`, one `TransactWriteItems`.
+    pub async fn revoke_invitation(
+        &self,
+        org: OrgId,
+        id: InvitationId,
+        idempotent: Option<&Idempotent<'_, Revoked>>,
+    ) -> Result<Revoked, WriteError<InvitationRefusal>> {
+        self.write(&Revoke { org, id }, idempotent).await
+    }
+
+    /// Accepts the invitation `token` stands for, as `user`: one `BatchGetItem`, then one
+    /// `TransactWriteItems` of 8 items (joining's 5, the invitation's 2, the profile).
+    pub async fn accept_invitation(
+        &self,
+        token: &InvitationToken,
+        user: UserId,
+        idempotent: Option<&Idempotent<'_, Accepted>>,
+    ) -> Result<Accepted, WriteError<InvitationRefusal>> {
+        self.write(&Accept { token, user }, idempotent).await
+    }
+
+    /// The pending invitations of `org`, oldest first: one strongly consistent `Query` of its
+    /// partition (paged by DynamoDB past 1 MB).
+    pub async fn invitations(&self, org: OrgId) -> Result<Vec<Invitation>, StoreError> {
+        let now = unix_now();
+        let items = self.query_prefix(Key::invitations_of(org)).await?;
+        let all = items
+            .iter()
+            .map(record)
+            .collect::<Result<Vec<Invitation>, _>>()?;
+        Ok(all.into_iter().filter(|i| i.pending(now)).collect())
+    }
+
+    /// The pending invitations addressed to `email`: one strongly consistent `Query`.
+    pub async fn invitations_to(&self, email: &Email) -> Result<Vec<InvitationNotice>, StoreError> {
+        let now = unix_now();
+        let items = self.query_prefix(Key::invitations_to(email)).await?;
+        let all = items
+            .iter()
+            .map(record)
+            .collect::<Result<Vec<InvitationNotice>, _>>()?;
+        Ok(all.into_iter().filter(|n| now < n.expires_at).collect())
+    }
+
+    /// Every item of a partition whose sort key starts with a prefix, consistently.
+    async fn query_prefix(&self, (pk, prefix): (String, String)) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_names("#sk", SK)
+                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
+                .expression_attribute_values(":prefix", AttributeValue::S(prefix.clone()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await?;
+            items.extend(page.items().iter().cloned());
+            start = page.last_evaluated_key().cloned();
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+}
