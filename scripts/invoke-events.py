@@ -74,6 +74,10 @@ def teams(org, token, jane, sam, sam_token):
     assert len(members["members"]) == 2, members
     promoted = invoke("teams", "update-member.json", 200, org=org, user=sam["user"]["id"], token=token)
     assert promoted["role"] == "admin", promoted
+    renamed = invoke("teams", "rename-organization.json", 200, org=org, token=token)
+    me = invoke("me", "me.json", 200, token=sam_token)
+    assert [o["name"] for o in me["organizations"] if o["id"] == org] == [renamed["name"]], me
+    invoke("teams", "rename-organization.json", 403, org=org, token=sam_token)  # not an owner
     invoke("teams", "remove-member.json", 204, org=org, user=sam["user"]["id"], token=token)
     invoke("teams", "remove-member.json", 404, org=org, user=sam["user"]["id"], token=token)
 

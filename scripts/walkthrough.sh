@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The README's curl walk-through: sign up, log in, create a customer, list customers.
+# The README's curl walk-through: sign up, log in, create, change and list customers, then a
+# team: invite, accept, work as an employee, be removed.
 # `make run` prints these lines; CI runs this file against the running API.
 set -euo pipefail
 API=${API:-http://127.0.0.1:9000}
@@ -38,3 +39,37 @@ curl -sS --fail-with-body -X POST "$API/api/users/me/password/" -H 'content-type
 SIGNED_UP=$(echo "$SIGNUP" | json '["refresh_token"]')
 curl -sS -o /dev/null -w 'the sign-up session refreshed after it: %{http_code}\n' -X POST \
   "$API/api/auth/refresh/" -H 'content-type: application/json' -d "{\"refresh_token\":\"$SIGNED_UP\"}"
+# A team: Jane invites Sam, who sees the invitation, accepts it and works as an employee.
+S=sam$RANDOM
+SAM=$(curl -sS --fail-with-body -X POST "$API/api/users/" -H 'content-type: application/json' \
+  -d "{\"email\":\"$S@example.com\",\"username\":\"$S\",\"first_name\":\"Sam\",\"last_name\":\"Lee\",\"password\":\"another good passphrase\"}")
+SAM_ID=$(echo "$SAM" | json '["user"]["id"]')
+SAM_REFRESH=$(echo "$SAM" | json '["refresh_token"]')
+INVITE=$(curl -sS --fail-with-body -X POST "$API/api/organizations/$ORG/invitations/" \
+  -H 'content-type: application/json' -H "authorization: Bearer $TOKEN" -d "{\"email\":\"$S@example.com\"}")
+echo "$INVITE"
+curl -sS --fail-with-body "$API/api/users/me/" -H "authorization: Bearer $(echo "$SAM" | json '["access_token"]')" \
+  | json '["invitations"]'
+SAM_TOKEN=$(curl -sS --fail-with-body -X POST "$API/api/invitations/accept/" -H 'content-type: application/json' \
+  -H "authorization: Bearer $(echo "$SAM" | json '["access_token"]')" \
+  -d "{\"token\":\"$(echo "$INVITE" | json '["token"]')\"}" | json '["access_token"]')
+KIM=$(curl -sS --fail-with-body -X POST "$API/api/customers/" -H 'content-type: application/json' \
+  -H "authorization: Bearer $SAM_TOKEN" -d "{\"organization\":\"$ORG\",\"email\":\"kim@example.com\"}")
+KIM_ID=$(echo "$KIM" | json '["id"]')
+curl -sS --fail-with-body -X PATCH "$API/api/customers/$KIM_ID/" -H 'content-type: application/json' \
+  -H "authorization: Bearer $SAM_TOKEN" -d '{"name":"Kim Park"}'
+echo
+CODE=$(curl -sS -o /dev/null -w '%{http_code}' -X DELETE "$API/api/customers/$KIM_ID/" \
+  -H "authorization: Bearer $SAM_TOKEN")
+echo "an employee deleting a customer: $CODE"; [ "$CODE" = 403 ]
+curl -sS --fail-with-body "$API/api/organizations/$ORG/members/" -H "authorization: Bearer $TOKEN"
+echo
+# Jane removes Sam; Sam's next refresh no longer carries the organization.
+curl -sS --fail-with-body -X DELETE "$API/api/organizations/$ORG/members/$SAM_ID/" \
+  -H "authorization: Bearer $TOKEN" -w '%{http_code}\n'
+SAM_TOKEN=$(curl -sS --fail-with-body -X POST "$API/api/auth/refresh/" -H 'content-type: application/json' \
+  -d "{\"refresh_token\":\"$SAM_REFRESH\"}" | json '["access_token"]')
+CODE=$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$API/api/customers/" \
+  -H 'content-type: application/json' -H "authorization: Bearer $SAM_TOKEN" \
+  -d "{\"organization\":\"$ORG\",\"email\":\"late@example.com\"}")
+echo "Sam creating a customer after the refresh: $CODE"; [ "$CODE" = 403 ]

@@ -25,6 +25,7 @@ async fn request_for(env: &TestEnv, m: &Member, operation: Operation, path: &str
         }
         Operation::UpdateCustomer => json!({"name": "Patched"}),
         Operation::UpdateMember => json!({"role": "admin"}),
+        Operation::RenameOrganization => json!({"name": format!("Renamed {}", path.len())}),
         Operation::CreateInvitation => {
             json!({"email": format!("{}@invited.example.com", path.len())})
         }

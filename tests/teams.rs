@@ -766,3 +766,169 @@ async fn a_member_removed_while_creating_customers_leaves_no_orphan() {
     }
     env.assert_invariants().await;
 }
+
+/// A user in 100 organizations: the token carries the roles that fit in about 4 KiB and says
+/// it left some out. Where it names the organization, a creation is one call, as ever; where
+/// it does not, one strongly consistent read of the caller's membership comes first.
+#[tokio::test]
+async fn a_user_in_a_hundred_organizations_creates_a_customer_in_every_one() {
+    let env = TestEnv::new().await;
+    let user = env.member().await;
+    let mut orgs = vec![user.org.clone()];
+    for _ in 0..99 {
+        let owner = env.member().await;
+        env.join(&user.user, &owner.org, Role::Employee).await;
+        orgs.push(owner.org);
+    }
+    let token = env.token_now(UserId::parse(&user.user).unwrap()).await;
+    assert!(token.len() <= 4096, "{} bytes", token.len());
+    let caller = env.app.tokens.verify(&token).unwrap();
+    assert!(caller.more && caller.roles.len() < 100);
+    let mut unlisted = Vec::new();
+    for (i, org) in orgs.iter().enumerate() {
+        let body = json!({"organization": org, "email": format!("c{i}@example.com")});
+        let (status, answer) = env.create_customer(&token, &body).await;
+        assert_eq!(status, StatusCode::CREATED, "{answer}");
+        let listed = caller.role_in(OrgId::parse(org).unwrap()).is_some();
+        let expected: &[&str] = if listed {
+            &["TransactWriteItems"]
+        } else {
+            unlisted.push(answer["id"].as_str().unwrap().to_owned());
+            &["GetItem", "TransactWriteItems"]
+        };
+        assert_eq!(env.calls.take(), expected, "organization {i}");
+    }
+    assert_eq!(unlisted.len(), 100 - caller.roles.len());
+    let patch = json!({"name": "Renamed"});
+    let (status, answer, _) = env
+        .change_customer(&token, &unlisted[0], Some(&patch), &[])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(
+        env.calls.take(),
+        [
+            "BatchGetItem",
+            "GetItem",
+            "BatchGetItem",
+            "TransactWriteItems"
+        ]
+    );
+    let (status, _) = env
+        .get_customers(&token, &format!("/api/customers/{}/", unlisted[1]))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let stranger = env.member().await;
+    let body = json!({"organization": stranger.org, "email": "no@example.com"});
+    assert_eq!(
+        env.create_customer(&token, &body).await.0,
+        StatusCode::FORBIDDEN,
+        "an organization it is not in stays closed"
+    );
+    env.assert_invariants().await;
+}
+
+fn rename(org: &str, name: &str, token: &str) -> Request {
+    let body = Body::Text(json!({ "name": name }).to_string());
+    let path = format!("/api/organizations/{org}/");
+    with_token(
+        request(Method::PATCH, &path, Some("application/json"), body),
+        token,
+    )
+}
+
+#[tokio::test]
+async fn an_owner_renames_the_organization_and_every_copy_of_its_name() {
+    let env = TestEnv::new().await;
+    let owner = env.member().await;
+    let (member, invitee) = (env.member().await, env.member().await);
+    let member_token = env.join(&member.user, &owner.org, Role::Admin).await;
+    let body = json!({"email": email_of(&invitee)});
+    assert_eq!(
+        invite(&env, &owner.org, body, &owner.token).await.0,
+        StatusCode::CREATED
+    );
+    let before = env.item_count().await;
+    let (status, answer) = send(&env, rename(&owner.org, "Acme Ltd", &member_token)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+    assert_eq!(answer["error"]["permission"], "rename_organization");
+    let (status, answer) = send(&env, rename(&owner.org, "   ", &owner.token)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    env.assert_untouched(before).await;
+    env.calls.take();
+    let (status, renamed) = send(&env, rename(&owner.org, "Acme Ltd", &owner.token)).await;
+    assert_eq!(status, StatusCode::OK, "{renamed}");
+    assert_eq!(
+        (&renamed["name"], &renamed["role"]),
+        (&json!("Acme Ltd"), &json!("owner"))
+    );
+    assert_eq!(env.calls.take(), ["Query", "TransactWriteItems"]);
+    let (_, me) = env.me(&member_token).await;
+    let names: Vec<&Value> = me["organizations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| &o["name"])
+        .collect();
+    assert!(names.contains(&&json!("Acme Ltd")), "{me}");
+    let (_, me) = env.me(&invitee.token).await;
+    assert_eq!(me["invitations"][0]["organization"]["name"], "Acme Ltd");
+    env.assert_invariants().await;
+}
+
+/// A rename racing acceptances (and a role change): whichever lands first, no copy of the
+/// name is left stale, which the invariant check would report.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_rename_racing_acceptances_leaves_no_stale_name() {
+    let env = conflicting().await;
+    let owner = env.member().await;
+    let changed = env.member().await;
+    env.join(&changed.user, &owner.org, Role::Employee).await;
+    let mut accepting = Vec::new();
+    for _ in 0..5 {
+        let invitee = env.member().await;
+        let body = json!({"email": email_of(&invitee)});
+        let (_, invited) = invite(&env, &owner.org, body, &owner.token).await;
+        let env = Arc::clone(&env);
+        accepting.push(tokio::spawn(async move {
+            accept(&env, &invited["token"], &invitee.token).await
+        }));
+    }
+    let promote = set_role(&owner.org, &changed.user, "admin", &owner.token);
+    let (renamed, promoted) = tokio::join!(
+        send(&env, rename(&owner.org, "Renamed Meanwhile", &owner.token)),
+        send(&env, promote)
+    );
+    assert_eq!(renamed.0, StatusCode::OK, "{}", renamed.1);
+    assert_eq!(promoted.0, StatusCode::OK, "{}", promoted.1);
+    for task in accepting {
+        let (status, answer) = task.await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{answer}");
+    }
+    env.assert_invariants().await;
+}
+
+/// The rename lands between an acceptance's read and its write (the acceptance's transaction
+/// is held back): the acceptance's condition on the invitee side sees the new name, it reads
+/// again, and the new member's side carries the new name.
+#[tokio::test]
+async fn an_acceptance_that_read_the_old_name_reads_again() {
+    let env = Arc::new(TestEnv::new().await);
+    let owner = env.member().await;
+    let invitee = env.member().await;
+    let body = json!({"email": email_of(&invitee)});
+    let (_, invited) = invite(&env, &owner.org, body, &owner.token).await;
+    let hold = std::time::Duration::from_millis(400);
+    env.front
+        .fail_next("TransactWriteItems", crm_tests::Fault::Stall(hold), 1);
+    let accepting = {
+        let env = Arc::clone(&env);
+        tokio::spawn(async move { accept(&env, &invited["token"], &invitee.token).await })
+    };
+    tokio::time::sleep(hold / 4).await;
+    let (status, _) = send(&env, rename(&owner.org, "Renamed Meanwhile", &owner.token)).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, joined) = accepting.await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{joined}");
+    assert_eq!(joined["organization"]["name"], "Renamed Meanwhile");
+    env.assert_invariants().await;
+}

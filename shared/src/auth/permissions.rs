@@ -124,12 +124,16 @@ pub enum Access {
     Lacks(Action),
     /// A member with this role, which allows it.
     Allowed(Role),
+    /// The token leaves the organization out (its caller belongs to too many to list): the
+    /// caller's membership must be read to know.
+    Unlisted,
 }
 
 impl Caller {
     /// Whether the caller may do `action` in `org`, from the roles their token carries.
     pub fn may(&self, action: Action, org: OrgId) -> Access {
         match self.role_in(org) {
+            None if self.more => Access::Unlisted,
             None => Access::NotMember,
             Some(role) if permits(role, action) => Access::Allowed(role),
             Some(_) => Access::Lacks(action),
@@ -199,6 +203,7 @@ mod tests {
                 role: Role::Employee,
             }],
             email: None,
+            more: false,
         };
         assert_eq!(
             caller.may(Action::ReadCustomers, org),

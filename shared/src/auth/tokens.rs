@@ -4,6 +4,10 @@
 //! of their requests; the price is that a change of membership reaches a caller when their
 //! token is next issued (at most one access-token lifetime later: 15 minutes by default).
 //!
+//! API Gateway refuses requests whose headers pass 10,240 bytes, so a token carries the roles
+//! of at most [`ROLES_BUDGET`] bytes of organizations (about 40), and says when it left some
+//! out (`more`): for those, routes read the caller's membership ([`Access::Unlisted`]).
+//!
 //! Every token names its key in the header (`kid`, derived from the key itself), so a new
 //! key can sign while the previous one still verifies the tokens it signed.
 
@@ -38,6 +42,28 @@ struct Claims {
     /// the user first. Absent in tokens minted before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     email: Option<Email>,
+    /// The caller belongs to more organizations than `orgs` lists.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    more: bool,
+}
+
+/// At most this many bytes of `orgs`, as JSON, go into a token: with the rest of the claims
+/// and the header, base64url-encoded, a token stays under about 4 KiB.
+pub const ROLES_BUDGET: usize = 2_800;
+
+/// The first roles that fit in [`ROLES_BUDGET`], and whether any were left out.
+fn within_budget(roles: &[OrgRole]) -> (Vec<OrgRole>, bool) {
+    let mut used = 2; // the list's brackets
+    let mut carried = Vec::new();
+    for role in roles {
+        let size = serde_json::to_string(role).map_or(usize::MAX, |json| json.len() + 1);
+        if used + size > ROLES_BUDGET {
+            return (carried, true);
+        }
+        used += size;
+        carried.push(*role);
+    }
+    (carried, false)
 }
 
 /// Who is calling, from a verified token.
@@ -47,9 +73,27 @@ pub struct Caller {
     pub roles: Vec<OrgRole>,
     /// As the token carries it (absent in older tokens).
     pub email: Option<Email>,
+    /// The caller belongs to organizations `roles` does not list (see [`ROLES_BUDGET`]).
+    pub more: bool,
 }
 
 impl Caller {
+    /// This caller, their role in `org` read from their membership (`None`: not a member),
+    /// for a token that left `org` out. Good for decisions about `org` only: it forgets the
+    /// other organizations the token left out.
+    pub fn knowing(&self, org: OrgId, role: Option<Role>) -> Self {
+        let mut roles = self.roles.clone();
+        roles.extend(role.map(|role| OrgRole {
+            organization: org,
+            role,
+        }));
+        Self {
+            roles,
+            more: false,
+            ..self.clone()
+        }
+    }
+
     /// The caller's role in `org`, or `None` when they do not belong to it.
     pub fn role_in(&self, org: OrgId) -> Option<Role> {
         self.roles
@@ -152,14 +196,16 @@ impl Tokens {
 
     pub fn issue(&self, user: UserId, email: Option<&Email>, roles: &[OrgRole]) -> AccessToken {
         let now = unix_now();
+        let (orgs, more) = within_budget(roles);
         let claims = Claims {
             sub: user.to_string(),
             iat: now,
             exp: now + self.lifetime.as_secs(),
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
-            orgs: roles.to_vec(),
+            orgs,
             email: email.cloned(),
+            more,
         };
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(self.current.id.clone());
@@ -197,6 +243,7 @@ impl Tokens {
             user,
             roles: data.claims.orgs,
             email: data.claims.email,
+            more: data.claims.more,
         })
     }
 }
@@ -239,6 +286,34 @@ mod tests {
         assert_eq!(caller.email, Some(email));
         assert_eq!(caller.role_in(org), Some(Role::Employee));
         assert_eq!(caller.role_in(OrgId::generate()), None);
+    }
+
+    /// API Gateway's 10,240 bytes of request headers must hold the token of a user in any
+    /// number of organizations: it carries the first that fit in about 4 KiB, and says so.
+    #[test]
+    fn a_token_carries_roles_up_to_its_budget_and_says_when_it_left_some_out() {
+        let t = tokens(&[7; 32]);
+        let roles: Vec<OrgRole> = (0..100)
+            .map(|_| OrgRole {
+                organization: OrgId::generate(),
+                role: Role::Employee,
+            })
+            .collect();
+        let email = Email::parse(&format!("{}@example.com", "x".repeat(60))).unwrap();
+        let issued = t
+            .issue(UserId::generate(), Some(&email), &roles)
+            .access_token;
+        assert!(issued.len() <= 4096, "{} bytes", issued.len());
+        let caller = t.verify(&issued).unwrap();
+        assert!(caller.more);
+        assert!(caller.roles.len() >= 30, "{}", caller.roles.len());
+        assert_eq!(caller.roles[..], roles[..caller.roles.len()]);
+        let few = t
+            .issue(UserId::generate(), Some(&email), &roles[..3])
+            .access_token;
+        let caller = t.verify(&few).unwrap();
+        assert!(!caller.more);
+        assert_eq!(caller.roles.len(), 3);
     }
 
     #[test]

@@ -38,6 +38,8 @@ pub enum IdempotencyScope {
     Revoke(UserId, crate::domain::InvitationId),
     /// Accepting invitations, by one caller.
     Accept(UserId),
+    /// Renaming one organization, by one caller.
+    Rename(UserId, OrgId),
 }
 
 /// One request's idempotency: which record it owns, and the fingerprint of its body.
@@ -74,6 +76,7 @@ impl Idempotency {
             IdempotencyScope::Invite(user, org) => (format!("invite\n{user}\n{org}"), ""),
             IdempotencyScope::Revoke(user, id) => (format!("revoke\n{user}\n{id}"), ""),
             IdempotencyScope::Accept(user) => (format!("accept\n{user}"), ""),
+            IdempotencyScope::Rename(user, org) => (format!("rename\n{user}\n{org}"), ""),
         };
         let canonical = canonical_object(body, &SECRET_FIELDS);
         Self {

@@ -40,11 +40,28 @@ pub fn caller(app: &App, request: &Request) -> Result<Caller, ApiError> {
 
 /// The caller's role in `org`, if it allows `action` as the permission matrix says: 403 for a
 /// stranger (whether or not the organization exists), and 403 naming the permission for a
-/// member whose role lacks it.
-pub fn authorize(caller: &Caller, action: Action, org: OrgId) -> Result<Role, ApiError> {
-    match caller.may(action, org) {
+/// member whose role lacks it. No read, unless the token leaves `org` out (a caller in more
+/// organizations than a token carries): then one, of the caller's membership.
+pub async fn authorize(
+    app: &App,
+    caller: &Caller,
+    action: Action,
+    org: OrgId,
+) -> Result<Role, ApiError> {
+    let access = match caller.may(action, org) {
+        Access::Unlisted => knowing(app, caller, org).await?.may(action, org),
+        access => access,
+    };
+    match access {
         Access::Allowed(role) => Ok(role),
-        Access::NotMember => Err(ApiError::Forbidden(NOT_MEMBER)),
+        Access::NotMember | Access::Unlisted => Err(ApiError::Forbidden(NOT_MEMBER)),
         Access::Lacks(action) => Err(ApiError::Lacks(action)),
     }
+}
+
+/// The caller, knowing their role in `org` from one strongly consistent read of their
+/// membership: for a token that leaves `org` out.
+pub async fn knowing(app: &App, caller: &Caller, org: OrgId) -> Result<Caller, ApiError> {
+    let role = app.store.member_role(org, caller.user).await?;
+    Ok(caller.knowing(org, role))
 }

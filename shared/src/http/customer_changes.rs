@@ -7,15 +7,15 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value};
 
 use crate::app::App;
-use crate::auth::Action;
+use crate::auth::{Action, Caller};
 use crate::domain::{
     CompanyName, CustomerCode, CustomerId, CustomerName, CustomerPatch, CustomerStatus,
     CustomerType, Email, IdempotencyScope, OrgId, PersonName, Phone, Precondition, UserId,
     CUSTOMER_FIELDS,
 };
-use crate::store::{Change, Changed, Idempotent, StoredAnswer};
+use crate::store::{Change, Changed, CustomerRefusal, Idempotent, StoredAnswer, WriteError};
 
-use super::auth::caller;
+use super::auth::{caller, knowing};
 use super::body::json_object;
 use super::customers::{
     customer_answer, customer_id_in_path, customer_response, replayed_customer,
@@ -59,16 +59,23 @@ async fn change(
         record,
         answer: &changed_answer,
     });
-    let changed = app
-        .store
-        .change_customer(
-            id,
-            &change,
-            |org| caller.may(action, org),
-            &precondition,
-            idempotent.as_ref(),
-        )
-        .await?;
+    let run = |caller: Caller| {
+        let (change, precondition, idempotent) = (&change, &precondition, idempotent.as_ref());
+        async move {
+            let access = |org| caller.may(action, org);
+            let store = &app.store;
+            store
+                .change_customer(id, change, access, precondition, idempotent)
+                .await
+        }
+    };
+    let changed = match run(caller.clone()).await {
+        // A token that leaves the organization out: read the membership, decide again.
+        Err(WriteError::Refused(CustomerRefusal::Unlisted(org))) => {
+            run(knowing(app, &caller, org).await?).await?
+        }
+        changed => changed?,
+    };
     match changed {
         Changed::Updated(customer) => {
             tracing::info!(customer_id = %customer.id, version = customer.version, "customer updated");

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::app::App;
-use crate::auth::{Access, Action};
+use crate::auth::Action;
 use crate::domain::{
     etag, CompanyName, Customer, CustomerCode, CustomerForm, CustomerId, CustomerName,
     CustomerStatus, CustomerType, Email, IdempotencyScope, OrgId, PersonName, Phone, UserId,
@@ -33,7 +33,7 @@ pub(super) async fn create(app: &App, request: Request) -> Result<Response<Body>
         &body,
     )?;
     let form = parse_form(body)?;
-    authorize(&caller, Action::CreateCustomers, form.organization)?;
+    authorize(app, &caller, Action::CreateCustomers, form.organization).await?;
     let idempotent = idempotency.as_ref().map(|record| Idempotent {
         record,
         answer: &created_answer,
@@ -78,13 +78,15 @@ pub(super) async fn get_one(app: &App, request: Request) -> Result<Response<Body
         .store
         .customer(id)
         .await?
-        .filter(|customer| {
-            matches!(
-                caller.may(Action::ReadCustomers, customer.organization),
-                Access::Allowed(_)
-            )
-        })
         .ok_or(ApiError::NotFound(NO_SUCH_CUSTOMER))?;
+    let org = customer.organization;
+    match authorize(app, &caller, Action::ReadCustomers, org).await {
+        Ok(_) => {}
+        Err(ApiError::Forbidden(_) | ApiError::Lacks(_)) => {
+            return Err(ApiError::NotFound(NO_SUCH_CUSTOMER))
+        }
+        Err(other) => return Err(other),
+    }
     Ok(customer_response(StatusCode::OK, &customer))
 }
 
@@ -142,7 +144,7 @@ pub(super) async fn list(app: &App, request: Request) -> Result<Response<Body>, 
     let caller = caller(app, &request)?;
     let query = parse_list_query(Form::query(&request))?;
     let org = query.organization;
-    authorize(&caller, Action::ReadCustomers, org)?;
+    authorize(app, &caller, Action::ReadCustomers, org).await?;
     let page = match query.exact {
         // One read of the claim, which carries the customer; the list shape, 0 or 1 long.
         Some(exact) => {

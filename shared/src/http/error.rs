@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::auth::Action;
 use crate::store::{
     report, Cause, ChangedMeanwhile, CustomerRefusal, InvitationRefusal, MemberRefusal, NamesTaken,
-    StoreError, WriteError,
+    RenameRefusal, StoreError, WriteError, MAX_RENAMED_COPIES,
 };
 
 /// Field name to what is wrong with it, in a stable order.
@@ -247,6 +247,23 @@ pub(super) const NO_SUCH_CUSTOMER: &str = "No such customer.";
 pub(super) const NO_SUCH_MEMBER: &str = "No such member of this organization.";
 pub(super) const NO_SUCH_INVITATION: &str = "No such pending invitation.";
 
+impl From<RenameRefusal> for ApiError {
+    fn from(refusal: RenameRefusal) -> Self {
+        match refusal {
+            RenameRefusal::NotFound => Self::Forbidden(super::auth::NOT_MEMBER),
+            RenameRefusal::TooLarge => Self::Conflict {
+                message: format!(
+                    "An organization with more than {MAX_RENAMED_COPIES} members and pending invitations cannot be renamed in one step."
+                ),
+                fields: FieldErrors::from([(
+                    "name".to_owned(),
+                    "cannot be changed for an organization this large".to_owned(),
+                )]),
+            },
+        }
+    }
+}
+
 impl From<InvitationRefusal> for ApiError {
     fn from(refusal: InvitationRefusal) -> Self {
         let email = |message: &str| Self::Conflict {
@@ -284,6 +301,8 @@ impl From<CustomerRefusal> for ApiError {
     fn from(refusal: CustomerRefusal) -> Self {
         match refusal {
             CustomerRefusal::NotFound => Self::NotFound(NO_SUCH_CUSTOMER),
+            // Answered by reading the membership and deciding again; never twice in a row.
+            CustomerRefusal::Unlisted(_) => Self::internal("a membership left unread"),
             CustomerRefusal::Lacks(action) => Self::Lacks(action),
             CustomerRefusal::PreconditionFailed => Self::PreconditionFailed,
             CustomerRefusal::OrganizationFixed => Self::field(

@@ -69,7 +69,7 @@ impl NoticeView {
 pub(super) async fn create(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(app, &request)?;
     let org = org_in_path(&request)?;
-    authorize(&caller, Action::InviteEmployees, org)?;
+    authorize(app, &caller, Action::InviteEmployees, org).await?;
     let body = json_object(&request)?;
     let scope = IdempotencyScope::Invite(caller.user, org);
     let idempotency = idempotency::of(&request, scope, &body)?;
@@ -84,7 +84,7 @@ pub(super) async fn create(app: &App, request: Request) -> Result<Response<Body>
         .unwrap_or(Role::Employee);
     let email = form.finish(email)?;
     if role == Role::Admin {
-        authorize(&caller, Action::InviteAdmins, org)?;
+        authorize(app, &caller, Action::InviteAdmins, org).await?;
     }
     let token = InvitationToken::new(org, InvitationId::generate());
     let invitation = Invitation {
@@ -130,7 +130,7 @@ struct Invitations<'a> {
 pub(super) async fn list(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(app, &request)?;
     let org = org_in_path(&request)?;
-    authorize(&caller, Action::ListInvitations, org)?;
+    authorize(app, &caller, Action::ListInvitations, org).await?;
     let pending = app.store.invitations(org).await?;
     let invitations = pending
         .iter()
@@ -142,7 +142,7 @@ pub(super) async fn list(app: &App, request: Request) -> Result<Response<Body>, 
 pub(super) async fn revoke(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(app, &request)?;
     let org = org_in_path(&request)?;
-    authorize(&caller, Action::RevokeInvitations, org)?;
+    authorize(app, &caller, Action::RevokeInvitations, org).await?;
     let id = request
         .path_parameters_ref()
         .and_then(|parameters| parameters.first("id"))

@@ -33,7 +33,7 @@ struct Page {
 pub(super) async fn list(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(app, &request)?;
     let org = org_in_path(&request)?;
-    authorize(&caller, Action::ListMembers, org)?;
+    authorize(app, &caller, Action::ListMembers, org).await?;
     let mut form = Form::query(&request);
     let limit = form
         .optional("limit", |raw| match raw.parse::<usize>() {
@@ -88,7 +88,13 @@ async fn change(
     let target = member_in_path(&request);
     // Leaving needs only `leave_organization`; anything else at least `action`.
     let leaving = target == Some(caller.user) && action == Action::RemoveMembers;
-    let role = authorize(&caller, if leaving { Action::Leave } else { action }, org)?;
+    let role = authorize(
+        app,
+        &caller,
+        if leaving { Action::Leave } else { action },
+        org,
+    )
+    .await?;
     let target = target.ok_or(ApiError::NotFound(NO_SUCH_MEMBER))?;
     let scope = IdempotencyScope::ChangeMember(caller.user, org, target);
     let idempotency = idempotency::of(&request, scope, &body)?;

@@ -8,10 +8,13 @@ use serde::Serialize;
 
 use crate::app::App;
 use crate::auth::Action;
-use crate::domain::{OrgId, OrgName, Role, Timestamp};
+use crate::domain::{IdempotencyScope, OrgId, OrgName, Organization, Role, Timestamp};
+use crate::store::{Idempotent, Renamed, StoredAnswer};
 
 use super::auth::{authorize, caller, NOT_MEMBER};
-use super::{json_response, ApiError};
+use super::body::json_object;
+use super::form::Form;
+use super::{idempotency, json_response, ApiError};
 
 /// The answer: the organization as its member sees it.
 #[derive(Serialize)]
@@ -23,10 +26,21 @@ struct OrganizationView {
     created_at: Timestamp,
 }
 
+impl OrganizationView {
+    fn of(organization: &Organization, role: Role) -> Self {
+        Self {
+            id: organization.id,
+            name: organization.name.clone(),
+            role,
+            created_at: organization.created_at.clone(),
+        }
+    }
+}
+
 pub(super) async fn get(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(app, &request)?;
     let org = org_in_path(&request)?;
-    let role = authorize(&caller, Action::ReadOrganization, org)?;
+    let role = authorize(app, &caller, Action::ReadOrganization, org).await?;
     // Members of an organization that is gone (never, today: no route deletes one) learn
     // no more than strangers.
     let organization = app
@@ -34,13 +48,47 @@ pub(super) async fn get(app: &App, request: Request) -> Result<Response<Body>, A
         .organization(org)
         .await?
         .ok_or(ApiError::Forbidden(NOT_MEMBER))?;
-    let view = OrganizationView {
-        id: organization.id,
-        name: organization.name,
-        role,
-        created_at: organization.created_at,
+    Ok(json_response(
+        StatusCode::OK,
+        &OrganizationView::of(&organization, role),
+    ))
+}
+
+/// PATCH /api/organizations/{org}: owners rename it, and every copy of its name with it.
+pub(super) async fn rename(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
+    let caller = caller(app, &request)?;
+    let org = org_in_path(&request)?;
+    let role = authorize(app, &caller, Action::RenameOrganization, org).await?;
+    let body = json_object(&request)?;
+    let scope = IdempotencyScope::Rename(caller.user, org);
+    let idempotency = idempotency::of(&request, scope, &body)?;
+    let mut form = Form::new(body);
+    form.only(&["name"]);
+    let name = form.required("name", OrgName::parse);
+    let name = form.finish(name)?;
+    let answer = move |renamed: &Renamed| match renamed {
+        Renamed::Done(organization) => StoredAnswer {
+            status: StatusCode::OK.as_u16(),
+            body: serde_json::to_string(&OrganizationView::of(organization, role)).expect("JSON"),
+        },
+        Renamed::Replayed(answer) => answer.clone(),
     };
-    Ok(json_response(StatusCode::OK, &view))
+    let idempotent = idempotency.as_ref().map(|record| Idempotent {
+        record,
+        answer: &answer,
+    });
+    match app
+        .store
+        .rename_organization(org, &name, idempotent.as_ref())
+        .await?
+    {
+        Renamed::Done(organization) => {
+            tracing::info!(organization = %org, "organization renamed");
+            let view = OrganizationView::of(&organization, role);
+            Ok(json_response(StatusCode::OK, &view))
+        }
+        Renamed::Replayed(answer) => Ok(idempotency::replay(&answer)),
+    }
 }
 
 /// The organization a route acts in, from its path. A malformed id names no organization the

@@ -72,6 +72,7 @@ pub enum Operation {
     ListInvitations,
     RevokeInvitation,
     AcceptInvitation,
+    RenameOrganization,
 }
 
 #[derive(Debug)]
@@ -101,7 +102,7 @@ const fn route(
 use Function as F;
 use Operation as O;
 
-pub static ROUTES: [Route; 19] = [
+pub static ROUTES: [Route; 20] = [
     route(Method::POST, "/api/users", F::Signup, O::SignUp),
     route(Method::POST, "/api/auth/login", F::Login, O::LogIn),
     route(Method::POST, "/api/auth/refresh", F::Session, O::Refresh),
@@ -148,6 +149,12 @@ pub static ROUTES: [Route; 19] = [
         "/api/organizations/{org}",
         F::Me,
         O::GetOrganization,
+    ),
+    route(
+        Method::PATCH,
+        "/api/organizations/{org}",
+        F::Teams,
+        O::RenameOrganization,
     ),
     route(
         Method::GET,
@@ -259,6 +266,7 @@ impl Operation {
             O::ListInvitations => "listInvitations",
             O::RevokeInvitation => "revokeInvitation",
             O::AcceptInvitation => "acceptInvitation",
+            O::RenameOrganization => "renameOrganization",
         }
     }
 
@@ -289,6 +297,7 @@ impl Operation {
             O::CreateInvitation => Some(Action::InviteEmployees),
             O::ListInvitations => Some(Action::ListInvitations),
             O::RevokeInvitation => Some(Action::RevokeInvitations),
+            O::RenameOrganization => Some(Action::RenameOrganization),
         }
     }
 
@@ -313,6 +322,7 @@ impl Operation {
             O::ListInvitations => invitations::list(app, request).await,
             O::RevokeInvitation => invitations::revoke(app, request).await,
             O::AcceptInvitation => invitations::accept(app, request).await,
+            O::RenameOrganization => organizations::rename(app, request).await,
         }
     }
 }

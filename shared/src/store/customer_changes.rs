@@ -79,6 +79,7 @@ impl<F: Fn(OrgId) -> Access> WritePath for ChangeCustomer<'_, F> {
         Reads {
             keys,
             attributes: None,
+            partition: None,
         }
     }
 
@@ -96,6 +97,11 @@ impl<F: Fn(OrgId) -> Access> WritePath for ChangeCustomer<'_, F> {
             Access::Allowed(_) => {}
             Access::NotMember => return Ok(Plan::Refuse(CustomerRefusal::NotFound)),
             Access::Lacks(action) => return Ok(Plan::Refuse(CustomerRefusal::Lacks(action))),
+            Access::Unlisted => {
+                return Ok(Plan::Refuse(CustomerRefusal::Unlisted(
+                    current.organization,
+                )))
+            }
         }
         if !self.precondition.allows(current.version) {
             return Ok(Plan::Refuse(CustomerRefusal::PreconditionFailed));

@@ -109,6 +109,9 @@ pub enum CustomerRefusal {
     UserNotFound,
     /// Another customer of the organization holds these.
     Taken { email: bool, code: bool, user: bool },
+    /// The caller's token leaves the customer's organization out: their membership must be
+    /// read before the change can be decided.
+    Unlisted(crate::domain::OrgId),
 }
 
 /// How the new customer reaches its user's customer profile.
@@ -158,6 +161,7 @@ impl WritePath for CreateCustomer<'_> {
                 Key::profile(user, ProfileType::Customer),
             ],
             attributes: Some(vec![CUSTOMER]),
+            partition: None,
         }
     }
 

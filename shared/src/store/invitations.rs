@@ -9,8 +9,6 @@
 //! invitation's and pending, plus pointing the user's employee profile at the organization,
 //! in one transaction. No transaction here names the organization item.
 
-use aws_sdk_dynamodb::types::AttributeValue;
-
 use crate::auth::InvitationToken;
 use crate::domain::{
     unix_now, Email, Invitation, InvitationId, InvitationNotice, Membership, OrgId, OrgRef,
@@ -19,7 +17,7 @@ use crate::domain::{
 
 use super::idempotency::StoredAnswer;
 use super::items::{field, item, number, record, string, Entity, MEMBERSHIPS};
-use super::keys::{Key, PK, SK};
+use super::keys::{Key, PK};
 use super::members::{self, Guard};
 use super::transaction::{Condition, Item, Rejection, Transaction};
 use super::write::{Attempt, Idempotent, Plan, Reads, Step, WriteError, WritePath};
@@ -82,12 +80,26 @@ fn invitee_item(invitation: &Invitation, notice: &InvitationNotice) -> Item {
     item(Entity::Invitee, &key, notice)
 }
 
-/// Deletes both items of `invitation`, each on condition that it is still this one's.
-fn delete_invitation(tx: &mut Transaction<Guard>, invitation: &Invitation, now: u64) {
+/// Deletes both items of `invitation`, each on condition that it is still this one's; when
+/// joining, the invitee side also on condition that the organization's name is still the one
+/// read (`joining_as`): a rename updates that side, so a membership never keeps a stale name.
+fn delete_invitation(
+    tx: &mut Transaction<Guard>,
+    invitation: &Invitation,
+    now: u64,
+    joining_as: Option<&crate::domain::OrgName>,
+) {
     let key = Key::invitation(invitation.organization, invitation.id);
     tx.delete(Guard::Invitation, &key, Some(&pending_at(now)));
     let side = Key::invitee(invitation.organization, &invitation.email);
-    let ours = Condition::equals("id", string(&invitation.id.to_string()));
+    let mut ours = Condition::equals("id", string(&invitation.id.to_string()));
+    if let Some(name) = joining_as {
+        ours.expression.push_str(" AND #o.#n = :n");
+        ours.names
+            .insert("#o".to_owned(), "organization".to_owned());
+        ours.names.insert("#n".to_owned(), "name".to_owned());
+        ours.values.insert(":n".to_owned(), string(name.as_str()));
+    }
     tx.delete(Guard::Invitation, &side, Some(&ours));
 }
 
@@ -118,6 +130,7 @@ impl WritePath for Invite<'_> {
                 Key::invitee(i.organization, &i.email),
             ],
             attributes: Some(vec!["name", MEMBERSHIPS, super::items::EXPIRES_AT]),
+            partition: None,
         }
     }
 
@@ -185,6 +198,7 @@ impl WritePath for Revoke {
         Reads {
             keys: vec![Key::invitation(self.org, self.id)],
             attributes: None,
+            partition: None,
         }
     }
 
@@ -199,7 +213,7 @@ impl WritePath for Revoke {
             return Ok(Plan::Refuse(InvitationRefusal::NotFound));
         };
         let mut tx = Transaction::new(table);
-        delete_invitation(&mut tx, &invitation, now);
+        delete_invitation(&mut tx, &invitation, now, None);
         Ok(Plan::Write(tx, Revoked::Done))
     }
 
@@ -261,7 +275,7 @@ impl WritePath for Accept<'_> {
         let joined_at = Timestamp::now();
         let membership = Membership::new(org, &current.user, invitation.role, &joined_at);
         let mut tx = members::membership_move(table, &current, org, Some(&membership));
-        delete_invitation(&mut tx, &invitation, now);
+        delete_invitation(&mut tx, &invitation, now, Some(&current.org_name));
         tx.update_when(
             Guard::Profile,
             &Key::profile(self.user, ProfileType::Employee),
@@ -347,7 +361,9 @@ impl Store {
     /// partition (paged by DynamoDB past 1 MB).
     pub async fn invitations(&self, org: OrgId) -> Result<Vec<Invitation>, StoreError> {
         let now = unix_now();
-        let items = self.query_prefix(Key::invitations_of(org)).await?;
+        let items = self
+            .query_partition_prefix(Key::invitations_of(org))
+            .await?;
         let all = items
             .iter()
             .map(record)
@@ -358,37 +374,13 @@ impl Store {
     /// The pending invitations addressed to `email`: one strongly consistent `Query`.
     pub async fn invitations_to(&self, email: &Email) -> Result<Vec<InvitationNotice>, StoreError> {
         let now = unix_now();
-        let items = self.query_prefix(Key::invitations_to(email)).await?;
+        let items = self
+            .query_partition_prefix(Key::invitations_to(email))
+            .await?;
         let all = items
             .iter()
             .map(record)
             .collect::<Result<Vec<InvitationNotice>, _>>()?;
         Ok(all.into_iter().filter(|n| now < n.expires_at).collect())
-    }
-
-    /// Every item of a partition whose sort key starts with a prefix, consistently.
-    async fn query_prefix(&self, (pk, prefix): (String, String)) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_names("#sk", SK)
-                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
-                .expression_attribute_values(":prefix", AttributeValue::S(prefix.clone()))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await?;
-            items.extend(page.items().iter().cloned());
-            start = page.last_evaluated_key().cloned();
-            if start.is_none() {
-                return Ok(items);
-            }
-        }
     }
 }

@@ -103,6 +103,7 @@ pub(super) fn member_reads(org: OrgId, user: UserId) -> Reads {
             Key::membership(org, user),
         ],
         attributes: None,
+        partition: None,
     }
 }
 
@@ -142,32 +143,68 @@ pub(super) fn membership_move(
     org: OrgId,
     after: Option<&Membership>,
 ) -> Transaction<Guard> {
-    let user = &current.user;
-    let before = current.membership.as_ref();
     let mut tx = Transaction::new(table);
-    let member_key = Key::membership(org, user.id);
-    let side_key = Key::user_organization(user.id, org);
-    let as_read = before.map(|m| Condition::equals("role", attribute(&m.role)));
-    match after {
-        Some(membership) => {
-            let member = item(Entity::Member, &member_key, membership);
-            match &as_read {
-                Some(condition) => tx.replace(Guard::Member, member, Some(condition)),
-                None => tx.create(Guard::Member, member),
-            };
-            let side = OrgMembership {
-                id: org,
-                name: current.org_name.clone(),
-                role: membership.role,
-            };
-            tx.replace(Guard::Member, item(Entity::UserOrg, &side_key, &side), None);
-        }
-        None => {
-            tx.delete(Guard::Member, &member_key, as_read.as_ref());
-            tx.delete(Guard::Member, &side_key, None);
-        }
+    both_sides(&mut tx, current, org, after);
+    role_lists(&mut tx, current, &current.roles_after(org, after));
+    let before = current.membership.as_ref();
+    let was_owner = before.is_some_and(|m| m.role == Role::Owner);
+    let is_owner = after.is_some_and(|m| m.role == Role::Owner);
+    if was_owner != is_owner {
+        owner_count(&mut tx, org, is_owner);
     }
-    let roles = current.roles_after(org, after);
+    tx
+}
+
+/// The organization's `MEMBER` item, at the role read, and the user's `USER_ORG`.
+fn both_sides(
+    tx: &mut Transaction<Guard>,
+    current: &Current,
+    org: OrgId,
+    after: Option<&Membership>,
+) {
+    let user = current.user.id;
+    let before = current.membership.as_ref();
+    let (member_key, side_key) = (
+        Key::membership(org, user),
+        Key::user_organization(user, org),
+    );
+    let as_read = before.map(|m| Condition::equals("role", attribute(&m.role)));
+    let Some(membership) = after else {
+        tx.delete(Guard::Member, &member_key, as_read.as_ref());
+        tx.delete(Guard::Member, &side_key, None);
+        return;
+    };
+    let member = item(Entity::Member, &member_key, membership);
+    match &as_read {
+        Some(condition) => tx.replace(Guard::Member, member, Some(condition)),
+        None => tx.create(Guard::Member, member),
+    };
+    if before.is_some() {
+        // A role change leaves the side's name alone: a rename may have changed it.
+        let names = [("#r", "role"), ("#pk", PK)].map(|(a, b)| (a.to_owned(), b.to_owned()));
+        let role = Item::from([(":r".to_owned(), attribute(&membership.role))]);
+        let exists = "attribute_exists(#pk)";
+        tx.update_when(
+            Guard::Member,
+            &side_key,
+            "SET #r = :r",
+            exists,
+            names.into(),
+            role,
+        );
+    } else {
+        let side = OrgMembership {
+            id: org,
+            name: current.org_name.clone(),
+            role: membership.role,
+        };
+        tx.create(Guard::Member, item(Entity::UserOrg, &side_key, &side));
+    }
+}
+
+/// The user's roles on their three log-in items, written only over the list read.
+fn role_lists(tx: &mut Transaction<Guard>, current: &Current, roles: &[OrgRole]) {
+    let user = &current.user;
     for key in [
         Key::user(user.id),
         Key::username(&user.username),
@@ -185,12 +222,6 @@ pub(super) fn membership_move(
             ]),
         );
     }
-    let was_owner = before.is_some_and(|m| m.role == Role::Owner);
-    let is_owner = after.is_some_and(|m| m.role == Role::Owner);
-    if was_owner != is_owner {
-        owner_count(&mut tx, org, is_owner);
-    }
-    tx
 }
 
 /// One owner more, or one fewer on condition that one stays.

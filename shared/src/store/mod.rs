@@ -18,13 +18,14 @@
 //! | [`Store::warm_up`] | `mod` | `GetItem` of a key never written |
 //! | [`Store::create_customer`] | `customers` | `TransactWriteItems`, after a `BatchGetItem` when naming another user |
 //! | [`Store::change_customer`] | `customer_changes` | `BatchGetItem`, then `TransactWriteItems` |
-//! | [`Store::customer`], [`Store::customer_by`], [`Store::organization`] | `reads` | `GetItem` |
+//! | [`Store::customer`], [`Store::customer_by`], [`Store::organization`], [`Store::member_role`] | `reads` | `GetItem` |
 //! | [`Store::customers_page`] | `reads` | `Query` on `gsi1` |
 //! | [`Store::me`] | `reads` | `Query` of the user's partition |
 //! | [`Store::members_page`] | `members` | `Query` of the organization's partition (and a `BatchGetItem` of users whose memberships predate names) |
 //! | [`Store::change_member`], [`Store::join_organization`] | `members` | `BatchGetItem`, then `TransactWriteItems` |
 //! | [`Store::invite`], [`Store::revoke_invitation`], [`Store::accept_invitation`] | `invitations` | `BatchGetItem`, then `TransactWriteItems` |
 //! | [`Store::invitations`], [`Store::invitations_to`] | `invitations` | `Query` of one partition's invitations |
+//! | [`Store::rename_organization`] | `organizations` | `Query` of the organization's partition, then `TransactWriteItems` |
 //!
 //! Keys are made in [`keys`] only; `transaction` turns cancellation reasons into answers;
 //! `backoff` paces retries after `TransactionConflict`; `idempotency` keeps first answers.
@@ -39,6 +40,7 @@ mod items;
 pub mod keys;
 mod login;
 mod members;
+mod organizations;
 mod passwords;
 mod reads;
 mod sessions;
@@ -49,7 +51,7 @@ mod write;
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::KeysAndAttributes;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use aws_sdk_dynamodb::Client;
 
 pub use backoff::MAX_ATTEMPTS;
@@ -61,6 +63,7 @@ pub use invitations::{Accepted, InvitationRefusal, Invited, Revoked};
 pub use items::Entity;
 pub use login::{Attempter, LoginAttempt, LoginRecord};
 pub use members::{MemberChange, MemberChanged, MemberPage, MemberRefusal};
+pub use organizations::{RenameRefusal, Renamed, MAX_RENAMED_COPIES};
 pub use passwords::ChangedMeanwhile;
 pub use reads::{Claimed, CustomerPage, Me};
 pub use sessions::Rotation;
@@ -164,6 +167,52 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Every item of partition `pk` (whose sort key starts with `prefix`, when given), read
+    /// strongly consistently: one `Query`, paged by DynamoDB past 1 MB.
+    async fn query_partition(
+        &self,
+        pk: String,
+        prefix: Option<String>,
+    ) -> Result<Vec<transaction::Item>, StoreError> {
+        let condition = match prefix {
+            Some(_) => "#pk = :pk AND begins_with(#sk, :prefix)",
+            None => "#pk = :pk",
+        };
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression(condition)
+                .expression_attribute_names("#pk", keys::PK)
+                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start);
+            if let Some(prefix) = &prefix {
+                query = query
+                    .expression_attribute_names("#sk", keys::SK)
+                    .expression_attribute_values(":prefix", AttributeValue::S(prefix.clone()));
+            }
+            let page = query.send().await?;
+            items.extend(page.items().iter().cloned());
+            start = page.last_evaluated_key().cloned();
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+
+    async fn query_partition_prefix(
+        &self,
+        (pk, prefix): (String, String),
+    ) -> Result<Vec<transaction::Item>, StoreError> {
+        self.query_partition(pk, Some(prefix)).await
+    }
+}
+
 /// Items read (or returned by a cancellation), looked up again by key.
 #[derive(Debug, Default)]
 pub struct Found(Vec<transaction::Item>);
@@ -171,6 +220,11 @@ pub struct Found(Vec<transaction::Item>);
 impl Found {
     pub fn new(items: Vec<transaction::Item>) -> Self {
         Self(items)
+    }
+
+    /// Every item, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &transaction::Item> {
+        self.0.iter()
     }
 
     /// The item at `key`, if it exists.

@@ -5,7 +5,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::domain::{
     Customer, CustomerCode, CustomerId, CustomerLink, Email, OrgId, OrgMembership, Organization,
-    User, UserId, UserProfile,
+    Role, User, UserId, UserProfile,
 };
 
 use super::items::{field, record, Entity, CUSTOMER};
@@ -46,6 +46,13 @@ impl Store {
     pub async fn organization(&self, org: OrgId) -> Result<Option<Organization>, StoreError> {
         let item = self.get_item(&Key::organization(org)).await?;
         item.as_ref().map(record).transpose()
+    }
+
+    /// `user`'s role in `org`, if they are a member: one strongly consistent `GetItem` of the
+    /// membership, for callers whose token leaves `org` out.
+    pub async fn member_role(&self, org: OrgId, user: UserId) -> Result<Option<Role>, StoreError> {
+        let item = self.get_item(&Key::membership(org, user)).await?;
+        item.as_ref().map(|m| field(m, "role")).transpose()
     }
 
     /// The customer of `org` holding an email or a code, read from the claim (which carries

@@ -111,6 +111,7 @@ impl WritePath for SaveSignup<'_> {
         Reads {
             keys: self.claims().to_vec(),
             attributes: Some(vec![PASSWORD_HASH]),
+            partition: None,
         }
     }
 

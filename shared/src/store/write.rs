@@ -53,6 +53,10 @@ pub struct Attempt {
 pub struct Reads {
     pub keys: Vec<Key>,
     pub attributes: Option<Vec<&'static str>>,
+    /// A whole partition to read as well (one `Query`, sent with the `BatchGetItem`), for a
+    /// use case that needs every item of it (renaming an organization: its members and
+    /// invitations).
+    pub partition: Option<String>,
 }
 
 impl Reads {
@@ -189,8 +193,20 @@ impl Store {
         attempt: &Attempt,
     ) -> Result<Found, StoreError> {
         let mut keys = reads.keys;
-        if !keys.is_empty() || attempt.look_first {
+        if !keys.is_empty() || attempt.look_first || reads.partition.is_some() {
             keys.extend(record.map(Key::idempotency));
+        }
+        if let Some(pk) = reads.partition {
+            let batch = async {
+                match keys.is_empty() {
+                    true => Ok(Found::default()),
+                    false => self.get_many(&keys, None).await,
+                }
+            };
+            let (listed, found) = tokio::join!(self.query_partition(pk, None), batch);
+            let mut found = found?;
+            found.0.extend(listed?);
+            return Ok(found);
         }
         if keys.is_empty() {
             return Ok(Found::default());

@@ -1,0 +1,189 @@
+//! Renaming an organization. Its name is copied where it is read without another call: on
+//! each member's `USER_ORG` item (`/users/me`) and on each pending invitation's `INVITEE`
+//! item (the invitee's `/users/me`). A rename reads the organization's whole partition (the
+//! organization, its memberships, its invitations: one `Query`) and rewrites the name and
+//! every copy in one transaction, each on condition that it still stands; a member who joined
+//! meanwhile makes it read again. Joining, for its part, deletes the invitation's `INVITEE`
+//! item on condition that it still carries the name joining read, so no copy is left stale
+//! whichever comes first.
+//!
+//! One transaction holds 100 items, so an organization with more than
+//! [`MAX_RENAMED_COPIES`] members and pending invitations cannot be renamed atomically: it
+//! is refused (`TooLarge`), not renamed in part.
+
+use crate::domain::{unix_now, Invitation, Membership, OrgId, OrgName, Organization};
+
+use super::idempotency::StoredAnswer;
+use super::items::{record, string, Entity};
+use super::keys::{Key, PK};
+use super::transaction::{Condition, Item, Rejection, Transaction};
+use super::write::{Attempt, Idempotent, Plan, Reads, Step, WriteError, WritePath};
+use super::{Found, Store, StoreError};
+
+/// The organization item, the idempotency record and the copies: at most 100 in all.
+pub const MAX_RENAMED_COPIES: usize = 98;
+
+#[derive(Debug)]
+pub enum Renamed {
+    Done(Box<Organization>),
+    Replayed(StoredAnswer),
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum RenameRefusal {
+    NotFound,
+    /// More copies of the name than one transaction can hold.
+    TooLarge,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Guard {
+    /// The organization at the name read.
+    Name,
+    /// A copy that must still stand.
+    Copy,
+}
+
+struct Rename<'a> {
+    org: OrgId,
+    name: &'a OrgName,
+}
+
+/// `SET <path> = :name` on `key`, on `condition`.
+fn set_name(
+    tx: &mut Transaction<Guard>,
+    guard: Guard,
+    key: &Key,
+    path: &[&str],
+    condition: Condition,
+    name: &OrgName,
+) {
+    let mut names = condition.names;
+    let placeholders: Vec<String> = path
+        .iter()
+        .enumerate()
+        .map(|(i, part)| {
+            names.insert(format!("#p{i}"), (*part).to_owned());
+            format!("#p{i}")
+        })
+        .collect();
+    let mut values = condition.values;
+    values.insert(":name".to_owned(), string(name.as_str()));
+    let expression = format!("SET {} = :name", placeholders.join("."));
+    tx.update_when(
+        guard,
+        key,
+        &expression,
+        &condition.expression,
+        names,
+        values,
+    );
+}
+
+fn exists() -> Condition {
+    Condition {
+        expression: "attribute_exists(#pk)".to_owned(),
+        names: [("#pk".to_owned(), PK.to_owned())].into(),
+        values: Item::new(),
+    }
+}
+
+impl WritePath for Rename<'_> {
+    type Guard = Guard;
+    type Outcome = Renamed;
+    type Refusal = RenameRefusal;
+
+    fn reads(&self, _attempt: &Attempt) -> Reads {
+        Reads {
+            partition: Some(Key::organization(self.org).pk),
+            ..Reads::default()
+        }
+    }
+
+    fn plan(
+        &self,
+        table: &str,
+        found: &Found,
+        _attempt: &Attempt,
+    ) -> Result<Plan<Guard, Renamed, RenameRefusal>, StoreError> {
+        let Some(item) = found.at(&Key::organization(self.org)) else {
+            return Ok(Plan::Refuse(RenameRefusal::NotFound));
+        };
+        let current: Organization = record(item)?;
+        let renamed = Organization {
+            name: self.name.clone(),
+            ..current.clone()
+        };
+        if current.name == *self.name {
+            return Ok(Plan::Done(Renamed::Done(Box::new(renamed))));
+        }
+        let now = unix_now();
+        let (mut members, mut invited) = (Vec::new(), Vec::new());
+        for item in found.iter() {
+            match Entity::of(item) {
+                Some(Entity::Member) => members.push(record::<Membership>(item)?),
+                Some(Entity::Invitation) => invited.push(record::<Invitation>(item)?),
+                _ => {}
+            }
+        }
+        invited.retain(|i| i.pending(now));
+        if members.len() + invited.len() > MAX_RENAMED_COPIES {
+            return Ok(Plan::Refuse(RenameRefusal::TooLarge));
+        }
+        let mut tx = Transaction::new(table);
+        let at_name = Condition::equals("name", string(current.name.as_str()));
+        set_name(
+            &mut tx,
+            Guard::Name,
+            &Key::organization(self.org),
+            &["name"],
+            at_name,
+            self.name,
+        );
+        for member in &members {
+            let side = Key::user_organization(member.user_id, self.org);
+            set_name(&mut tx, Guard::Copy, &side, &["name"], exists(), self.name);
+        }
+        for invitation in &invited {
+            let side = Key::invitee(self.org, &invitation.email);
+            let ours = Condition::equals("id", string(&invitation.id.to_string()));
+            set_name(
+                &mut tx,
+                Guard::Copy,
+                &side,
+                &["organization", "name"],
+                ours,
+                self.name,
+            );
+        }
+        Ok(Plan::Write(tx, Renamed::Done(Box::new(renamed))))
+    }
+
+    /// A member left or joined, an invitation was used or revoked, or another rename came
+    /// first: read the partition again.
+    fn decide(
+        &self,
+        _rejection: &Rejection<Guard>,
+        _attempt: &Attempt,
+    ) -> Result<Step<Renamed, RenameRefusal>, StoreError> {
+        Ok(Step::LookAgain)
+    }
+
+    fn replayed(&self, answer: StoredAnswer, _seen: &Found) -> Option<Renamed> {
+        Some(Renamed::Replayed(answer))
+    }
+}
+
+impl Store {
+    /// Renames `org` and every copy of its name: one `Query` of its partition, then one
+    /// `TransactWriteItems` of the organization and its copies (one per member and pending
+    /// invitation).
+    pub async fn rename_organization(
+        &self,
+        org: OrgId,
+        name: &OrgName,
+        idempotent: Option<&Idempotent<'_, Renamed>>,
+    ) -> Result<Renamed, WriteError<RenameRefusal>> {
+        self.write(&Rename { org, name }, idempotent).await
+    }
+}
