@@ -19,8 +19,8 @@ use super::idempotency::StoredAnswer;
 use super::items::{field, item, number, record, string, Entity, MEMBERSHIPS};
 use super::keys::{Key, PK};
 use super::members::{self, Guard};
-use super::transaction::{Condition, Item, Rejection, Transaction};
-use super::write::{Attempt, Idempotent, Plan, Reads, Step, WriteError, WritePath};
+use super::transaction::{Condition, Item, Transaction};
+use super::write::{Attempt, Idempotent, Plan, Reads, WriteError, WritePath};
 use super::{Found, Store, StoreError};
 
 #[derive(Debug, PartialEq, Eq)]
@@ -169,15 +169,6 @@ impl WritePath for Invite<'_> {
         Ok(Plan::Write(tx, Invited::New(Box::new(i.clone()))))
     }
 
-    /// Another invitation for the email came first: read again, and refuse.
-    fn decide(
-        &self,
-        rejection: &Rejection<Guard>,
-        _attempt: &Attempt,
-    ) -> Result<Step<Invited, InvitationRefusal>, StoreError> {
-        Ok(members::decide(rejection))
-    }
-
     fn replayed(&self, answer: StoredAnswer, _seen: &Found) -> Option<Invited> {
         Some(Invited::Replayed(answer))
     }
@@ -215,14 +206,6 @@ impl WritePath for Revoke {
         let mut tx = Transaction::new(table);
         delete_invitation(&mut tx, &invitation, now, None);
         Ok(Plan::Write(tx, Revoked::Done))
-    }
-
-    fn decide(
-        &self,
-        rejection: &Rejection<Guard>,
-        _attempt: &Attempt,
-    ) -> Result<Step<Revoked, InvitationRefusal>, StoreError> {
-        Ok(members::decide(rejection))
     }
 
     fn replayed(&self, answer: StoredAnswer, _seen: &Found) -> Option<Revoked> {
@@ -301,14 +284,6 @@ impl WritePath for Accept<'_> {
             roles: current.roles_after(org, Some(&membership)),
         };
         Ok(Plan::Write(tx, accepted))
-    }
-
-    fn decide(
-        &self,
-        rejection: &Rejection<Guard>,
-        _attempt: &Attempt,
-    ) -> Result<Step<Accepted, InvitationRefusal>, StoreError> {
-        Ok(members::decide(rejection))
     }
 
     fn replayed(&self, answer: StoredAnswer, _seen: &Found) -> Option<Accepted> {

@@ -24,8 +24,8 @@ use super::idempotency::StoredAnswer;
 use super::items::{attribute, field, item, number, record, Entity, MEMBERSHIPS, OWNERS};
 use super::keys::{Key, PK, SK};
 use super::reads::page_of;
-use super::transaction::{Condition, Item, Rejection, Transaction};
-use super::write::{Attempt, Idempotent, Plan, Reads, Step, WriteError, WritePath};
+use super::transaction::{Condition, Item, Transaction};
+use super::write::{Attempt, Idempotent, Plan, Reads, WriteError, WritePath};
 use super::{Found, Store, StoreError};
 
 /// What to do to a member.
@@ -248,13 +248,6 @@ fn owner_count(tx: &mut Transaction<Guard>, org: OrgId, more: bool) {
     );
 }
 
-/// A cancelled membership write: what was read moved on (a concurrent change of the same
-/// member or the same user's roles, or the last other owner left). Read again; the plan
-/// then refuses or writes over what is there now.
-pub(super) fn decide<T, R>(_rejection: &Rejection<Guard>) -> Step<T, R> {
-    Step::LookAgain
-}
-
 /// A member's role changed, or the member removed, by a caller with `caller_role`.
 struct ChangeMember {
     org: OrgId,
@@ -318,14 +311,6 @@ impl WritePath for ChangeMember {
         Ok(Plan::Write(tx, outcome))
     }
 
-    fn decide(
-        &self,
-        rejection: &Rejection<Guard>,
-        _attempt: &Attempt,
-    ) -> Result<Step<MemberChanged, MemberRefusal>, StoreError> {
-        Ok(decide(rejection))
-    }
-
     fn replayed(&self, answer: StoredAnswer, _seen: &Found) -> Option<MemberChanged> {
         Some(MemberChanged::Replayed(answer))
     }
@@ -367,14 +352,6 @@ impl WritePath for Join<'_> {
         let membership = Membership::new(self.org, &current.user, self.role, self.now);
         let tx = membership_move(table, &current, self.org, Some(&membership));
         Ok(Plan::Write(tx, listed(&membership, &current.user)))
-    }
-
-    fn decide(
-        &self,
-        rejection: &Rejection<Guard>,
-        _attempt: &Attempt,
-    ) -> Result<Step<Member, MemberRefusal>, StoreError> {
-        Ok(decide(rejection))
     }
 
     fn replayed(&self, _answer: StoredAnswer, _seen: &Found) -> Option<Member> {
@@ -561,7 +538,13 @@ mod tests {
             Guard::Roles,
             Guard::Owners,
         ]) {
-            assert_eq!(decide::<(), ()>(&rejection), Step::LookAgain);
+            // What was read moved on (the same member's or user's roles changed, the last
+            // other owner left): read again; the plan then refuses or writes anew.
+            let step = path.decide(&rejection, &Attempt::default()).unwrap();
+            assert!(
+                matches!(step, super::super::write::Step::LookAgain),
+                "{step:?}"
+            );
         }
     }
 

@@ -16,8 +16,8 @@ use crate::domain::{unix_now, Invitation, Membership, OrgId, OrgName, Organizati
 use super::idempotency::StoredAnswer;
 use super::items::{record, string, Entity};
 use super::keys::{Key, PK};
-use super::transaction::{Condition, Item, Rejection, Transaction};
-use super::write::{Attempt, Idempotent, Plan, Reads, Step, WriteError, WritePath};
+use super::transaction::{Condition, Item, Transaction};
+use super::write::{Attempt, Idempotent, Plan, Reads, WriteError, WritePath};
 use super::{Found, Store, StoreError};
 
 /// The organization item, the idempotency record and the copies: at most 100 in all.
@@ -157,16 +157,6 @@ impl WritePath for Rename<'_> {
             );
         }
         Ok(Plan::Write(tx, Renamed::Done(Box::new(renamed))))
-    }
-
-    /// A member left or joined, an invitation was used or revoked, or another rename came
-    /// first: read the partition again.
-    fn decide(
-        &self,
-        _rejection: &Rejection<Guard>,
-        _attempt: &Attempt,
-    ) -> Result<Step<Renamed, RenameRefusal>, StoreError> {
-        Ok(Step::LookAgain)
     }
 
     fn replayed(&self, answer: StoredAnswer, _seen: &Found) -> Option<Renamed> {

@@ -76,34 +76,15 @@ impl Store {
     /// them, in all organizations: one strongly consistent `Query` of their partition (paged
     /// by DynamoDB past 1 MB). `None` when the user does not exist.
     pub async fn me(&self, user: UserId) -> Result<Option<Me>, StoreError> {
-        let pk = Key::user(user).pk;
         let mut found: Option<User> = None;
         let (mut profiles, mut organizations, mut customers) = (Vec::new(), Vec::new(), Vec::new());
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("#pk = :pk")
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await?;
-            for item in page.items() {
-                match Entity::of(item) {
-                    Some(Entity::User) => found = Some(record(item)?),
-                    Some(Entity::Profile) => profiles.push(record(item)?),
-                    Some(Entity::UserOrg) => organizations.push(record(item)?),
-                    Some(Entity::UserCustomer) => customers.push(record(item)?),
-                    _ => {}
-                }
-            }
-            start = page.last_evaluated_key().cloned();
-            if start.is_none() {
-                break;
+        for item in &self.query_partition(Key::user(user).pk, None).await? {
+            match Entity::of(item) {
+                Some(Entity::User) => found = Some(record(item)?),
+                Some(Entity::Profile) => profiles.push(record(item)?),
+                Some(Entity::UserOrg) => organizations.push(record(item)?),
+                Some(Entity::UserCustomer) => customers.push(record(item)?),
+                _ => {}
             }
         }
         Ok(found.map(|user| Me {

@@ -104,12 +104,15 @@ pub trait WritePath {
         attempt: &Attempt,
     ) -> Result<PlanOf<Self>, StoreError>;
 
-    /// `Err` only when an item that came back is unreadable.
+    /// `Err` only when an item that came back is unreadable. By default, whatever failed
+    /// moved on since it was read: read again, and plan over what is there now.
     fn decide(
         &self,
-        rejection: &Rejection<Self::Guard>,
-        attempt: &Attempt,
-    ) -> Result<StepOf<Self>, StoreError>;
+        _rejection: &Rejection<Self::Guard>,
+        _attempt: &Attempt,
+    ) -> Result<StepOf<Self>, StoreError> {
+        Ok(Step::LookAgain)
+    }
 
     /// The outcome of a retry whose first answer was kept; `seen` holds what was read or
     /// came back with the cancellation. `None`: the key cannot be honoured for this request.
