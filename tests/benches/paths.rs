@@ -338,6 +338,7 @@ async fn main() {
         },
     )
     .await;
+    teams(env, rows, (&org, token), few).await;
 
     // Each refresh spends the token the one before it got.
     let latest = RefCell::new(owner.signup["refresh_token"].clone());
@@ -485,4 +486,93 @@ async fn measure<F, Fut>(
         mean: per(total),
         capacity,
     });
+}
+
+/// The invitation routes and the rename: `few` invitees, each invited, listed, accepted (and
+/// as many invitations revoked).
+async fn teams(env: &TestEnv, rows: &RefCell<Vec<Row>>, (org, token): (&str, &str), few: usize) {
+    let invitations = format!("/api/organizations/{org}/invitations/");
+    let mut invitees = Vec::new();
+    for _ in 0..few {
+        invitees.push(env.member().await);
+    }
+    let invite = |email: String| {
+        let made = with_token(post_json(&invitations, &json!({ "email": email })), token);
+        env.send(Function::Teams, made)
+    };
+    let tokens = RefCell::new(Vec::new());
+    measure(
+        (env, rows),
+        "POST /api/organizations/{org}/invitations/",
+        Function::Teams,
+        few,
+        StatusCode::CREATED,
+        |i| {
+            let email = invitees[i].signup["user"]["email"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            let made = invite(email);
+            async {
+                let (status, answer) = made.await;
+                tokens.borrow_mut().push(answer["token"].clone());
+                (status, answer)
+            }
+        },
+    )
+    .await;
+    measure(
+        (env, rows),
+        "GET /api/organizations/{org}/invitations/",
+        Function::Teams,
+        few,
+        StatusCode::OK,
+        |_| env.send(Function::Teams, with_token(get(&invitations), token)),
+    )
+    .await;
+    measure(
+        (env, rows),
+        "POST /api/invitations/accept/",
+        Function::Teams,
+        few,
+        StatusCode::OK,
+        |i| {
+            let body = json!({ "token": tokens.borrow()[i] });
+            let accept = post_json("/api/invitations/accept/", &body);
+            env.send(Function::Teams, with_token(accept, &invitees[i].token))
+        },
+    )
+    .await;
+    let mut revocable = Vec::new();
+    for i in 0..few {
+        let (_, made) = invite(format!("revoked{i}@example.com")).await;
+        revocable.push(made["id"].as_str().unwrap().to_owned());
+    }
+    measure(
+        (env, rows),
+        "DELETE /api/organizations/{org}/invitations/{id}/",
+        Function::Teams,
+        few,
+        StatusCode::NO_CONTENT,
+        |i| {
+            let path = format!("{invitations}{}/", revocable[i]);
+            let revoke = request(Method::DELETE, &path, None, lambda_http::Body::Empty);
+            env.send(Function::Teams, with_token(revoke, token))
+        },
+    )
+    .await;
+    let organization = format!("/api/organizations/{org}/");
+    measure(
+        (env, rows),
+        "PATCH /api/organizations/{org}/",
+        Function::Teams,
+        few,
+        StatusCode::OK,
+        |i| {
+            let body = lambda_http::Body::Text(json!({"name": format!("Renamed {i}")}).to_string());
+            let rename = request(Method::PATCH, &organization, Some("application/json"), body);
+            env.send(Function::Teams, with_token(rename, token))
+        },
+    )
+    .await;
 }

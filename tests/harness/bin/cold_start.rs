@@ -221,6 +221,7 @@ async fn main() {
         ("change-customer", fixed(update.to_string())),
         ("login", fixed(login)),
         ("session", fixed(fill("logout.json", &json!({})))),
+        ("teams", fixed(fill("list-members.json", &json!({})))),
         ("fallback", fixed(get_customer.clone())),
     ];
     targets.push((
