@@ -71,6 +71,7 @@ AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-local}
 AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-local}
 TOKEN_SECRET=$(cat "$state/token-secret")
 RUST_LOG=${RUST_LOG:-info}
+ALLOWED_ORIGINS=${ALLOWED_ORIGINS-http://localhost:*,http://127.0.0.1:*}
 ENV
 
 base="http://127.0.0.1:$api_port"

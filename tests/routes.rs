@@ -204,3 +204,89 @@ fn every_error_code_the_api_gives_is_in_the_openapi_enum() {
         );
     }
 }
+
+/// CORS, as the functions answer it (API Gateway configures none, so the same holds on AWS;
+/// scripts/preflight.sh checks the running stack, tests/template_routes.py the template).
+#[tokio::test]
+async fn browsers_from_allowed_origins_get_cors_headers_and_others_none() {
+    use lambda_http::http::header;
+    let env = TestEnv::new().await;
+    let origins = shared::config::Origins::parse("http://localhost:*").unwrap();
+    let app =
+        shared::app::App::new(env.app.store.clone(), crm_tests::test_tokens()).allowing(origins);
+    let send = |origin: &str, method: Method, path: &str| {
+        let mut sent = request(method, path, None, Body::Empty);
+        let headers = sent.headers_mut();
+        headers.insert(header::ORIGIN, origin.parse().unwrap());
+        headers.insert(
+            header::ACCESS_CONTROL_REQUEST_METHOD,
+            "POST".parse().unwrap(),
+        );
+        Function::Fallback.handle(&app, sent)
+    };
+    let preflight = send("http://localhost:5173", Method::OPTIONS, "/api/customers/")
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), StatusCode::NO_CONTENT);
+    let h = preflight.headers();
+    assert_eq!(
+        h[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        "http://localhost:5173"
+    );
+    assert_eq!(h[header::ACCESS_CONTROL_ALLOW_METHODS], "POST, GET");
+    assert_eq!(
+        h[header::ACCESS_CONTROL_ALLOW_HEADERS],
+        "Authorization, Content-Type, Idempotency-Key, If-Match"
+    );
+    assert_eq!(h[header::VARY], "Origin");
+    assert!(h.get(header::ACCESS_CONTROL_ALLOW_CREDENTIALS).is_none());
+
+    let refused = send("https://evil.example", Method::OPTIONS, "/api/customers/")
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let cors: Vec<_> = refused
+        .headers()
+        .keys()
+        .filter(|name| name.as_str().starts_with("access-control-"))
+        .collect();
+    assert!(cors.is_empty(), "{cors:?}");
+
+    // An answer, an error included, is readable by the allowed origin's page.
+    let answer = send("http://127.0.0.1:3000", Method::GET, "/api/users/me/")
+        .await
+        .unwrap();
+    assert!(answer
+        .headers()
+        .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+        .is_none());
+    let answer = send("http://localhost:3000", Method::GET, "/api/users/me/")
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::UNAUTHORIZED);
+    let h = answer.headers();
+    assert_eq!(
+        h[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        "http://localhost:3000"
+    );
+    assert_eq!(
+        h[header::ACCESS_CONTROL_EXPOSE_HEADERS],
+        "ETag, Idempotent-Replayed, Retry-After, Location"
+    );
+
+    // Without ALLOWED_ORIGINS, no origin is allowed.
+    let bare = Function::Fallback
+        .handle(&env.app, {
+            let mut sent = request(Method::GET, "/api/users/me/", None, Body::Empty);
+            sent.headers_mut()
+                .insert(header::ORIGIN, "http://localhost:3000".parse().unwrap());
+            sent
+        })
+        .await
+        .unwrap();
+    assert!(bare
+        .headers()
+        .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+        .is_none());
+    assert!(bare.headers().get(header::VARY).is_none());
+}

@@ -9,7 +9,10 @@ slash):
 - the slashed form, which HTTP API routes cannot name, falls to the $default route of the
   fallback function, which has its own permission;
 - no route path ends in "/" (HTTP APIs refuse them; SAM passes them through silently);
-- `cargo lambda watch` (Cargo.toml's router) sends each form to the same binary.
+- `cargo lambda watch` (Cargo.toml's router) sends each form to the same binary;
+- API Gateway configures no CORS of its own and routes no OPTIONS, so preflights reach the
+  fallback function, which answers them as it does locally; every function gets the
+  AllowedOrigins parameter as ALLOWED_ORIGINS.
 
 Exits non-zero naming every mismatch. Run by .ci/run with the project's venv:
     .local/venv/bin/python tests/template_routes.py
@@ -97,6 +100,21 @@ def main():
             if entry["method"] == method:
                 return entry["function"]
         return None
+
+    # CORS: answered by the functions, as under `make run`. API Gateway must answer no
+    # preflight itself (no CorsConfiguration) and route no OPTIONS anywhere but $default,
+    # and every function must be told the allowed origins.
+    api = apis[0]["Properties"]
+    if api.get("CorsConfiguration") or api["Body"].get("x-amazon-apigateway-cors"):
+        problems.append("the HTTP API configures CORS itself: the local stack would answer otherwise")
+    for method, path in routes:
+        if method == "OPTIONS":
+            problems.append(f"OPTIONS {path} is routed: preflights must reach the fallback")
+    for name, resource in output["Resources"].items():
+        if resource["Type"] == "AWS::Lambda::Function":
+            variables = resource["Properties"].get("Environment", {}).get("Variables", {})
+            if variables.get("ALLOWED_ORIGINS") != {"Ref": "AllowedOrigins"}:
+                problems.append(f"{name} is not given ALLOWED_ORIGINS from the AllowedOrigins parameter")
 
     spec = yaml.safe_load((ROOT / "openapi.yaml").read_text())
     checked = 0

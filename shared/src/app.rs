@@ -6,12 +6,14 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 
 use crate::auth::Tokens;
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, Origins};
 use crate::store::Store;
 
 pub struct App {
     pub store: Store,
     pub tokens: Tokens,
+    /// The browser origins CORS allows (`ALLOWED_ORIGINS`).
+    pub origins: Origins,
 }
 
 impl App {
@@ -26,11 +28,21 @@ impl App {
             .load()
             .await;
         let client = aws_sdk_dynamodb::Client::from_conf(dynamodb_config(&sdk).build());
-        Ok(Self::new(Store::new(client, config.table), tokens))
+        let app = Self::new(Store::new(client, config.table), tokens);
+        Ok(app.allowing(config.origins))
     }
 
+    /// No browser origin allowed: what a function is without `ALLOWED_ORIGINS`.
     pub fn new(store: Store, tokens: Tokens) -> Self {
-        Self { store, tokens }
+        Self {
+            store,
+            tokens,
+            origins: Origins::default(),
+        }
+    }
+
+    pub fn allowing(self, origins: Origins) -> Self {
+        Self { origins, ..self }
     }
 }
 

@@ -48,6 +48,62 @@ pub struct Config {
     /// `TABLE_NAME`.
     pub table: String,
     pub tokens: TokenConfig,
+    /// `ALLOWED_ORIGINS`: the browser origins CORS lets call the API (none when unset).
+    pub origins: Origins,
+}
+
+/// Origins allowed to call the API from a browser: exact (`https://app.example.com`), or
+/// any port of one scheme and host (`http://localhost:*`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Origins(Vec<(String, bool)>);
+
+impl Origins {
+    /// A comma-separated list; empty allows none. `*` and paths are refused.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let mut origins = Vec::new();
+        for entry in raw.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let (base, any_port) = match entry.strip_suffix(":*") {
+                Some(base) => (base, true),
+                None => (entry, false),
+            };
+            let host = base
+                .strip_prefix("https://")
+                .or_else(|| base.strip_prefix("http://"));
+            let valid = host.is_some_and(|h| {
+                !h.is_empty()
+                    && !h.contains('*')
+                    && h.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+            });
+            if !valid {
+                return Err(format!(
+                    "ALLOWED_ORIGINS: {entry:?} is not an origin (scheme://host[:port], or :* for any port; never *)"
+                ));
+            }
+            origins.push((base.to_ascii_lowercase(), any_port));
+        }
+        Ok(Self(origins))
+    }
+
+    pub fn allows(&self, origin: &str) -> bool {
+        let origin = origin.to_ascii_lowercase();
+        self.0.iter().any(|(base, any_port)| {
+            if *any_port {
+                origin
+                    .strip_prefix(base.as_str())
+                    .and_then(|rest| rest.strip_prefix(':'))
+                    .is_some_and(|port| {
+                        (1..=5).contains(&port.len()) && port.bytes().all(|b| b.is_ascii_digit())
+                    })
+            } else {
+                origin == *base
+            }
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(15 * 60);
@@ -88,6 +144,8 @@ impl Config {
                 issuer: var("TOKEN_ISSUER").unwrap_or_else(|| "crm-api".into()),
                 audience: var("TOKEN_AUDIENCE").unwrap_or_else(|| "crm-api".into()),
             },
+            origins: Origins::parse(&var("ALLOWED_ORIGINS").unwrap_or_default())
+                .map_err(ConfigError)?,
         })
     }
 }
@@ -128,5 +186,38 @@ mod tests {
         );
         assert!(config.tokens.previous_secret.is_none());
         assert!(!format!("{config:?}").contains(&key), "secrets never print");
+    }
+
+    #[test]
+    fn origins_match_exactly_or_by_any_port_and_never_by_wildcard() {
+        let origins = Origins::parse("http://localhost:*, https://app.example.com").unwrap();
+        for allowed in [
+            "http://localhost:5173",
+            "http://LOCALHOST:8080",
+            "https://app.example.com",
+        ] {
+            assert!(origins.allows(allowed), "{allowed}");
+        }
+        for refused in [
+            "http://localhost",
+            "http://localhost:",
+            "http://localhost:123456",
+            "http://localhost.evil.example:80",
+            "https://localhost:5173",
+            "https://app.example.com:443",
+            "https://app.example.com.evil.example",
+            "null",
+        ] {
+            assert!(!origins.allows(refused), "{refused}");
+        }
+        for bad in [
+            "*",
+            "https://*.example.com",
+            "localhost:3000",
+            "https://a.example/path",
+        ] {
+            assert!(Origins::parse(bad).is_err(), "{bad}");
+        }
+        assert!(Origins::parse("").unwrap().is_empty());
     }
 }

@@ -4,6 +4,7 @@
 
 mod auth;
 mod body;
+pub mod cors;
 mod cursor;
 mod customer_changes;
 mod customers;

@@ -17,8 +17,8 @@ use crate::app::App;
 use crate::auth::Action;
 
 use super::{
-    customer_changes, customers, invitations, login, members, organizations, passwords, respond,
-    session, signup, users, ApiError,
+    cors, customer_changes, customers, invitations, login, members, organizations, passwords,
+    respond, session, signup, users, ApiError,
 };
 
 /// A Lambda function of the API: one binary under `functions/`.
@@ -233,13 +233,22 @@ impl Function {
     }
 
     /// Answers one request as this function: the route table finds the operation, and every
-    /// error becomes the API's JSON error.
+    /// error becomes the API's JSON error. A CORS preflight from an allowed origin is
+    /// answered for every path the table has, and any answer to such an origin says so.
     pub async fn handle(
         self,
         app: &App,
         request: Request,
     ) -> Result<Response<Body>, lambda_http::Error> {
-        respond(dispatch(self, app, request).await)
+        let origin = cors::allowed_origin(&app.origins, &request);
+        if let Some(origin) = &origin {
+            let methods = allowed(request.uri().path());
+            if let Some(answer) = cors::preflight(&request, origin, &methods) {
+                return Ok(answer);
+            }
+        }
+        let response = respond(dispatch(self, app, request).await)?;
+        Ok(cors::expose(response, &app.origins, origin))
     }
 }
 
