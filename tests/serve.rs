@@ -50,3 +50,150 @@ async fn the_warm_up_is_one_read_and_never_fails_init() {
         started.elapsed()
     );
 }
+
+/// The EMF object every request writes, checked against the specification's required shape
+/// ("Specification: Embedded metric format", CloudWatch user guide), for every line a run of
+/// requests emits: a write, a read, an error, a replay and a transaction conflict.
+#[tokio::test]
+async fn every_request_writes_one_emf_object_of_the_specified_shape() {
+    use shared::metrics::{MetricsConfig, Sink};
+    use std::sync::{Arc, Mutex};
+    let env: &'static TestEnv = Box::leak(Box::new(TestEnv::new().await));
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let mut app = shared::app::App::new(env.app.store.clone(), crm_tests::test_tokens());
+    app.metrics = MetricsConfig {
+        namespace: "CrmTest".into(),
+        service: "crm-test".into(),
+        sink: Sink::Capture(Arc::clone(&lines)),
+    };
+    let app: &'static shared::app::App = Box::leak(Box::new(app));
+    let m = env.member().await;
+    let body = serde_json::json!({"organization": m.org, "email": "emf@example.com"});
+    let create = || {
+        crm_tests::with_header(
+            with_token(crm_tests::post_json("/api/customers/", &body), &m.token),
+            "Idempotency-Key",
+            "emf-1",
+        )
+    };
+    let send = |request, function| async move {
+        shared::serve::guarded(app, request, function)
+            .await
+            .unwrap()
+    };
+    send(create(), Function::CreateCustomer).await;
+    send(create(), Function::CreateCustomer).await;
+    let list = crm_tests::get(&format!("/api/customers/?organization={}", m.org));
+    send(with_token(list, &m.token), Function::ReadCustomers).await;
+    let missing = crm_tests::get("/api/customers/0192f1a0-0000-7000-8000-00000000c001/");
+    send(with_token(missing, &m.token), Function::ReadCustomers).await;
+    env.front.conflict_next(1);
+    let other = serde_json::json!({"organization": m.org, "email": "emf2@example.com"});
+    let contended = with_token(crm_tests::post_json("/api/customers/", &other), &m.token);
+    send(contended, Function::CreateCustomer).await;
+
+    let lines = lines.lock().unwrap().clone();
+    assert_eq!(lines.len(), 5, "one object per request: {lines:?}");
+    let objects: Vec<serde_json::Value> = lines.iter().map(|l| emf_checked(l)).collect();
+    let field = |i: usize, name: &str| objects[i][name].clone();
+    assert_eq!(field(0, "Outcome"), "created");
+    assert_eq!(field(0, "Route"), "POST /api/customers");
+    assert_eq!(field(0, "Function"), "create-customer");
+    assert!(
+        field(0, "WriteCapacity").as_f64().unwrap() >= 6.0,
+        "{}",
+        lines[0]
+    );
+    assert_eq!(field(1, "Outcome"), "replayed");
+    assert_eq!(field(2, "Outcome"), "ok");
+    assert!(
+        field(2, "ReadCapacity").as_f64().unwrap() > 0.0,
+        "{}",
+        lines[2]
+    );
+    assert_eq!(field(3, "Outcome"), "not_found");
+    assert_eq!(field(3, "StatusCode"), 404);
+    assert_eq!(
+        (
+            field(4, "Outcome"),
+            field(4, "Conflicts"),
+            field(4, "Retries")
+        ),
+        (
+            serde_json::json!("created"),
+            serde_json::json!(1),
+            serde_json::json!(1)
+        )
+    );
+    env.assert_invariants().await;
+}
+
+/// One EMF object, checked against the specification; returns it.
+fn emf_checked(line: &str) -> serde_json::Value {
+    const UNITS: [&str; 27] = [
+        "Seconds",
+        "Microseconds",
+        "Milliseconds",
+        "Bytes",
+        "Kilobytes",
+        "Megabytes",
+        "Gigabytes",
+        "Terabytes",
+        "Bits",
+        "Kilobits",
+        "Megabits",
+        "Gigabits",
+        "Terabits",
+        "Percent",
+        "Count",
+        "Bytes/Second",
+        "Kilobytes/Second",
+        "Megabytes/Second",
+        "Gigabytes/Second",
+        "Terabytes/Second",
+        "Bits/Second",
+        "Kilobits/Second",
+        "Megabits/Second",
+        "Gigabits/Second",
+        "Terabits/Second",
+        "Count/Second",
+        "None",
+    ];
+    let object: serde_json::Value = serde_json::from_str(line).expect("a JSON object per line");
+    let aws = &object["_aws"];
+    assert!(
+        aws["Timestamp"]
+            .as_u64()
+            .is_some_and(|t| t > 1_600_000_000_000),
+        "{line}"
+    );
+    let directives = aws["CloudWatchMetrics"]
+        .as_array()
+        .expect("CloudWatchMetrics");
+    assert!(!directives.is_empty());
+    for directive in directives {
+        let namespace = directive["Namespace"].as_str().expect("Namespace");
+        assert!((1..=255).contains(&namespace.len()));
+        for set in directive["Dimensions"].as_array().expect("Dimensions") {
+            let set = set.as_array().expect("a dimension set is a list");
+            assert!(set.len() <= 30);
+            for name in set {
+                let name = name.as_str().expect("dimension names are strings");
+                assert!(
+                    object[name].is_string(),
+                    "dimension {name} is a member: {line}"
+                );
+            }
+        }
+        for metric in directive["Metrics"].as_array().expect("Metrics") {
+            let name = metric["Name"].as_str().expect("Name");
+            let unit = metric["Unit"].as_str().expect("Unit");
+            assert!(UNITS.contains(&unit), "{unit}");
+            assert!(
+                object[name].is_number(),
+                "metric {name} is a numeric member: {line}"
+            );
+        }
+    }
+    object
+}

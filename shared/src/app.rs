@@ -7,11 +7,13 @@ use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 
 use crate::auth::Tokens;
 use crate::config::{Config, ConfigError, Origins};
+use crate::metrics::MetricsConfig;
 use crate::store::Store;
 
 pub struct App {
     pub store: Store,
     pub tokens: Tokens,
+    pub metrics: MetricsConfig,
     /// The browser origins CORS allows (`ALLOWED_ORIGINS`).
     pub origins: Origins,
 }
@@ -29,7 +31,10 @@ impl App {
             .await;
         let client = aws_sdk_dynamodb::Client::from_conf(dynamodb_config(&sdk).build());
         let app = Self::new(Store::new(client, config.table), tokens);
-        Ok(app.allowing(config.origins))
+        Ok(Self {
+            metrics: config.metrics,
+            ..app.allowing(config.origins)
+        })
     }
 
     /// No browser origin allowed: what a function is without `ALLOWED_ORIGINS`.
@@ -37,6 +42,7 @@ impl App {
         Self {
             store,
             tokens,
+            metrics: MetricsConfig::default(),
             origins: Origins::default(),
         }
     }
@@ -58,11 +64,13 @@ pub fn https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
 /// Timeouts sized for an API behind API Gateway (29 s limit) on Lambda: a stalled
 /// connection fails fast and the SDK's standard retries (3 attempts) get to try again.
 pub fn dynamodb_config(sdk: &SdkConfig) -> aws_sdk_dynamodb::config::Builder {
-    aws_sdk_dynamodb::config::Builder::from(sdk).timeout_config(
-        TimeoutConfig::builder()
-            .connect_timeout(Duration::from_secs(1))
-            .operation_attempt_timeout(Duration::from_secs(3))
-            .operation_timeout(Duration::from_secs(8))
-            .build(),
-    )
+    aws_sdk_dynamodb::config::Builder::from(sdk)
+        .interceptor(crate::store::CapacityMeter)
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(1))
+                .operation_attempt_timeout(Duration::from_secs(3))
+                .operation_timeout(Duration::from_secs(8))
+                .build(),
+        )
 }

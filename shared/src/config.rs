@@ -50,6 +50,8 @@ pub struct Config {
     pub tokens: TokenConfig,
     /// `ALLOWED_ORIGINS`: the browser origins CORS lets call the API (none when unset).
     pub origins: Origins,
+    /// `METRICS_NAMESPACE` and `SERVICE_NAME`: where the EMF metrics go.
+    pub metrics: crate::metrics::MetricsConfig,
 }
 
 /// Origins allowed to call the API from a browser: exact (`https://app.example.com`), or
@@ -146,6 +148,14 @@ impl Config {
             },
             origins: Origins::parse(&var("ALLOWED_ORIGINS").unwrap_or_default())
                 .map_err(ConfigError)?,
+            metrics: {
+                let default = crate::metrics::MetricsConfig::default();
+                crate::metrics::MetricsConfig {
+                    namespace: var("METRICS_NAMESPACE").unwrap_or(default.namespace),
+                    service: var("SERVICE_NAME").unwrap_or(default.service),
+                    sink: default.sink,
+                }
+            },
         })
     }
 }

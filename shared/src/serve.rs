@@ -2,15 +2,17 @@
 //! DynamoDB before the first request arrives, and serve requests so that a panic in one
 //! answers a JSON 500 and leaves the execution environment serving the next.
 
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use lambda_http::http::StatusCode;
 use lambda_http::{service_fn, Body, Request, RequestExt, Response};
 use tracing::Instrument;
 
 use crate::app::App;
-use crate::domain::PasswordHash;
-use crate::http::{ApiError, Function};
+use crate::domain::{unix_now_ms, PasswordHash};
+use crate::http::{route_of, ApiError, ErrorCode, Function, Operation, Route};
+use crate::metrics::{self, RequestReport, Tally};
 
 /// How long cold start waits for the warm-up call before going on without it.
 const WARM_UP_LIMIT: Duration = Duration::from_secs(1);
@@ -55,22 +57,65 @@ pub async fn guarded(
     request: Request,
     function: Function,
 ) -> Result<Response<Body>, lambda_http::Error> {
+    let started = Instant::now();
     let span = request_span(&request);
-    let task = async move {
+    let route = route_of(&request);
+    let request_id = request
+        .lambda_context_ref()
+        .map(|context| context.request_id.clone());
+    let tally = Arc::new(Mutex::new(Tally::default()));
+    let task = metrics::counted(Arc::clone(&tally), async move {
         #[cfg(feature = "test-hooks")]
         if request.headers().contains_key(PANIC_HEADER) {
             panic!("{PANIC_HEADER} asked for a panic");
         }
         function.handle(app, request).await
-    };
-    match tokio::spawn(task.instrument(span.clone())).await {
+    });
+    let answer = match tokio::spawn(task.instrument(span.clone())).await {
         Ok(answer) => answer,
         Err(failure) => {
             let response = span.in_scope(|| ApiError::internal(failure).into_response());
             debug_assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
             Ok(response)
         }
+    };
+    if let Ok(response) = &answer {
+        let tally = *tally.lock().unwrap_or_else(|e| e.into_inner());
+        report(
+            app,
+            function,
+            route,
+            response,
+            (started, tally, request_id.as_deref()),
+        );
     }
+    answer
+}
+
+/// Writes the request's EMF object (see `crate::metrics`).
+fn report(
+    app: &App,
+    function: Function,
+    route: Option<&Route>,
+    response: &Response<Body>,
+    (started, tally, request_id): (Instant, Tally, Option<&str>),
+) {
+    let status = response.status().as_u16();
+    let replayed = response.headers().contains_key("Idempotent-Replayed");
+    let creation = route.is_some_and(|r| r.operation == Operation::CreateCustomer);
+    let code = response.extensions().get::<ErrorCode>().map(|c| c.0);
+    let route = route.map(|r| format!("{} {}", r.method, r.path));
+    let report = RequestReport {
+        function: function.binary(),
+        route: route.as_deref().unwrap_or("unmatched"),
+        outcome: &metrics::outcome(status, replayed, creation, code),
+        status,
+        latency_ms: started.elapsed().as_secs_f64() * 1000.0,
+        tally,
+        request_id,
+    };
+    let line = report.emf(&app.metrics, unix_now_ms()).to_string();
+    app.metrics.emit(line);
 }
 
 /// The span of one request: Lambda's request id, and API Gateway's (as its access log has it).

@@ -15,6 +15,10 @@ use crate::store::{
     RenameRefusal, StoreError, WriteError, MAX_RENAMED_COPIES,
 };
 
+/// An error answer's `code`, kept on the response for the request's metrics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ErrorCode(pub &'static str);
+
 /// Field name to what is wrong with it, in a stable order.
 pub type FieldErrors = BTreeMap<String, String>;
 
@@ -187,6 +191,7 @@ impl ApiError {
         }
         let (code, message) = self.code_and_message();
         let mut error = json!({ "code": code, "message": message });
+        let code = ErrorCode(code);
         if let Self::Validation(fields) | Self::Conflict { fields, .. } = &self {
             if !fields.is_empty() {
                 error["fields"] = json!(fields);
@@ -196,6 +201,7 @@ impl ApiError {
             error["permission"] = json!(action.name());
         }
         let mut response = super::json_response(self.status(), &json!({ "error": error }));
+        response.extensions_mut().insert(code);
         let headers = response.headers_mut();
         match &self {
             Self::MethodNotAllowed { allow } => {

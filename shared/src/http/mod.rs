@@ -26,8 +26,8 @@ use lambda_http::{Body, Response};
 use serde::Serialize;
 
 pub use body::MAX_BODY_BYTES;
-pub use error::{ApiError, FieldErrors};
-pub use routes::{Function, Operation, Route, ROUTES};
+pub use error::{ApiError, ErrorCode, FieldErrors};
+pub use routes::{route_of, Function, Operation, Route, ROUTES};
 
 pub(crate) fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Response<Body> {
     let json = serde_json::to_string(body).expect("response bodies serialize");

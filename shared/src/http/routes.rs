@@ -356,6 +356,14 @@ impl Route {
     }
 }
 
+/// The route a request is for, whichever function it reached.
+pub fn route_of(request: &Request) -> Option<&'static Route> {
+    let path = request.uri().path();
+    ROUTES
+        .iter()
+        .find(|r| r.method == *request.method() && r.matches(path).is_some())
+}
+
 /// The methods the API takes at `path`, as a 405's `Allow` names them.
 fn allowed(path: &str) -> Vec<&'static str> {
     ROUTES

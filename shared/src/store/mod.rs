@@ -31,6 +31,7 @@
 //! `backoff` paces retries after `TransactionConflict`; `idempotency` keeps first answers.
 
 mod backoff;
+mod capacity;
 mod customer_changes;
 mod customers;
 mod error;
@@ -55,6 +56,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use aws_sdk_dynamodb::Client;
 
 pub use backoff::MAX_ATTEMPTS;
+pub use capacity::CapacityMeter;
 pub use customer_changes::{Change, Changed};
 pub use customers::{CustomerCreated, CustomerRefusal};
 pub use error::{report, Cause, StoreError};

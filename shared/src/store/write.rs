@@ -166,6 +166,7 @@ impl Store {
                 // Without a key, the client may simply retry; with one, the other request
                 // may be this one's own retry, still in flight.
                 Err(CommitError::Contended) => {
+                    crate::metrics::add(|tally| tally.conflicts += 1);
                     let give_up = match record {
                         Some(_) => WriteError::InProgress,
                         None => WriteError::Contended,
@@ -180,7 +181,10 @@ impl Store {
             match step {
                 Step::Done(outcome) => return Ok(outcome),
                 Step::Refuse(refusal) => return Err(WriteError::Refused(refusal)),
-                Step::Regenerate => attempt.regenerated += 1,
+                Step::Regenerate => {
+                    crate::metrics::add(|tally| tally.retries += 1);
+                    attempt.regenerated += 1;
+                }
                 Step::LookAgain => pause(&mut backoff, &mut attempt, WriteError::Contended).await?,
                 Step::Impossible(what) => return Err(StoreError::internal(what).into()),
             }
@@ -236,6 +240,7 @@ async fn pause<R: std::fmt::Debug>(
     if !backoff.wait().await {
         return Err(give_up);
     }
+    crate::metrics::add(|tally| tally.retries += 1);
     attempt.look_first = true;
     Ok(())
 }
