@@ -14,7 +14,10 @@ state=${LOCAL_STATE:-.local}/browser
 mkdir -p "$state"
 if ! command -v chromium >/dev/null; then
   echo "installing Debian's chromium"
-  apt-get install -y -q chromium >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }
+  sudo=; [[ $(id -u) == 0 ]] || sudo=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get install -y -q chromium >/dev/null \
+    || { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q chromium >/dev/null; }
 fi
 python3 -m http.server 5173 --bind 127.0.0.1 --directory tests/browser >"$state/allowed-server.log" 2>&1 &
 allowed=$!

@@ -35,17 +35,7 @@ impl InvitationToken {
     }
 
     pub fn parse(raw: &str) -> Result<Self, TokenError> {
-        let mut parts = raw.trim().split('.');
-        let (Some(VERSION), Some(org), Some(id), Some(secret), None) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
-            return Err(TokenError::Invalid);
-        };
-        super::refresh::check_secret(secret)?;
+        let [org, id, secret] = super::refresh::split(raw, VERSION)?;
         Ok(Self {
             organization: OrgId::parse(org).map_err(|_| TokenError::Invalid)?,
             invitation: InvitationId::parse(id).map_err(|_| TokenError::Invalid)?,

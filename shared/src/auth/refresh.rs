@@ -37,10 +37,21 @@ pub(super) fn random_secret() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// A secret as [`random_secret`] makes them: 32 bytes, base64url.
-pub(super) fn check_secret(secret: &str) -> Result<(), TokenError> {
+/// The two ids and the secret of an opaque token `<version>.<id>.<id>.<secret>`, when it has
+/// that shape and its secret is one [`random_secret`] makes (32 bytes, base64url).
+pub(super) fn split<'a>(raw: &'a str, version: &str) -> Result<[&'a str; 3], TokenError> {
+    let mut parts = raw.trim().split('.');
+    let (Some(found), Some(first), Some(second), Some(secret), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return Err(TokenError::Invalid);
+    };
     match URL_SAFE_NO_PAD.decode(secret) {
-        Ok(decoded) if decoded.len() == 32 => Ok(()),
+        Ok(decoded) if found == version && decoded.len() == 32 => Ok([first, second, secret]),
         _ => Err(TokenError::Invalid),
     }
 }
@@ -64,17 +75,7 @@ impl RefreshToken {
     }
 
     pub fn parse(raw: &str) -> Result<Self, TokenError> {
-        let mut parts = raw.trim().split('.');
-        let (Some(VERSION), Some(user), Some(session), Some(secret), None) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
-            return Err(TokenError::Invalid);
-        };
-        check_secret(secret)?;
+        let [user, session, secret] = split(raw, VERSION)?;
         Ok(Self {
             user: UserId::parse(user).map_err(|_| TokenError::Invalid)?,
             session: SessionId::parse(session).map_err(|_| TokenError::Invalid)?,

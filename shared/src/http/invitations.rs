@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Map;
 
 use crate::app::App;
-use crate::auth::{Action, InvitationToken};
+use crate::auth::{permits, Action, InvitationToken};
 use crate::domain::{
     rfc3339, unix_now, Email, IdempotencyScope, Invitation, InvitationId, InvitationNotice, OrgId,
     OrgRef, OrgRole, Role, Timestamp, INVITATION_SECONDS,
@@ -69,7 +69,7 @@ impl NoticeView {
 pub(super) async fn create(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(app, &request)?;
     let org = org_in_path(&request)?;
-    authorize(app, &caller, Action::InviteEmployees, org).await?;
+    let inviter = authorize(app, &caller, Action::InviteEmployees, org).await?;
     let body = json_object(&request)?;
     let scope = IdempotencyScope::Invite(caller.user, org);
     let idempotency = idempotency::of(&request, scope, &body)?;
@@ -83,8 +83,9 @@ pub(super) async fn create(app: &App, request: Request) -> Result<Response<Body>
         })
         .unwrap_or(Role::Employee);
     let email = form.finish(email)?;
-    if role == Role::Admin {
-        authorize(app, &caller, Action::InviteAdmins, org).await?;
+    // The role read above decides: no second read for a token that left `org` out.
+    if role == Role::Admin && !permits(inviter, Action::InviteAdmins) {
+        return Err(ApiError::Lacks(Action::InviteAdmins));
     }
     let token = InvitationToken::new(org, InvitationId::generate());
     let invitation = Invitation {
