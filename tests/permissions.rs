@@ -18,7 +18,8 @@ type Actions = BTreeSet<String>;
 
 /// What each function's code paths called, run route by route.
 async fn exercised() -> HashMap<Function, Actions> {
-    let env = TestEnv::new().await;
+    // Lives as long as the test process, as the App does in a Lambda execution environment.
+    let env: &'static TestEnv = Box::leak(Box::new(TestEnv::new().await));
     let mut used: HashMap<Function, Actions> = HashMap::new();
     let mut record = |function: Function, env: &TestEnv| {
         let actions = env.calls.take_actions();
@@ -26,23 +27,23 @@ async fn exercised() -> HashMap<Function, Actions> {
         used.entry(Function::Fallback).or_default().extend(actions);
     };
     for function in Function::ALL {
-        shared::serve::warm_up(&env.app).await;
-        record(function, &env);
+        shared::serve::warm_up(&env.app, function).await;
+        record(function, env);
     }
     let (owner, other, third) = (env.member().await, env.member().await, env.member().await);
-    sign_up_every_way(&env).await;
-    record(Function::Signup, &env);
-    log_in_every_way(&env, &owner.signup).await;
-    change_password_every_way(&env, &other.token).await;
-    record(Function::Login, &env);
-    refresh_and_log_out(&env, &owner.signup).await;
-    record(Function::Session, &env);
-    let customer = create_every_way(&env, &owner.token, &owner.org, &owner.user, &other.user).await;
-    record(Function::CreateCustomer, &env);
-    read_every_way(&env, &owner.token, &owner.org, &customer).await;
-    record(Function::ReadCustomers, &env);
-    change_every_way(&env, &owner.token, &customer, &third.user).await;
-    record(Function::ChangeCustomer, &env);
+    sign_up_every_way(env).await;
+    record(Function::Signup, env);
+    log_in_every_way(env, &owner.signup).await;
+    change_password_every_way(env, &other.token).await;
+    record(Function::Login, env);
+    refresh_and_log_out(env, &owner.signup).await;
+    record(Function::Session, env);
+    let customer = create_every_way(env, &owner.token, &owner.org, &owner.user, &other.user).await;
+    record(Function::CreateCustomer, env);
+    read_every_way(env, &owner.token, &owner.org, &customer).await;
+    record(Function::ReadCustomers, env);
+    change_every_way(env, &owner.token, &customer, &third.user).await;
+    record(Function::ChangeCustomer, env);
     let me = request(Method::GET, "/api/users/me", None, Body::Empty);
     assert_eq!(
         env.send(Function::Me, with_token(me, &owner.token)).await.0,
@@ -60,9 +61,9 @@ async fn exercised() -> HashMap<Function, Actions> {
             .0,
         StatusCode::OK
     );
-    record(Function::Me, &env);
-    manage_members_every_way(&env, &owner, &other).await;
-    record(Function::Teams, &env);
+    record(Function::Me, env);
+    manage_members_every_way(env, &owner, &other).await;
+    record(Function::Teams, env);
     used
 }
 

@@ -2,7 +2,7 @@
 //! (`/api/users/`), which HTTP API routes cannot name, and a JSON 404 or 405 for anything
 //! else.
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::serve::run(shared::http::Function::Fallback).await
 }

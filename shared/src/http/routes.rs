@@ -228,6 +228,27 @@ impl Function {
         }
     }
 
+    /// The route a cold start rehearses (`serve::warm_up`), as a caller nobody is: a read of
+    /// the function's where it has one, else its first route, sent an empty object. Either
+    /// way it finds nothing and writes nothing.
+    pub fn rehearsal(self) -> &'static Route {
+        let operation = match self {
+            F::ReadCustomers | F::Fallback => O::GetCustomer,
+            F::Me => O::Me,
+            F::Teams => O::ListMembers,
+            F::Signup | F::Login | F::Session | F::CreateCustomer | F::ChangeCustomer => {
+                return ROUTES
+                    .iter()
+                    .find(|route| route.function == self)
+                    .expect("every function but the fallback has a route");
+            }
+        };
+        ROUTES
+            .iter()
+            .find(|route| route.operation == operation)
+            .expect("every operation has a route")
+    }
+
     pub fn serves(self, route: &Route) -> bool {
         self == F::Fallback || route.function == self
     }
@@ -416,6 +437,23 @@ mod tests {
             .filter(|f| f.checks_passwords())
             .collect();
         assert_eq!(hashing, [F::Signup, F::Login, F::Fallback]);
+    }
+
+    #[test]
+    fn each_function_rehearses_a_route_of_its_own_a_read_where_it_has_one() {
+        use Function as F;
+        for function in F::ALL {
+            let route = function.rehearsal();
+            assert!(function.serves(route), "{function:?}");
+            let has_a_read = ROUTES
+                .iter()
+                .any(|r| function.serves(r) && r.method == Method::GET);
+            assert_eq!(
+                route.method == Method::GET,
+                has_a_read,
+                "{function:?}: a function with a read rehearses one"
+            );
+        }
     }
 
     #[test]
