@@ -35,8 +35,8 @@ async fn a_panic_answers_a_json_500_and_the_process_serves_the_next_request() {
 }
 
 /// Cold start rehearses each function's own request (`Function::rehearsal`) through the
-/// Lambda adapter: a read as a caller nobody is, or a write route sent no body. It must read
-/// only, change nothing, write no metrics line, and never fail init.
+/// Lambda adapter: a read as a caller nobody is, or a write route sent an empty object. It
+/// must read only, change nothing, write no metrics line, and never fail init.
 #[tokio::test]
 async fn every_warm_up_rehearses_its_functions_request_reading_only_and_never_fails_init() {
     use shared::metrics::{MetricsConfig, Sink};

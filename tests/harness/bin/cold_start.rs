@@ -34,7 +34,6 @@ use tokio::sync::Notify;
 struct Runtime {
     queue: Mutex<VecDeque<String>>,
     arrived: Notify,
-    first_next: Mutex<Option<Instant>>,
     /// The process's `GET …/invocation/next` calls, and the events they were handed.
     turns: Mutex<Turns>,
     waiting: Notify,
@@ -44,17 +43,18 @@ struct Runtime {
 
 #[derive(Default)]
 struct Turns {
+    first_asked: Option<Instant>,
     asked: usize,
     handed: usize,
     last_handed: Option<Instant>,
 }
 
 async fn next(State(rt): State<Arc<Runtime>>) -> (HeaderMap, String) {
-    rt.first_next
-        .lock()
-        .unwrap()
-        .get_or_insert_with(Instant::now);
-    rt.turns.lock().unwrap().asked += 1;
+    {
+        let mut turns = rt.turns.lock().unwrap();
+        turns.first_asked.get_or_insert_with(Instant::now);
+        turns.asked += 1;
+    }
     rt.waiting.notify_waiters();
     loop {
         let notified = rt.arrived.notified();
@@ -350,7 +350,7 @@ async fn main() {
             // Woken by the first ask itself, so the first event is not handed over late.
             let init = loop {
                 let asked = runtime.waiting.notified();
-                if let Some(at) = *runtime.first_next.lock().unwrap() {
+                if let Some(at) = runtime.turns.lock().unwrap().first_asked {
                     break at - spawned;
                 }
                 if let Ok(Some(status)) = child.try_wait() {
