@@ -273,7 +273,9 @@ async fn five_failures_then_429_even_with_the_right_password_and_unknown_names_a
         env.calls.take();
         let (status, answer, retry_after) = log_in(&env, name, "correct horse battery").await;
         assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{answer}");
-        assert_eq!(retry_after, Some(60));
+        // 60 s from the fifth failure, counted in whole seconds: 59 when a second turned
+        // between that failure and this attempt (seen once in CI).
+        assert!(matches!(retry_after, Some(59 | 60)), "{retry_after:?}");
         assert_eq!(
             env.calls.take(),
             ["GetItem", "UpdateItem"],
