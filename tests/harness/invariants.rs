@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::de::DeserializeOwned;
 use shared::domain::{
-    Customer, CustomerLink, Membership, OrgMembership, OrgRole, Organization, ProfileId,
-    ProfileType, Role, User, UserProfile, Vendor,
+    Customer, CustomerLink, Membership, OrgId, OrgMembership, OrgRole, Organization, ProfileId,
+    ProfileType, Role, User, UserId, UserProfile, Vendor,
 };
 use shared::store::keys::{Key, ListKey, GSI1_PK, GSI1_SK, PK, SK};
 use shared::store::Entity;
@@ -81,6 +81,23 @@ pub fn check(items: &[Item]) -> Report {
             .extend(problems.into_iter().map(|p| format!("{label}: {p}")));
     }
     report
+}
+
+/// Employee profiles that point at an organization their user is not a member of, as
+/// (user, organization): what `check-table --repair` mends. Left by removals made before
+/// removals moved the profile away.
+pub fn dangling_employee_profiles(items: &[Item]) -> Vec<(UserId, OrgId)> {
+    let table = Table::index(items);
+    items
+        .iter()
+        .filter(|item| Entity::of(item) == Some(Entity::Profile))
+        .filter_map(|item| {
+            serde_dynamo::aws_sdk_dynamodb_1::from_item::<UserProfile>(item.clone()).ok()
+        })
+        .filter(|p| p.profile_type == ProfileType::Employee)
+        .filter_map(|p| p.organization.map(|org| (p.user_id, org)))
+        .filter(|(user, org)| table.get(&Key::membership(*org, *user)).is_none())
+        .collect()
 }
 
 struct Table<'a> {
@@ -326,6 +343,19 @@ impl<'a> Table<'a> {
             problems.push("only the vendor profile is primary".into());
         }
         self.require("user", &Key::user(profile.user_id), problems);
+        // The employee profile acts for its user in an organization: one they belong to.
+        // (The vendor profile names the organization its user founded, the customer profile
+        // one they are a customer of: neither is a membership.)
+        if profile.profile_type == ProfileType::Employee {
+            if let Some(org) = profile.organization {
+                let member = Key::membership(org, profile.user_id);
+                if self.get(&member).is_none() {
+                    problems.push(format!(
+                        "points at organization {org}, which its user is not a member of"
+                    ));
+                }
+            }
+        }
     }
 
     fn vendor(&self, item: &Item, key: &Key, problems: &mut Vec<String>) {

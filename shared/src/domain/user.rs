@@ -55,7 +55,11 @@ pub struct UserProfile {
     pub user_id: UserId,
     pub profile_type: ProfileType,
     pub is_primary: bool,
-    pub organization: OrgId,
+    /// The organization the profile acts in. An employee profile follows its user's
+    /// memberships: a member who leaves or is removed has it pointed at another organization
+    /// they still belong to (their oldest), or at none.
+    #[serde(default)]
+    pub organization: Option<OrgId>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -74,7 +78,7 @@ impl UserProfile {
             user_id,
             profile_type,
             is_primary: profile_type == ProfileType::Vendor,
-            organization,
+            organization: Some(organization),
             created_at: now.clone(),
             updated_at: now.clone(),
         }

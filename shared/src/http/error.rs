@@ -11,8 +11,8 @@ use serde_json::json;
 
 use crate::auth::Action;
 use crate::store::{
-    report, Cause, ChangedMeanwhile, CustomerRefusal, InvitationRefusal, MemberRefusal, NamesTaken,
-    RenameRefusal, StoreError, WriteError, MAX_RENAMED_COPIES,
+    report, Cause, ChangedMeanwhile, CustomerRefusal, Denied, InvitationRefusal, MemberRefusal,
+    NamesTaken, RenameRefusal, StoreError, WriteError, MAX_RENAMED_COPIES,
 };
 
 /// An error answer's `code`, kept on the response for the request's metrics.
@@ -253,10 +253,22 @@ pub(super) const NO_SUCH_CUSTOMER: &str = "No such customer.";
 pub(super) const NO_SUCH_MEMBER: &str = "No such member of this organization.";
 pub(super) const NO_SUCH_INVITATION: &str = "No such pending invitation.";
 
+/// A caller whose stored membership refuses a team write gets what a token without the
+/// role gets: the stranger's 403, or the 403 naming the permission.
+impl From<Denied> for ApiError {
+    fn from(denied: Denied) -> Self {
+        match denied {
+            Denied::NotMember => Self::Forbidden(super::auth::NOT_MEMBER),
+            Denied::Lacks(action) => Self::Lacks(action),
+        }
+    }
+}
+
 impl From<RenameRefusal> for ApiError {
     fn from(refusal: RenameRefusal) -> Self {
         match refusal {
             RenameRefusal::NotFound => Self::Forbidden(super::auth::NOT_MEMBER),
+            RenameRefusal::Denied(denied) => denied.into(),
             RenameRefusal::TooLarge => Self::Conflict {
                 message: format!(
                     "An organization with more than {MAX_RENAMED_COPIES} members and pending invitations cannot be renamed in one step."
@@ -285,6 +297,7 @@ impl From<InvitationRefusal> for ApiError {
             InvitationRefusal::NotYours => {
                 Self::Forbidden("This invitation is addressed to another email.")
             }
+            InvitationRefusal::Denied(denied) => denied.into(),
         }
     }
 }
@@ -297,7 +310,7 @@ impl From<MemberRefusal> for ApiError {
                 message: "The user is already a member of this organization.".to_owned(),
                 fields: FieldErrors::new(),
             },
-            MemberRefusal::Lacks(action) => Self::Lacks(action),
+            MemberRefusal::Denied(denied) => denied.into(),
             MemberRefusal::LastOwner => Self::LastOwner,
         }
     }

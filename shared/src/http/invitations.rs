@@ -10,7 +10,7 @@ use crate::app::App;
 use crate::auth::{permits, Action, InvitationToken};
 use crate::domain::{
     rfc3339, unix_now, Email, IdempotencyScope, Invitation, InvitationId, InvitationNotice, OrgId,
-    OrgRef, OrgRole, Role, Timestamp, INVITATION_SECONDS,
+    OrgRef, Role, Timestamp, INVITATION_SECONDS,
 };
 use crate::store::{Accepted, Idempotent, Invited, Revoked, StoredAnswer};
 
@@ -157,7 +157,7 @@ pub(super) async fn revoke(app: &App, request: Request) -> Result<Response<Body>
     });
     match app
         .store
-        .revoke_invitation(org, id, idempotent.as_ref())
+        .revoke_invitation(org, id, caller.user, idempotent.as_ref())
         .await?
     {
         Revoked::Done => {
@@ -208,41 +208,32 @@ pub(super) async fn accept(app: &App, request: Request) -> Result<Response<Body>
         .store
         .accept_invitation(&token, caller.user, idempotent.as_ref())
         .await?;
-    let (organization, role, roles) = match accepted {
+    match accepted {
         Accepted::Joined {
             organization,
             role,
             roles,
         } => {
             tracing::info!(organization = %organization.id, role = ?role, "invitation accepted");
-            (organization, role, roles)
+            let token = app.tokens.issue(caller.user, caller.email.as_ref(), &roles);
+            let view = AcceptedView {
+                organization,
+                role,
+                access_token: Some(token.access_token),
+            };
+            Ok(no_store(json_response(StatusCode::OK, &view)))
         }
-        // The kept answer holds no token: a fresh one carries the roles the join gave.
-        Accepted::Replayed(answer) => {
-            let kept: AcceptedKept = serde_json::from_str(&answer.body)
+        // The kept answer holds no token. The fresh one carries the roles the user has now,
+        // read in the call that found the answer: a member removed or demoted since gets
+        // back no role, or only the one they have, whatever the first answer said.
+        Accepted::Replayed { answer, roles } => {
+            let mut kept: serde_json::Value = serde_json::from_str(&answer.body)
                 .map_err(|e| ApiError::internal(format!("an unreadable kept answer: {e}")))?;
-            let mut roles = caller.roles.clone();
-            roles.retain(|r| r.organization != kept.organization.id);
-            roles.push(OrgRole {
-                organization: kept.organization.id,
-                role: kept.role,
-            });
-            (kept.organization, kept.role, roles)
+            let token = app.tokens.issue(caller.user, caller.email.as_ref(), &roles);
+            kept["access_token"] = serde_json::Value::String(token.access_token);
+            Ok(no_store(idempotency::replay_json(answer.status, &kept)))
         }
-    };
-    let token = app.tokens.issue(caller.user, caller.email.as_ref(), &roles);
-    let view = AcceptedView {
-        organization,
-        role,
-        access_token: Some(token.access_token),
-    };
-    Ok(no_store(json_response(StatusCode::OK, &view)))
-}
-
-#[derive(serde::Deserialize)]
-struct AcceptedKept {
-    organization: OrgRef,
-    role: Role,
+    }
 }
 
 fn accepted_answer(accepted: &Accepted) -> StoredAnswer {
@@ -258,6 +249,6 @@ fn accepted_answer(accepted: &Accepted) -> StoredAnswer {
             })
             .expect("JSON"),
         },
-        Accepted::Replayed(answer) => answer.clone(),
+        Accepted::Replayed { answer, .. } => answer.clone(),
     }
 }

@@ -88,7 +88,7 @@ async fn change(
     let target = member_in_path(&request);
     // Leaving needs only `leave_organization`; anything else at least `action`.
     let leaving = target == Some(caller.user) && action == Action::RemoveMembers;
-    let role = authorize(
+    authorize(
         app,
         &caller,
         if leaving { Action::Leave } else { action },
@@ -105,13 +105,7 @@ async fn change(
     });
     let changed = app
         .store
-        .change_member(
-            org,
-            target,
-            change,
-            (caller.user, role),
-            idempotent.as_ref(),
-        )
+        .change_member(org, target, change, caller.user, idempotent.as_ref())
         .await?;
     match changed {
         MemberChanged::Updated(member) => {

@@ -79,7 +79,7 @@ pub(super) async fn rename(app: &App, request: Request) -> Result<Response<Body>
     });
     match app
         .store
-        .rename_organization(org, &name, idempotent.as_ref())
+        .rename_organization(org, &name, caller.user, idempotent.as_ref())
         .await?
     {
         Renamed::Done(organization) => {

@@ -7,9 +7,9 @@ use serde_json::{Map, Value};
 
 use crate::app::App;
 use crate::domain::{
-    unix_now, Customer, Email, IdempotencyScope, OrgId, OrgName, OrgRole, Organization, Password,
-    PasswordHash, PersonName, Role, Signup, SignupForm, User, UserId, UserProfile, Username,
-    Vendor, DUMMY_HASH,
+    unix_now, Customer, Email, IdempotencyScope, OrgName, OrgRole, Organization, Password,
+    PasswordHash, PersonName, Signup, SignupForm, User, UserId, UserProfile, Username, Vendor,
+    DUMMY_HASH,
 };
 use crate::store::{Attempter, Idempotent, SignupSaved, StoredAnswer, WriteError};
 
@@ -90,7 +90,15 @@ pub(super) async fn sign_up(app: &App, request: Request) -> Result<Response<Body
                 &WithTokens { tokens, created },
             )))
         }
-        SignupSaved::Replayed { answer, hash } => replay(app, &answer, hash, password).await,
+        SignupSaved::Replayed {
+            answer,
+            hash,
+            email,
+            roles,
+        } => {
+            let account = (hash, &email, roles.as_slice());
+            replay(app, &answer, account, password).await
+        }
     }
 }
 
@@ -109,20 +117,21 @@ fn created(signup: &Signup) -> Value {
 /// A retried sign-up gets its first answer and a fresh access token, once the retry's
 /// password matches the account's hash: the key and the body alone do not make a caller.
 /// Each such check is a log-in attempt of the account, throttled and counted alike. The
-/// first refresh token is not kept, so none comes back; the client logs in for one.
+/// token carries the account's roles as stored now, read in the call that found the
+/// answer: a founder who left or was demoted since gets no more than they have. The first
+/// refresh token is not kept, so none comes back; the client logs in for one.
 async fn replay(
     app: &App,
     answer: &StoredAnswer,
-    hash: PasswordHash,
+    (hash, email, roles): (PasswordHash, &Email, &[OrgRole]),
     password: String,
 ) -> Result<Response<Body>, ApiError> {
     let created: Value = serde_json::from_str(&answer.body).map_err(ApiError::internal)?;
-    let id = |record: &str| created[record]["id"].as_str().map(str::to_owned);
-    let (Some(user), Some(organization)) = (
-        id("user").and_then(|id| UserId::parse(&id).ok()),
-        id("organization").and_then(|id| OrgId::parse(&id).ok()),
-    ) else {
-        return Err(ApiError::internal("a kept sign-up answer without its ids"));
+    let Some(user) = created["user"]["id"]
+        .as_str()
+        .and_then(|id| UserId::parse(id).ok())
+    else {
+        return Err(ApiError::internal("a kept sign-up answer without its user"));
     };
     let who = Attempter::Account(user);
     let count = take_attempt(app, &who).await?;
@@ -133,14 +142,7 @@ async fn replay(
         return Err(ApiError::IdempotencyKeyReused);
     }
     app.store.forget_login_failures(&who).await?;
-    let roles = [OrgRole {
-        organization,
-        role: Role::Owner,
-    }];
-    let email = created["user"]["email"]
-        .as_str()
-        .and_then(|e| Email::parse(e).ok());
-    let tokens = app.tokens.issue(user, email.as_ref(), &roles);
+    let tokens = app.tokens.issue(user, Some(email), roles);
     let body = serde_json::to_value(WithTokens { tokens, created }).expect("JSON");
     Ok(no_store(idempotency::replay_json(answer.status, &body)))
 }

@@ -15,7 +15,7 @@ use super::idempotency::StoredAnswer;
 use super::items::{item, number, record, string, Entity, CUSTOMER_ID};
 use super::keys::Key;
 use super::transaction::{Condition, Rejection, Transaction};
-use super::write::{Attempt, Idempotent, Plan, Reads, Step, WriteError, WritePath};
+use super::write::{Attempt, Idempotent, Plan, Reads, Replay, Step, WriteError, WritePath};
 use super::{Found, Store, StoreError};
 
 /// What to do to a customer.
@@ -152,8 +152,8 @@ impl<F: Fn(OrgId) -> Access> WritePath for ChangeCustomer<'_, F> {
         })
     }
 
-    fn replayed(&self, answer: StoredAnswer, _seen: &Found) -> Option<Changed> {
-        Some(Changed::Replayed(answer))
+    fn replayed(&self, answer: StoredAnswer, _seen: &Found) -> Replay<Changed> {
+        Replay::Outcome(Changed::Replayed(answer))
     }
 }
 

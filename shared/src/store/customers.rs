@@ -15,7 +15,7 @@ use super::items::{
 };
 use super::keys::{Key, ListKey, PK, SK};
 use super::transaction::{Item, Rejection, Transaction};
-use super::write::{Attempt, Idempotent, Plan, Reads, Step, WriteError, WritePath};
+use super::write::{Attempt, Idempotent, Plan, Reads, Replay, Step, WriteError, WritePath};
 use super::{Found, Store, StoreError};
 
 /// The items one customer is made of. Every claim carries the whole customer: a second
@@ -236,8 +236,8 @@ impl WritePath for CreateCustomer<'_> {
         })
     }
 
-    fn replayed(&self, answer: StoredAnswer, _seen: &Found) -> Option<CustomerCreated> {
-        Some(CustomerCreated::Replayed(answer))
+    fn replayed(&self, answer: StoredAnswer, _seen: &Found) -> Replay<CustomerCreated> {
+        Replay::Outcome(CustomerCreated::Replayed(answer))
     }
 }
 

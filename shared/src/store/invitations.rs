@@ -9,18 +9,18 @@
 //! invitation's and pending, plus pointing the user's employee profile at the organization,
 //! in one transaction. No transaction here names the organization item.
 
-use crate::auth::InvitationToken;
+use crate::auth::{Action, InvitationToken};
 use crate::domain::{
     unix_now, Email, Invitation, InvitationId, InvitationNotice, Membership, OrgId, OrgRef,
-    OrgRole, ProfileType, Role, Timestamp, UserId,
+    OrgRole, Role, Timestamp, UserId,
 };
 
 use super::idempotency::StoredAnswer;
 use super::items::{field, item, number, record, string, Entity, MEMBERSHIPS};
 use super::keys::{Key, PK};
-use super::members::{self, Guard};
+use super::members::{self, admit, hold_caller, point_profile, Denied, Guard};
 use super::transaction::{Condition, Item, Transaction};
-use super::write::{Attempt, Idempotent, Plan, Reads, WriteError, WritePath};
+use super::write::{Attempt, Idempotent, Plan, Reads, Replay, WriteError, WritePath};
 use super::{Found, Store, StoreError};
 
 #[derive(Debug, PartialEq, Eq)]
@@ -34,6 +34,8 @@ pub enum InvitationRefusal {
     Member,
     /// Accepting: the caller's email is not the invitation's.
     NotYours,
+    /// The inviter's or revoker's membership, as stored, does not allow it.
+    Denied(Denied),
 }
 
 #[derive(Debug)]
@@ -57,7 +59,12 @@ pub enum Accepted {
         /// The user's roles now, for their new access token.
         roles: Vec<OrgRole>,
     },
-    Replayed(StoredAnswer),
+    /// The first answer, and the user's roles as stored now (read in the same call): what a
+    /// replay's token carries, never the role the first answer gave.
+    Replayed {
+        answer: StoredAnswer,
+        roles: Vec<OrgRole>,
+    },
 }
 
 /// "Still pending": the item exists and has not expired.
@@ -119,8 +126,8 @@ impl WritePath for Invite<'_> {
     type Outcome = Invited;
     type Refusal = InvitationRefusal;
 
-    /// The organization (its name), the email's claim (its user's roles) and the invitee's
-    /// side (a pending invitation).
+    /// The organization (its name), the email's claim (its user's roles), the invitee's
+    /// side (a pending invitation) and the inviter's own membership (their stored role).
     fn reads(&self, _attempt: &Attempt) -> Reads {
         let i = self.invitation;
         Reads {
@@ -128,8 +135,9 @@ impl WritePath for Invite<'_> {
                 Key::organization(i.organization),
                 Key::user_email(&i.email),
                 Key::invitee(i.organization, &i.email),
+                Key::membership(i.organization, i.invited_by),
             ],
-            attributes: Some(vec!["name", MEMBERSHIPS, super::items::EXPIRES_AT]),
+            attributes: Some(vec!["name", MEMBERSHIPS, super::items::EXPIRES_AT, "role"]),
             partition: None,
         }
     }
@@ -141,6 +149,14 @@ impl WritePath for Invite<'_> {
         _attempt: &Attempt,
     ) -> Result<Plan<Guard, Invited, InvitationRefusal>, StoreError> {
         let i = self.invitation;
+        let needs = match i.role {
+            Role::Admin => Action::InviteAdmins,
+            _ => Action::InviteEmployees,
+        };
+        let inviter = match admit(found, i.organization, i.invited_by, needs)? {
+            Ok(role) => role,
+            Err(denied) => return Ok(Plan::Refuse(InvitationRefusal::Denied(denied))),
+        };
         let Some(org) = found.at(&Key::organization(i.organization)) else {
             return Ok(Plan::Refuse(InvitationRefusal::NotFound));
         };
@@ -166,18 +182,25 @@ impl WritePath for Invite<'_> {
             ..pending_at(now)
         };
         tx.replace(Guard::Invitation, invitee_item(i, &notice), Some(&gone));
+        hold_caller(
+            &mut tx,
+            Guard::Caller,
+            (i.organization, i.invited_by),
+            inviter,
+        );
         Ok(Plan::Write(tx, Invited::New(Box::new(i.clone()))))
     }
 
-    fn replayed(&self, answer: StoredAnswer, _seen: &Found) -> Option<Invited> {
-        Some(Invited::Replayed(answer))
+    fn replayed(&self, answer: StoredAnswer, _seen: &Found) -> Replay<Invited> {
+        Replay::Outcome(Invited::Replayed(answer))
     }
 }
 
-/// Revoking invitation `id` of `org`.
+/// `caller` revoking invitation `id` of `org`.
 struct Revoke {
     org: OrgId,
     id: InvitationId,
+    caller: UserId,
 }
 
 impl WritePath for Revoke {
@@ -187,7 +210,10 @@ impl WritePath for Revoke {
 
     fn reads(&self, _attempt: &Attempt) -> Reads {
         Reads {
-            keys: vec![Key::invitation(self.org, self.id)],
+            keys: vec![
+                Key::invitation(self.org, self.id),
+                Key::membership(self.org, self.caller),
+            ],
             attributes: None,
             partition: None,
         }
@@ -199,17 +225,22 @@ impl WritePath for Revoke {
         found: &Found,
         _attempt: &Attempt,
     ) -> Result<Plan<Guard, Revoked, InvitationRefusal>, StoreError> {
+        let revoker = match admit(found, self.org, self.caller, Action::RevokeInvitations)? {
+            Ok(role) => role,
+            Err(denied) => return Ok(Plan::Refuse(InvitationRefusal::Denied(denied))),
+        };
         let now = unix_now();
         let Some(invitation) = pending(found, &Key::invitation(self.org, self.id), now)? else {
             return Ok(Plan::Refuse(InvitationRefusal::NotFound));
         };
         let mut tx = Transaction::new(table);
         delete_invitation(&mut tx, &invitation, now, None);
+        hold_caller(&mut tx, Guard::Caller, (self.org, self.caller), revoker);
         Ok(Plan::Write(tx, Revoked::Done))
     }
 
-    fn replayed(&self, answer: StoredAnswer, _seen: &Found) -> Option<Revoked> {
-        Some(Revoked::Replayed(answer))
+    fn replayed(&self, answer: StoredAnswer, _seen: &Found) -> Replay<Revoked> {
+        Replay::Outcome(Revoked::Replayed(answer))
     }
 }
 
@@ -259,22 +290,7 @@ impl WritePath for Accept<'_> {
         let membership = Membership::new(org, &current.user, invitation.role, &joined_at);
         let mut tx = members::membership_move(table, &current, org, Some(&membership));
         delete_invitation(&mut tx, &invitation, now, Some(&current.org_name));
-        tx.update_when(
-            Guard::Profile,
-            &Key::profile(self.user, ProfileType::Employee),
-            "SET #org = :org, #updated = :updated",
-            "attribute_exists(#pk)",
-            [
-                ("#org".to_owned(), "organization".to_owned()),
-                ("#updated".to_owned(), "updated_at".to_owned()),
-                ("#pk".to_owned(), PK.to_owned()),
-            ]
-            .into(),
-            Item::from([
-                (":org".to_owned(), string(&org.to_string())),
-                (":updated".to_owned(), string(joined_at.as_str())),
-            ]),
-        );
+        point_profile(&mut tx, self.user, (None, Some(org)), &joined_at);
         let accepted = Accepted::Joined {
             organization: OrgRef {
                 id: org,
@@ -286,8 +302,16 @@ impl WritePath for Accept<'_> {
         Ok(Plan::Write(tx, accepted))
     }
 
-    fn replayed(&self, answer: StoredAnswer, _seen: &Found) -> Option<Accepted> {
-        Some(Accepted::Replayed(answer))
+    /// The user's roles as their user item says now: read with the record, or returned by
+    /// the cancellation when this very acceptance committed meanwhile.
+    fn replayed(&self, answer: StoredAnswer, seen: &Found) -> Replay<Accepted> {
+        let roles = seen
+            .at(&Key::user(self.user))
+            .map(|user| field::<Vec<OrgRole>>(user, MEMBERSHIPS));
+        match roles {
+            Some(Ok(roles)) => Replay::Outcome(Accepted::Replayed { answer, roles }),
+            Some(Err(_)) | None => Replay::ReadFirst,
+        }
     }
 }
 
@@ -301,8 +325,10 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
 }
 
 impl Store {
-    /// Invites `invitation.email`, unless it is a member's or has a pending invitation: one
-    /// `BatchGetItem`, then one `TransactWriteItems` of the invitation and its invitee side.
+    /// Invites `invitation.email`, when the inviter's stored role allows inviting that role,
+    /// unless it is a member's or has a pending invitation: one `BatchGetItem`, then one
+    /// `TransactWriteItems` of the invitation, its invitee side and the inviter's
+    /// `ConditionCheck`.
     pub async fn invite(
         &self,
         invitation: &Invitation,
@@ -311,18 +337,22 @@ impl Store {
         self.write(&Invite { invitation }, idempotent).await
     }
 
-    /// Revokes a pending invitation: one `BatchGetItem`, one `TransactWriteItems`.
+    /// Revokes a pending invitation, when `caller`'s stored role allows it: one
+    /// `BatchGetItem` (the invitation, the caller's membership), one `TransactWriteItems`
+    /// (the invitation's two items, the caller's `ConditionCheck`).
     pub async fn revoke_invitation(
         &self,
         org: OrgId,
         id: InvitationId,
+        caller: UserId,
         idempotent: Option<&Idempotent<'_, Revoked>>,
     ) -> Result<Revoked, WriteError<InvitationRefusal>> {
-        self.write(&Revoke { org, id }, idempotent).await
+        self.write(&Revoke { org, id, caller }, idempotent).await
     }
 
     /// Accepts the invitation `token` stands for, as `user`: one `BatchGetItem`, then one
-    /// `TransactWriteItems` of 8 items (joining's 5, the invitation's 2, the profile).
+    /// `TransactWriteItems` of 8 items (joining's 5, the invitation's 2, the profile). A
+    /// replay answers the user's roles as stored now, from the same `BatchGetItem`.
     pub async fn accept_invitation(
         &self,
         token: &InvitationToken,

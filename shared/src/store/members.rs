@@ -17,7 +17,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::auth::{permits, Action};
 use crate::domain::{
-    Member, MemberNames, Membership, OrgId, OrgMembership, OrgName, OrgRole, Role, User, UserId,
+    Member, MemberNames, Membership, OrgId, OrgMembership, OrgName, OrgRole, ProfileType, Role,
+    Timestamp, User, UserId, UserProfile,
 };
 
 use super::idempotency::StoredAnswer;
@@ -25,7 +26,7 @@ use super::items::{attribute, field, item, number, record, Entity, MEMBERSHIPS, 
 use super::keys::{Key, PK, SK};
 use super::reads::page_of;
 use super::transaction::{Condition, Item, Transaction};
-use super::write::{Attempt, Idempotent, Plan, Reads, WriteError, WritePath};
+use super::write::{Attempt, Idempotent, Plan, Reads, Replay, WriteError, WritePath};
 use super::{Found, Store, StoreError};
 
 /// What to do to a member.
@@ -49,14 +50,26 @@ pub enum MemberRefusal {
     NotFound,
     /// Already a member: joining twice.
     AlreadyMember,
-    /// The caller's role does not allow what this change needs.
-    Lacks(Action),
+    /// The caller's membership, as stored, does not allow what this change needs.
+    Denied(Denied),
     /// The change would leave the organization without an owner.
     LastOwner,
 }
 
+/// Why a write that grants, changes or removes membership refuses its caller: decided from
+/// the caller's `MEMBER` item as stored, never from the roles their token carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Denied {
+    /// Not a member (any more), or no such organization: the stranger's answer.
+    NotMember,
+    /// A member whose stored role does not allow it.
+    Lacks(Action),
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Guard {
+    /// The caller's own `MEMBER` item, still at the role their permission was decided on.
+    Caller,
     /// The `MEMBER` item as it was read (or absent, when joining).
     Member,
     /// The user's role list as it was read.
@@ -65,8 +78,82 @@ pub(super) enum Guard {
     Owners,
     /// An invitation (and its invitee's side) still pending, when accepting it.
     Invitation,
-    /// The user's employee profile, pointed at the organization they join.
+    /// The user's employee profile, pointed at the organization they join, or away from the
+    /// one they leave.
     Profile,
+}
+
+/// The caller's role in `org` as stored: their `MEMBER` item among `found` (read with at
+/// least its `role`). Pure.
+pub(super) fn stored_role(
+    found: &Found,
+    org: OrgId,
+    caller: UserId,
+) -> Result<Option<Role>, StoreError> {
+    found
+        .at(&Key::membership(org, caller))
+        .map(|item| field::<Role>(item, "role"))
+        .transpose()
+}
+
+/// The caller's stored role in `org`, when it permits `action`. Pure.
+pub(super) fn admit(
+    found: &Found,
+    org: OrgId,
+    caller: UserId,
+    action: Action,
+) -> Result<Result<Role, Denied>, StoreError> {
+    Ok(match stored_role(found, org, caller)? {
+        None => Err(Denied::NotMember),
+        Some(role) if permits(role, action) => Ok(role),
+        Some(_) => Err(Denied::Lacks(action)),
+    })
+}
+
+/// The transaction commits only while the caller's `MEMBER` item still holds `role`: a
+/// `ConditionCheck`, so a caller removed or demoted meanwhile writes nothing.
+pub(super) fn hold_caller<G: Copy + PartialEq>(
+    tx: &mut Transaction<G>,
+    guard: G,
+    (org, caller): (OrgId, UserId),
+    role: Role,
+) {
+    let at_role = Condition::equals("role", attribute(&role));
+    tx.check(guard, &Key::membership(org, caller), &at_role);
+}
+
+/// Points `user`'s employee profile at `to` (`None`: at no organization), on condition that
+/// it points at `from` as read (`None`: whatever it points at, as long as it exists).
+pub(super) fn point_profile(
+    tx: &mut Transaction<Guard>,
+    user: UserId,
+    (from, to): (Option<OrgId>, Option<OrgId>),
+    at: &Timestamp,
+) {
+    let mut names = std::collections::HashMap::from([
+        ("#org".to_owned(), "organization".to_owned()),
+        ("#updated".to_owned(), "updated_at".to_owned()),
+    ]);
+    let mut values = Item::from([(":updated".to_owned(), attribute(at))]);
+    let expression = match to {
+        Some(to) => {
+            values.insert(":to".to_owned(), attribute(&to));
+            "SET #org = :to, #updated = :updated"
+        }
+        None => "REMOVE #org SET #updated = :updated",
+    };
+    let condition = match from {
+        Some(from) => {
+            values.insert(":from".to_owned(), attribute(&from));
+            "#org = :from"
+        }
+        None => {
+            names.insert("#pk".to_owned(), PK.to_owned());
+            "attribute_exists(#pk)"
+        }
+    };
+    let key = Key::profile(user, ProfileType::Employee);
+    tx.update_when(Guard::Profile, &key, expression, condition, names, values);
 }
 
 /// One page of an organization's members, by user id.
@@ -248,13 +335,14 @@ fn owner_count(tx: &mut Transaction<Guard>, org: OrgId, more: bool) {
     );
 }
 
-/// A member's role changed, or the member removed, by a caller with `caller_role`.
+/// A member's role changed, or the member removed, by `caller`: allowed or not by the
+/// caller's membership as stored, and committed only while it stands.
 struct ChangeMember {
     org: OrgId,
     target: UserId,
     change: MemberChange,
     caller: UserId,
-    caller_role: Role,
+    now: Timestamp,
 }
 
 impl WritePath for ChangeMember {
@@ -262,8 +350,19 @@ impl WritePath for ChangeMember {
     type Outcome = MemberChanged;
     type Refusal = MemberRefusal;
 
+    /// Joining's reads for the member, the caller's own membership (the same item when they
+    /// change themselves) and, for a removal, the member's employee profile.
     fn reads(&self, _attempt: &Attempt) -> Reads {
-        member_reads(self.org, self.target)
+        let mut reads = member_reads(self.org, self.target);
+        if self.caller != self.target {
+            reads.keys.push(Key::membership(self.org, self.caller));
+        }
+        if self.change == MemberChange::Remove {
+            reads
+                .keys
+                .push(Key::profile(self.target, ProfileType::Employee));
+        }
+        reads
     }
 
     fn plan(
@@ -272,6 +371,9 @@ impl WritePath for ChangeMember {
         found: &Found,
         _attempt: &Attempt,
     ) -> Result<Plan<Guard, MemberChanged, MemberRefusal>, StoreError> {
+        let Some(caller_role) = stored_role(found, self.org, self.caller)? else {
+            return Ok(Plan::Refuse(MemberRefusal::Denied(Denied::NotMember)));
+        };
         let current = current(found, self.org, self.target)?;
         let Some((current, membership)) =
             current.and_then(|c| c.membership.clone().map(|m| (c, m)))
@@ -282,8 +384,8 @@ impl WritePath for ChangeMember {
             MemberChange::Role(role) => Action::to_change_role(membership.role, role),
             MemberChange::Remove => Action::to_remove(membership.role, self.caller == self.target),
         };
-        if !permits(self.caller_role, action) {
-            return Ok(Plan::Refuse(MemberRefusal::Lacks(action)));
+        if !permits(caller_role, action) {
+            return Ok(Plan::Refuse(MemberRefusal::Denied(Denied::Lacks(action))));
         }
         let after = match self.change {
             MemberChange::Role(role) => Some(Membership {
@@ -307,12 +409,41 @@ impl WritePath for ChangeMember {
             Some(after) => MemberChanged::Updated(listed(after, &current.user)),
             None => MemberChanged::Removed,
         };
-        let tx = membership_move(table, &current, self.org, after.as_ref());
+        let mut tx = membership_move(table, &current, self.org, after.as_ref());
+        // Changing themselves, the member item's own condition holds the caller's role.
+        if self.caller != self.target {
+            hold_caller(&mut tx, Guard::Caller, (self.org, self.caller), caller_role);
+        }
+        if after.is_none() {
+            self.profile_away(&mut tx, found, &current)?;
+        }
         Ok(Plan::Write(tx, outcome))
     }
 
-    fn replayed(&self, answer: StoredAnswer, _seen: &Found) -> Option<MemberChanged> {
-        Some(MemberChanged::Replayed(answer))
+    fn replayed(&self, answer: StoredAnswer, _seen: &Found) -> Replay<MemberChanged> {
+        Replay::Outcome(MemberChanged::Replayed(answer))
+    }
+}
+
+impl ChangeMember {
+    /// A removed member's employee profile, if it points at the organization, points at the
+    /// oldest organization they still belong to, or at none.
+    fn profile_away(
+        &self,
+        tx: &mut Transaction<Guard>,
+        found: &Found,
+        current: &Current,
+    ) -> Result<(), StoreError> {
+        let key = Key::profile(self.target, ProfileType::Employee);
+        let profile: Option<UserProfile> = found.at(&key).map(record).transpose()?;
+        if profile.is_some_and(|p| p.organization == Some(self.org)) {
+            let next = current
+                .roles_after(self.org, None)
+                .first()
+                .map(|r| r.organization);
+            point_profile(tx, self.target, (Some(self.org), next), &self.now);
+        }
+        Ok(())
     }
 }
 
@@ -354,22 +485,24 @@ impl WritePath for Join<'_> {
         Ok(Plan::Write(tx, listed(&membership, &current.user)))
     }
 
-    fn replayed(&self, _answer: StoredAnswer, _seen: &Found) -> Option<Member> {
-        None
+    fn replayed(&self, _answer: StoredAnswer, _seen: &Found) -> Replay<Member> {
+        Replay::KeyReused
     }
 }
 
 impl Store {
-    /// Changes `target`'s role in `org`, or removes them, if `caller_role` allows what that
-    /// needs ([`Action::to_change_role`], [`Action::to_remove`]) and an owner stays: one
-    /// `BatchGetItem` (the organization, the user, the membership), then one
-    /// `TransactWriteItems` of 5 items, 6 when an owner comes or goes.
+    /// Changes `target`'s role in `org`, or removes them, if the caller's stored role allows
+    /// what that needs ([`Action::to_change_role`], [`Action::to_remove`]) and an owner
+    /// stays: one `BatchGetItem` (the organization, the user, the membership, the caller's
+    /// membership; a removal also the employee profile), then one `TransactWriteItems` of
+    /// 5 items, one more for the caller's `ConditionCheck` (unless they change themselves),
+    /// one more when an owner comes or goes, one more when a removal moves the profile.
     pub async fn change_member(
         &self,
         org: OrgId,
         target: UserId,
         change: MemberChange,
-        (caller, caller_role): (UserId, Role),
+        caller: UserId,
         idempotent: Option<&Idempotent<'_, MemberChanged>>,
     ) -> Result<MemberChanged, WriteError<MemberRefusal>> {
         let path = ChangeMember {
@@ -377,7 +510,7 @@ impl Store {
             target,
             change,
             caller,
-            caller_role,
+            now: Timestamp::now(),
         };
         self.write(&path, idempotent).await
     }
@@ -401,6 +534,39 @@ impl Store {
             None,
         )
         .await
+    }
+
+    /// Repairs an employee profile that a removal from before removals moved it left pointing
+    /// at `org` (`check-table --repair`): points it at the oldest organization `user` belongs
+    /// to, or at none, unless it moved meanwhile or the user is a member of `org` again. One
+    /// `GetItem` of the user, one `TransactWriteItems` (the profile, and a `ConditionCheck`
+    /// that the membership is still absent). `false` when there was nothing to repair.
+    pub async fn repair_employee_profile(
+        &self,
+        user: UserId,
+        org: OrgId,
+    ) -> Result<bool, StoreError> {
+        let Some(user_item) = self.get_item(&Key::user(user)).await? else {
+            return Ok(false);
+        };
+        let roles: Vec<OrgRole> = field(&user_item, MEMBERSHIPS)?;
+        if roles.iter().any(|r| r.organization == org) {
+            return Ok(false);
+        }
+        let next = roles.first().map(|r| r.organization);
+        let mut tx = Transaction::new(&self.table);
+        point_profile(&mut tx, user, (Some(org), next), &Timestamp::now());
+        let absent = Condition {
+            expression: "attribute_not_exists(#pk)".to_owned(),
+            names: [("#pk".to_owned(), PK.to_owned())].into(),
+            values: Item::new(),
+        };
+        tx.check(Guard::Member, &Key::membership(org, user), &absent);
+        match tx.commit(self).await {
+            Ok(()) => Ok(true),
+            Err(super::transaction::CommitError::Store(error)) => Err(error),
+            Err(_) => Ok(false),
+        }
     }
 
     /// Up to `limit` members of `org` after `after`, by user id: one strongly consistent
@@ -528,7 +694,7 @@ mod tests {
             target: id,
             change: MemberChange::Role(Role::Admin),
             caller: id,
-            caller_role: Role::Owner,
+            now: Timestamp::now(),
         };
         let found = found_of(&owner, org);
         let plan = path.plan("t", &found, &Attempt::default()).unwrap();
@@ -537,6 +703,8 @@ mod tests {
             Guard::Member,
             Guard::Roles,
             Guard::Owners,
+            Guard::Caller,
+            Guard::Profile,
         ]) {
             // What was read moved on (the same member's or user's roles changed, the last
             // other owner left): read again; the plan then refuses or writes anew.
@@ -546,6 +714,116 @@ mod tests {
                 "{step:?}"
             );
         }
+    }
+
+    fn change(org: OrgId, target: UserId, change: MemberChange, caller: UserId) -> ChangeMember {
+        ChangeMember {
+            org,
+            target,
+            change,
+            caller,
+            now: Timestamp::now(),
+        }
+    }
+
+    /// The caller's stored membership, as the `BatchGetItem` finds it.
+    fn caller_item(org: OrgId, caller: &User, role: Role) -> Item {
+        let membership = Membership::new(org, caller, role, &Timestamp::now());
+        item(
+            Entity::Member,
+            &Key::membership(org, caller.id),
+            &membership,
+        )
+    }
+
+    #[test]
+    fn the_callers_stored_role_decides_whatever_their_token_said() {
+        let org = OrgId::generate();
+        let member = current(user(), org, Some(Role::Employee), 1);
+        let caller = user();
+        let promote = change(
+            org,
+            member.user.id,
+            MemberChange::Role(Role::Admin),
+            caller.id,
+        );
+        let remove = change(org, member.user.id, MemberChange::Remove, caller.id);
+        // No membership stored: removed since their token was issued.
+        let found = found_of(&member, org);
+        for path in [&promote, &remove] {
+            let plan = path.plan("t", &found, &Attempt::default()).unwrap();
+            assert!(matches!(
+                plan,
+                Plan::Refuse(MemberRefusal::Denied(Denied::NotMember))
+            ));
+        }
+        // Demoted to employee since.
+        let mut items: Vec<Item> = found.iter().cloned().collect();
+        items.push(caller_item(org, &caller, Role::Employee));
+        let plan = promote
+            .plan("t", &Found::new(items), &Attempt::default())
+            .unwrap();
+        assert!(matches!(
+            plan,
+            Plan::Refuse(MemberRefusal::Denied(Denied::Lacks(Action::ChangeRoles)))
+        ));
+        // An admin as stored: the write names their membership, at that role.
+        let mut items: Vec<Item> = found.iter().cloned().collect();
+        items.push(caller_item(org, &caller, Role::Admin));
+        let Plan::Write(tx, _) = promote
+            .plan("t", &Found::new(items), &Attempt::default())
+            .unwrap()
+        else {
+            panic!("an admin promotes an employee");
+        };
+        assert_eq!(guards(&tx).last(), Some(&Guard::Caller));
+        let (_, check) = tx.actions().last().unwrap();
+        let check = check.condition_check().expect("a ConditionCheck");
+        assert_eq!(
+            check.key()["sk"],
+            Key::membership(org, caller.id).to_item()["sk"]
+        );
+    }
+
+    #[test]
+    fn a_removal_points_the_profile_away_and_a_member_changing_themselves_is_not_checked_twice() {
+        let org = OrgId::generate();
+        let mut member = current(user(), org, Some(Role::Admin), 1);
+        let elsewhere = OrgId::generate();
+        member.roles.insert(
+            0,
+            OrgRole {
+                organization: elsewhere,
+                role: Role::Owner,
+            },
+        );
+        let id = member.user.id;
+        let profile = UserProfile::new(id, ProfileType::Employee, org, &Timestamp::now());
+        let mut items: Vec<Item> = found_of(&member, org).iter().cloned().collect();
+        let profile_key = Key::profile(id, ProfileType::Employee);
+        items.push(item(Entity::Profile, &profile_key, &profile));
+        let leave = change(org, id, MemberChange::Remove, id);
+        let Plan::Write(tx, MemberChanged::Removed) = leave
+            .plan("t", &Found::new(items), &Attempt::default())
+            .unwrap()
+        else {
+            panic!("an admin leaves");
+        };
+        let all = guards(&tx);
+        assert!(!all.contains(&Guard::Caller), "{all:?}");
+        assert_eq!(all.last(), Some(&Guard::Profile));
+        let (_, moved) = tx.actions().last().unwrap();
+        let moved = moved.update().unwrap();
+        assert_eq!(
+            moved.update_expression(),
+            "SET #org = :to, #updated = :updated"
+        );
+        let to = moved.expression_attribute_values().unwrap()[":to"].clone();
+        assert_eq!(to, attribute(&elsewhere));
+        assert_eq!(
+            moved.expression_attribute_values().unwrap()[":from"],
+            attribute(&org)
+        );
     }
 
     /// The items a `BatchGetItem` would have found for `current`.

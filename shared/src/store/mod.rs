@@ -64,7 +64,7 @@ pub use idempotency::{Recorded, StoredAnswer};
 pub use invitations::{Accepted, InvitationRefusal, Invited, Revoked};
 pub use items::Entity;
 pub use login::{Attempter, LoginAttempt, LoginRecord};
-pub use members::{MemberChange, MemberChanged, MemberPage, MemberRefusal};
+pub use members::{Denied, MemberChange, MemberChanged, MemberPage, MemberRefusal};
 pub use organizations::{RenameRefusal, Renamed, MAX_RENAMED_COPIES};
 pub use passwords::ChangedMeanwhile;
 pub use reads::{Claimed, CustomerPage, Me};

@@ -11,17 +11,20 @@
 //! [`MAX_RENAMED_COPIES`] members and pending invitations cannot be renamed atomically: it
 //! is refused (`TooLarge`), not renamed in part.
 
-use crate::domain::{unix_now, Invitation, Membership, OrgId, OrgName, Organization};
+use crate::auth::Action;
+use crate::domain::{unix_now, Invitation, Membership, OrgId, OrgName, Organization, UserId};
 
 use super::idempotency::StoredAnswer;
 use super::items::{record, string, Entity};
 use super::keys::{Key, PK};
+use super::members::{admit, hold_caller, Denied};
 use super::transaction::{Condition, Item, Transaction};
-use super::write::{Attempt, Idempotent, Plan, Reads, WriteError, WritePath};
+use super::write::{Attempt, Idempotent, Plan, Reads, Replay, WriteError, WritePath};
 use super::{Found, Store, StoreError};
 
-/// The organization item, the idempotency record and the copies: at most 100 in all.
-pub const MAX_RENAMED_COPIES: usize = 98;
+/// The organization item, the caller's `ConditionCheck`, the idempotency record and the
+/// copies: at most 100 in all.
+pub const MAX_RENAMED_COPIES: usize = 97;
 
 #[derive(Debug)]
 pub enum Renamed {
@@ -32,6 +35,8 @@ pub enum Renamed {
 #[derive(Debug, PartialEq, Eq)]
 pub enum RenameRefusal {
     NotFound,
+    /// The caller's membership, as stored, does not allow it.
+    Denied(Denied),
     /// More copies of the name than one transaction can hold.
     TooLarge,
 }
@@ -42,11 +47,14 @@ enum Guard {
     Name,
     /// A copy that must still stand.
     Copy,
+    /// The caller's own `MEMBER` item, at the role read.
+    Caller,
 }
 
 struct Rename<'a> {
     org: OrgId,
     name: &'a OrgName,
+    caller: UserId,
 }
 
 /// `SET <path> = :name` on `key`, on `condition`.
@@ -106,6 +114,11 @@ impl WritePath for Rename<'_> {
         found: &Found,
         _attempt: &Attempt,
     ) -> Result<Plan<Guard, Renamed, RenameRefusal>, StoreError> {
+        // The partition holds the caller's own membership: their role as stored decides.
+        let role = match admit(found, self.org, self.caller, Action::RenameOrganization)? {
+            Ok(role) => role,
+            Err(denied) => return Ok(Plan::Refuse(RenameRefusal::Denied(denied))),
+        };
         let Some(item) = found.at(&Key::organization(self.org)) else {
             return Ok(Plan::Refuse(RenameRefusal::NotFound));
         };
@@ -156,24 +169,27 @@ impl WritePath for Rename<'_> {
                 self.name,
             );
         }
+        hold_caller(&mut tx, Guard::Caller, (self.org, self.caller), role);
         Ok(Plan::Write(tx, Renamed::Done(Box::new(renamed))))
     }
 
-    fn replayed(&self, answer: StoredAnswer, _seen: &Found) -> Option<Renamed> {
-        Some(Renamed::Replayed(answer))
+    fn replayed(&self, answer: StoredAnswer, _seen: &Found) -> Replay<Renamed> {
+        Replay::Outcome(Renamed::Replayed(answer))
     }
 }
 
 impl Store {
-    /// Renames `org` and every copy of its name: one `Query` of its partition, then one
-    /// `TransactWriteItems` of the organization and its copies (one per member and pending
-    /// invitation).
+    /// Renames `org` and every copy of its name, when `caller`'s stored role allows it: one
+    /// `Query` of its partition (which holds the caller's membership), then one
+    /// `TransactWriteItems` of the organization, its copies (one per member and pending
+    /// invitation) and the caller's `ConditionCheck`.
     pub async fn rename_organization(
         &self,
         org: OrgId,
         name: &OrgName,
+        caller: UserId,
         idempotent: Option<&Idempotent<'_, Renamed>>,
     ) -> Result<Renamed, WriteError<RenameRefusal>> {
-        self.write(&Rename { org, name }, idempotent).await
+        self.write(&Rename { org, name, caller }, idempotent).await
     }
 }

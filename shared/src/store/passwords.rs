@@ -14,7 +14,7 @@ use super::items::{number, string, PASSWORD_HASH};
 use super::keys::Key;
 use super::sessions::session_item;
 use super::transaction::{Item, Rejection, Transaction};
-use super::write::{Attempt, Plan, PlanOf, Reads, Step, StepOf, WriteError, WritePath};
+use super::write::{Attempt, Plan, PlanOf, Reads, Replay, Step, StepOf, WriteError, WritePath};
 use super::{Found, Store, StoreError};
 
 /// On the user item: when the password last changed (Unix milliseconds).
@@ -91,8 +91,8 @@ impl WritePath for ChangePassword<'_> {
         })
     }
 
-    fn replayed(&self, _answer: super::StoredAnswer, _seen: &Found) -> Option<()> {
-        None
+    fn replayed(&self, _answer: super::StoredAnswer, _seen: &Found) -> Replay<()> {
+        Replay::KeyReused
     }
 }
 

@@ -4,7 +4,7 @@ use crate::auth::RefreshToken;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 
-use crate::domain::{OrgMembership, OrgRole, PasswordHash, Signup, User, UserId};
+use crate::domain::{Email, OrgMembership, OrgRole, PasswordHash, Signup, User, UserId};
 
 use super::customers::CustomerItems;
 use super::idempotency::StoredAnswer;
@@ -15,7 +15,7 @@ use super::items::{
 use super::keys::{Key, ListKey, PK};
 use super::sessions::session_item;
 use super::transaction::{Item, Rejection, Transaction};
-use super::write::{Attempt, Idempotent, Plan, Reads, Step, WriteError, WritePath};
+use super::write::{Attempt, Idempotent, Plan, Reads, Replay, Step, WriteError, WritePath};
 use super::{Found, Store, StoreError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,11 +30,14 @@ enum Claim {
 pub enum SignupSaved {
     New,
     /// The request's `Idempotency-Key` was used for the same request before: its first
-    /// answer, and the account's hash, which the retry's password must match before it is
-    /// answered with a token.
+    /// answer, and the account as it stands now: its hash, which the retry's password must
+    /// match before it is answered with a token, and its email and roles, which that token
+    /// carries (never the roles the first answer gave: the founder may have left since).
     Replayed {
         answer: StoredAnswer,
         hash: PasswordHash,
+        email: Email,
+        roles: Vec<OrgRole>,
     },
 }
 
@@ -110,7 +113,7 @@ impl WritePath for SaveSignup<'_> {
         }
         Reads {
             keys: self.claims().to_vec(),
-            attributes: Some(vec![PASSWORD_HASH]),
+            attributes: Some(vec![PASSWORD_HASH, MEMBERSHIPS, "email"]),
             partition: None,
         }
     }
@@ -142,10 +145,25 @@ impl WritePath for SaveSignup<'_> {
         Ok(decide(rejection))
     }
 
-    /// Replays carry the account's hash, read from the username claim.
-    fn replayed(&self, answer: StoredAnswer, seen: &Found) -> Option<SignupSaved> {
-        let hash = hash_of(seen.at(&Key::username(&self.signup.user.username)))?;
-        Some(SignupSaved::Replayed { answer, hash })
+    /// Replays carry the account as its username claim says now (the cancellation returns
+    /// the claim whole, or the look after a conflict reads it).
+    fn replayed(&self, answer: StoredAnswer, seen: &Found) -> Replay<SignupSaved> {
+        let Some(claim) = seen.at(&Key::username(&self.signup.user.username)) else {
+            return Replay::ReadFirst;
+        };
+        let (Some(hash), Ok(roles), Ok(email)) = (
+            hash_of(Some(claim)),
+            field::<Vec<OrgRole>>(claim, MEMBERSHIPS),
+            field::<Email>(claim, "email"),
+        ) else {
+            return Replay::KeyReused;
+        };
+        Replay::Outcome(SignupSaved::Replayed {
+            answer,
+            hash,
+            email,
+            roles,
+        })
     }
 }
 

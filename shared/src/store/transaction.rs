@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    AttributeValue, ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update,
 };
 
 use super::keys::Key;
@@ -191,6 +192,27 @@ impl<R: Copy + PartialEq> Transaction<R> {
         }
         let delete = delete.build().expect("table and key are set");
         self.push(role, TransactWriteItem::builder().delete(delete).build())
+    }
+
+    /// Changes nothing at `key`, but the transaction commits only while `condition` holds of
+    /// the item there (a `ConditionCheck`): the caller's own membership at the role read.
+    /// Like every action, it conflicts with another in-flight transaction naming the item.
+    pub fn check(&mut self, role: R, key: &Key, condition: &Condition) -> &mut Self {
+        // DynamoDB refuses an empty map of values.
+        let values = Some(condition.values.clone()).filter(|v| !v.is_empty());
+        let check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(key.to_item()))
+            .condition_expression(&condition.expression)
+            .set_expression_attribute_names(Some(condition.names.clone()))
+            .set_expression_attribute_values(values)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .expect("table, key and condition are set");
+        self.push(
+            role,
+            TransactWriteItem::builder().condition_check(check).build(),
+        )
     }
 
     /// An update expression on `key`, applied when `condition` holds (its placeholders may

@@ -115,8 +115,20 @@ pub trait WritePath {
     }
 
     /// The outcome of a retry whose first answer was kept; `seen` holds what was read or
-    /// came back with the cancellation. `None`: the key cannot be honoured for this request.
-    fn replayed(&self, answer: StoredAnswer, seen: &Found) -> Option<Self::Outcome>;
+    /// came back with the cancellation, in the same call that found the answer. A replay
+    /// that hands out authority builds it from what `seen` says now, never from the answer.
+    fn replayed(&self, answer: StoredAnswer, seen: &Found) -> Replay<Self::Outcome>;
+}
+
+/// What a path makes of a kept first answer.
+#[derive(Debug)]
+pub enum Replay<T> {
+    Outcome(T),
+    /// The key cannot be honoured for this request.
+    KeyReused,
+    /// What the replay is built from was not seen (the answer came back with a cancellation
+    /// that carried too little): read it, with the record, and replay then.
+    ReadFirst,
 }
 
 /// A path's plan, and its step after a cancellation.
@@ -148,7 +160,9 @@ impl Store {
                 .read_first(path.reads(&attempt), record, &attempt)
                 .await?;
             if let Some(kept) = found.record(record, now)? {
-                return replay(path, kept, &found);
+                return replay(path, kept, &found)?.ok_or_else(|| {
+                    StoreError::internal("a replay lacked what its own reads find").into()
+                });
             }
             let (mut tx, outcome) = match path.plan(&self.table, &found, &attempt)? {
                 Plan::Done(outcome) => return Ok(outcome),
@@ -259,18 +273,26 @@ fn settle<P: WritePath>(
         _ => None,
     };
     match kept {
-        Some(kept) => replay(path, kept, &rejection.found()).map(Step::Done),
+        Some(kept) => Ok(match replay(path, kept, &rejection.found())? {
+            Some(outcome) => Step::Done(outcome),
+            None => Step::LookAgain,
+        }),
         None => Ok(path.decide(rejection, attempt)?),
     }
 }
 
+/// The replay of a kept answer; `None` when the path must read first.
 fn replay<P: WritePath>(
     path: &P,
     kept: Recorded,
     seen: &Found,
-) -> Result<P::Outcome, WriteError<P::Refusal>> {
+) -> Result<Option<P::Outcome>, WriteError<P::Refusal>> {
     match kept {
-        Recorded::Replay(answer) => path.replayed(answer, seen).ok_or(WriteError::KeyReused),
+        Recorded::Replay(answer) => match path.replayed(answer, seen) {
+            Replay::Outcome(outcome) => Ok(Some(outcome)),
+            Replay::KeyReused => Err(WriteError::KeyReused),
+            Replay::ReadFirst => Ok(None),
+        },
         Recorded::KeyReused => Err(WriteError::KeyReused),
     }
 }

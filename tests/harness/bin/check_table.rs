@@ -1,24 +1,59 @@
 //! `check-table`: verifies every cross-item invariant of `docs/data-model.md` over a whole
 //! table, read-only: the table `TABLE_NAME` at `AWS_ENDPOINT_URL_DYNAMODB` (see
 //! `crm_tests::operator`). It prints a summary and exits 1 on any violation.
+//!
+//! `check-table --repair` first mends what a past version left and a conditional write can
+//! mend safely while the API serves (today: employee profiles still pointing at an
+//! organization their user was removed from), then checks.
 
 use std::process::ExitCode;
 
 use crm_tests::invariants;
 use crm_tests::operator::Operator;
+use shared::store::Store;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let repair = match std::env::args().nth(1).as_deref() {
+        None => false,
+        Some("--repair") => true,
+        Some(other) => {
+            eprintln!("check-table: unknown argument {other:?} (usage: check-table [--repair])");
+            return ExitCode::from(2);
+        }
+    };
     let operator = Operator::connect("check-table").await;
     let table = &operator.table;
     eprintln!("check-table: scanning {table} at {}", operator.place);
-    let items = match operator.scan().await {
+    let mut items = match operator.scan().await {
         Ok(items) => items,
         Err(e) => {
             eprintln!("check-table: {e}");
             return ExitCode::from(2);
         }
     };
+    if repair {
+        let store = Store::new(operator.client.clone(), table.clone());
+        let mut mended = 0;
+        for (user, org) in invariants::dangling_employee_profiles(&items) {
+            match store.repair_employee_profile(user, org).await {
+                Ok(true) => mended += 1,
+                Ok(false) => {}
+                Err(e) => {
+                    eprintln!("check-table: repairing user {user}'s profile: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        println!("{mended} employee profiles pointed away from organizations their users left");
+        items = match operator.scan().await {
+            Ok(items) => items,
+            Err(e) => {
+                eprintln!("check-table: {e}");
+                return ExitCode::from(2);
+            }
+        };
+    }
     let report = invariants::check(&items);
     println!("table {table}: {} items", items.len());
     for (entity, count) in &report.entities {
