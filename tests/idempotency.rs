@@ -260,6 +260,35 @@ async fn a_malformed_key_is_a_400_naming_the_header() {
     assert!(env.calls.take().is_empty());
 }
 
+/// API Gateway (payload 2.0) hands a header sent twice over as one value joined with a
+/// comma: `Idempotency-Key: k1` and `Idempotency-Key: k2` arrive as `k1,k2`. Neither key is
+/// picked, and nothing is written.
+#[tokio::test]
+async fn two_keys_joined_by_api_gateway_are_refused_as_aws_delivers_them() {
+    let env = TestEnv::new().await;
+    let m = env.member().await;
+    let mut event = crm_tests::event_json("create-customer-idempotent.json");
+    event["headers"]["authorization"] = json!(format!("Bearer {}", m.token));
+    event["headers"]["idempotency-key"] = json!("k1,k2");
+    let body = json!({"organization": m.org, "email": "joined.keys@example.com"});
+    event["body"] = json!(body.to_string());
+    let request = lambda_http::request::from_str(&event.to_string()).expect("an event");
+    let before = env.item_count().await;
+    let (status, answer) = read(
+        shared::http::Function::CreateCustomer
+            .handle(&env.app, request)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    let message = answer["error"]["fields"]["Idempotency-Key"]
+        .as_str()
+        .unwrap();
+    assert!(message.contains("once"), "{message}");
+    assert!(env.calls.take().is_empty());
+    env.assert_untouched(before).await;
+}
+
 #[tokio::test]
 async fn a_retried_sign_up_is_replayed_with_a_fresh_access_token_for_the_same_password_only() {
     let env = TestEnv::new().await;

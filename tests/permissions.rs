@@ -19,7 +19,10 @@ type Actions = BTreeSet<String>;
 /// What each function's code paths called, run route by route.
 async fn exercised() -> HashMap<Function, Actions> {
     // Lives as long as the test process, as the App does in a Lambda execution environment.
-    let env: &'static TestEnv = Box::leak(Box::new(TestEnv::new().await));
+    // Its clock is the test's: a rotated token is presented again after the grace.
+    let mut env = TestEnv::new().await;
+    env.freeze_clock();
+    let env: &'static TestEnv = Box::leak(Box::new(env));
     let mut used: HashMap<Function, Actions> = HashMap::new();
     let mut record = |function: Function, env: &TestEnv| {
         let actions = env.calls.take_actions();
@@ -172,9 +175,12 @@ async fn change_password_every_way(env: &TestEnv, token: &str) {
 
 async fn refresh_and_log_out(env: &TestEnv, signup: &Value) {
     let body = json!({"refresh_token": signup["refresh_token"]});
+    let grace = std::time::Duration::from_secs(shared::store::REFRESH_GRACE_SECONDS + 1);
     for expected in [StatusCode::OK, StatusCode::UNAUTHORIZED] {
         let refresh = post_json("/api/auth/refresh", &body);
         assert_eq!(env.send(Function::Session, refresh).await.0, expected);
+        // Presented again after the grace: reuse, which revokes.
+        env.app.store.clock().advance(grace);
     }
     let log_out = post_json("/api/auth/logout", &body);
     assert_eq!(

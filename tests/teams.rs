@@ -917,16 +917,16 @@ async fn an_acceptance_that_read_the_old_name_reads_again() {
     let invitee = env.member().await;
     let body = json!({"email": email_of(&invitee)});
     let (_, invited) = invite(&env, &owner.org, body, &owner.token).await;
-    let hold = std::time::Duration::from_millis(400);
     env.front
-        .fail_next("TransactWriteItems", crm_tests::Fault::Stall(hold), 1);
+        .fail_next("TransactWriteItems", crm_tests::Fault::Hold, 1);
     let accepting = {
         let env = Arc::clone(&env);
         tokio::spawn(async move { accept(&env, &invited["token"], &invitee.token).await })
     };
-    tokio::time::sleep(hold / 4).await;
+    env.front.holding().await;
     let (status, _) = send(&env, rename(&owner.org, "Renamed Meanwhile", &owner.token)).await;
     assert_eq!(status, StatusCode::OK);
+    env.front.release();
     let (status, joined) = accepting.await.unwrap();
     assert_eq!(status, StatusCode::OK, "{joined}");
     assert_eq!(joined["organization"]["name"], "Renamed Meanwhile");

@@ -91,12 +91,11 @@ impl Origins {
         let origin = origin.to_ascii_lowercase();
         self.0.iter().any(|(base, any_port)| {
             if *any_port {
+                let default = if base.starts_with("https:") { 443 } else { 80 };
                 origin
                     .strip_prefix(base.as_str())
                     .and_then(|rest| rest.strip_prefix(':'))
-                    .is_some_and(|port| {
-                        (1..=5).contains(&port.len()) && port.bytes().all(|b| b.is_ascii_digit())
-                    })
+                    .is_some_and(|port| is_serialized_port(port, default))
             } else {
                 origin == *base
             }
@@ -106,6 +105,14 @@ impl Origins {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+}
+
+/// Whether `port` is a port as a browser serializes an origin's: decimal without a leading
+/// zero, from 1 to 65535, and never the scheme's default (which the origin leaves out).
+fn is_serialized_port(port: &str, default: u16) -> bool {
+    !port.starts_with('0')
+        && port.bytes().all(|b| b.is_ascii_digit())
+        && port.parse::<u16>().is_ok_and(|p| p != 0 && p != default)
 }
 
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(15 * 60);
@@ -204,6 +211,8 @@ mod tests {
         for allowed in [
             "http://localhost:5173",
             "http://LOCALHOST:8080",
+            "http://localhost:65535",
+            "http://localhost:1",
             "https://app.example.com",
         ] {
             assert!(origins.allows(allowed), "{allowed}");
@@ -212,6 +221,12 @@ mod tests {
             "http://localhost",
             "http://localhost:",
             "http://localhost:123456",
+            "http://localhost:00000",
+            "http://localhost:05173",
+            "http://localhost:0",
+            "http://localhost:65536",
+            "http://localhost:80",
+            "http://localhost:+80",
             "http://localhost.evil.example:80",
             "https://localhost:5173",
             "https://app.example.com:443",

@@ -27,6 +27,7 @@ use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_types::body::SdkBody;
 use serde_json::{json, Value};
 use shared::store::keys::{PK, SK};
+use tokio::sync::Notify;
 
 /// What a scripted call gets instead of the server's answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,6 +46,9 @@ pub enum Fault {
     /// The request waits this long before it is sent on (past the SDK's attempt timeout,
     /// it is never sent).
     Stall(Duration),
+    /// The request waits at the front until the test calls [`DynamoFront::release`]; the
+    /// test learns it is there from [`DynamoFront::holding`]. No timing involved.
+    Hold,
     /// The server applies the request, and then the answer is lost on the way back.
     LoseAnswer,
 }
@@ -95,6 +99,12 @@ struct State {
     stats: FrontStats,
     /// Set: every call asks for its consumed capacity, which is added up here.
     metered: Option<Capacity>,
+    /// A request reached a [`Fault::Hold`].
+    held: Arc<Notify>,
+    /// Lets a held request go on.
+    release: Arc<Notify>,
+    /// A transaction arrived (see [`DynamoFront::transactions_arrived`]).
+    arrived: Arc<Notify>,
 }
 
 impl State {
@@ -133,6 +143,31 @@ impl DynamoFront {
     /// The next `count` transactions are cancelled with `TransactionConflict`.
     pub fn conflict_next(&self, count: usize) {
         self.fail_next("TransactWriteItems", Fault::Conflict, count);
+    }
+
+    /// Waits until a request stands at a [`Fault::Hold`].
+    pub async fn holding(&self) {
+        let held = Arc::clone(&self.state.lock().expect("front lock").held);
+        held.notified().await;
+    }
+
+    /// Lets the request at a [`Fault::Hold`] go on.
+    pub fn release(&self) {
+        self.state.lock().expect("front lock").release.notify_one();
+    }
+
+    /// Waits until `count` transactions in all have arrived at the front.
+    pub async fn transactions_arrived(&self, count: usize) {
+        let arrived = Arc::clone(&self.state.lock().expect("front lock").arrived);
+        loop {
+            let notified = arrived.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.stats().transactions >= count {
+                return;
+            }
+            notified.await;
+        }
     }
 
     pub fn stats(&self) -> FrontStats {
@@ -235,6 +270,14 @@ async fn forward(
             return Err(ConnectorError::io("connection refused (injected)".into()))
         }
         Some(Fault::Stall(pause)) => tokio::time::sleep(pause).await,
+        Some(Fault::Hold) => {
+            let (held, release) = {
+                let state = state.lock().expect("front lock");
+                (Arc::clone(&state.held), Arc::clone(&state.release))
+            };
+            held.notify_one();
+            release.notified().await;
+        }
         Some(Fault::LoseAnswer) => {
             let _applied = inner.call(request).await;
             return Err(ConnectorError::io(
@@ -330,6 +373,7 @@ async fn transact(
     let admitted = {
         let mut state = state.lock().expect("front lock");
         state.stats.transactions += 1;
+        state.arrived.notify_waiters();
         match state.window {
             None => Ok(None),
             Some(window) => {

@@ -133,6 +133,14 @@ impl TestEnv {
         }
     }
 
+    /// Stops the app's clock at the system's now and hands it over, for a test to move by
+    /// hand: what depends on the time then depends on the test alone.
+    pub fn freeze_clock(&mut self) -> shared::domain::Clock {
+        let clock = shared::domain::Clock::frozen(shared::domain::Clock::system().now());
+        self.app.store = self.app.store.clone().with_clock(clock.clone());
+        clock
+    }
+
     /// Like [`TestEnv::new`], with the SDK's own retries and timeouts shortened so that
     /// exhausting them takes milliseconds (3 attempts, 300 ms each).
     pub async fn impatient() -> Self {

@@ -8,6 +8,9 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+
 use crate::domain::{sha256_hex, SessionId, UserId};
 
 use super::TokenError;
@@ -66,10 +69,18 @@ impl RefreshToken {
         }
     }
 
-    /// The token that replaces this one in its session.
-    pub fn rotated(&self) -> Self {
+    /// The token that replaces this one in its session: HMAC-SHA-256 of this one's session
+    /// and secret under `key`, the server's rotation key. Every refresh of one token derives
+    /// the same successor, which is what lets a refresh racing another of the same token be
+    /// answered alike; without the key, no one can derive it, so a token rotated away and
+    /// stolen later still reaches the next only by presenting it (which is reuse).
+    pub fn successor(&self, key: &[u8]) -> Self {
+        let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+        mac.update(self.session.to_string().as_bytes());
+        mac.update(b".");
+        mac.update(self.secret.as_bytes());
         Self {
-            secret: random_secret(),
+            secret: URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()),
             ..self.clone()
         }
     }
@@ -110,9 +121,13 @@ mod tests {
         let parsed = RefreshToken::parse(&token.expose()).unwrap();
         assert_eq!(parsed, token);
         assert_eq!(parsed.digest(), token.digest());
-        let next = token.rotated();
+        let next = token.successor(b"key");
         assert_eq!((next.user, next.session), (token.user, token.session));
         assert_ne!(next.digest(), token.digest());
+        assert_eq!(next, token.successor(b"key"), "one token, one successor");
+        assert_ne!(next, token.successor(b"another key"));
+        assert_ne!(next.successor(b"key"), next, "and a successor of its own");
+        assert!(RefreshToken::parse(&next.expose()).is_ok());
         assert!(!format!("{token:?}").contains(&token.secret));
     }
 

@@ -19,6 +19,7 @@ use jsonwebtoken::{
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::RefreshToken;
 use crate::config::{ConfigError, TokenConfig};
 use crate::domain::{hex, unix_now, Email, OrgId, OrgRole, Role, UserId};
 
@@ -138,6 +139,8 @@ pub struct Tokens {
     audience: String,
     lifetime: Duration,
     refresh_lifetime: Duration,
+    /// What refresh tokens' successors are derived with (from `TOKEN_SECRET`).
+    rotation_key: [u8; 32],
 }
 
 /// A freshly issued token and how long it lives.
@@ -186,7 +189,18 @@ impl Tokens {
             audience: config.audience.clone(),
             lifetime: config.lifetime,
             refresh_lifetime: config.refresh_lifetime,
+            rotation_key: Sha256::new()
+                .chain_update(b"crm refresh-token rotation v1\0")
+                .chain_update(&config.secret)
+                .finalize()
+                .into(),
         })
+    }
+
+    /// The token that replaces `token` at its refresh (see [`RefreshToken::successor`]).
+    /// A key rotation changes it, which only shortens the grace of the refreshes in flight.
+    pub fn successor(&self, token: &RefreshToken) -> RefreshToken {
+        token.successor(&self.rotation_key)
     }
 
     /// How long a refresh token lives from its issue.

@@ -178,7 +178,8 @@ pub struct CustomerForm {
 }
 
 impl CustomerForm {
-    /// The customer this form would create now; see [`CustomerForm::to_customer_at`].
+    /// The customer this form would create now by the system's clock: for tests.
+    #[cfg(test)]
     pub fn to_customer(&self) -> Customer {
         self.to_customer_at(&Timestamp::now())
     }
@@ -260,7 +261,7 @@ impl CustomerPatch {
     /// `current` with the patch applied, one version on, updated now. A linked user brings
     /// their customer profile along. Both structs are taken apart field by field, so a
     /// field added to either does not compile until it is handled here.
-    pub fn apply(&self, current: &Customer) -> Customer {
+    pub fn apply(&self, current: &Customer, at: &Timestamp) -> Customer {
         let Self {
             organization: _,
             user_id: new_user,
@@ -311,7 +312,7 @@ impl CustomerPatch {
             status: new_status.unwrap_or(status),
             company_name: new_company_name.unwrap_or(company_name),
             created_at,
-            updated_at: Timestamp::now(),
+            updated_at: at.clone(),
             version: version + 1,
         }
     }
@@ -527,7 +528,7 @@ pub(super) mod tests {
             user_id: Some(Some(user)),
             ..CustomerPatch::default()
         };
-        let after = patch.apply(&before);
+        let after = patch.apply(&before, &Timestamp::now());
         assert_eq!(after.status, CustomerStatus::Inactive);
         assert_eq!(after.first_name, None);
         assert_eq!(after.email, before.email);
@@ -544,7 +545,7 @@ pub(super) mod tests {
             user_id: Some(None),
             ..CustomerPatch::default()
         }
-        .apply(&after);
+        .apply(&after, &Timestamp::now());
         assert_eq!((unlinked.user_id, unlinked.user_profile), (None, None));
     }
 }

@@ -10,9 +10,14 @@ use serde_json::{Map, Value};
 pub struct IdempotencyKey(String);
 
 impl IdempotencyKey {
+    /// 1 to 255 visible ASCII characters but the comma: API Gateway joins a header sent
+    /// twice into one value with commas, so a comma would let two keys pass as one.
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
-        if raw.is_empty() || raw.len() > 255 || !raw.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
-            return Err("must be 1 to 255 visible ASCII characters");
+        if raw.is_empty()
+            || raw.len() > 255
+            || !raw.bytes().all(|b| (0x21..=0x7e).contains(&b) && b != b',')
+        {
+            return Err("must be sent once: 1 to 255 visible ASCII characters, without a comma");
         }
         Ok(Self(raw.to_owned()))
     }

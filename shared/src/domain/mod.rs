@@ -37,7 +37,7 @@ pub use password::{Password, PasswordHash, DUMMY_HASH};
 pub use session::{delay_after, LoginFailures, LoginName, FAILURE_WINDOW_SECONDS, FREE_FAILURES};
 pub use signup::{Signup, SignupForm};
 pub use text::{CompanyName, CustomerName, OrgName, PersonName, Phone};
-pub use time::{unix_now, unix_now_ms, Timestamp};
+pub use time::{unix_now, unix_now_ms, Clock, Now, Timestamp};
 pub use user::{ProfileType, User, UserProfile};
 pub use username::Username;
 

@@ -29,8 +29,8 @@ pub struct Signup {
 }
 
 impl Signup {
-    pub fn assemble(form: SignupForm) -> Self {
-        let now = Timestamp::now();
+    /// Every record of a sign-up made `now`.
+    pub fn assemble(form: SignupForm, now: Timestamp) -> Self {
         let user_id = UserId::generate();
         let org_id = OrgId::generate();
         let user = User {

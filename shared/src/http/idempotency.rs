@@ -22,15 +22,16 @@ pub fn of(
     let Some(raw) = sent.next() else {
         return Ok(None);
     };
-    // Two keys cannot both name the request; neither is picked silently.
+    // Two keys cannot both name the request; neither is picked silently. API Gateway joins
+    // them into one value with a comma, which the key refuses.
     if sent.next().is_some() {
         return Err(ApiError::field(HEADER, "must be sent once"));
     }
     let key = raw
         .to_str()
-        .ok()
-        .and_then(|raw| IdempotencyKey::parse(raw).ok())
-        .ok_or_else(|| ApiError::field(HEADER, "must be 1 to 255 visible ASCII characters"))?;
+        .map_err(|_| "must be visible ASCII")
+        .and_then(IdempotencyKey::parse)
+        .map_err(|e| ApiError::field(HEADER, e))?;
     Ok(Some(Idempotency::new(scope, &key, body)))
 }
 

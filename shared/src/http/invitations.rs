@@ -9,8 +9,8 @@ use serde_json::Map;
 use crate::app::App;
 use crate::auth::{permits, Action, InvitationToken};
 use crate::domain::{
-    rfc3339, unix_now, Email, IdempotencyScope, Invitation, InvitationId, InvitationNotice, OrgId,
-    OrgRef, Role, Timestamp, INVITATION_SECONDS,
+    rfc3339, Email, IdempotencyScope, Invitation, InvitationId, InvitationNotice, OrgId, OrgRef,
+    Role, INVITATION_SECONDS,
 };
 use crate::store::{Accepted, Idempotent, Invited, Revoked, StoredAnswer};
 
@@ -88,14 +88,15 @@ pub(super) async fn create(app: &App, request: Request) -> Result<Response<Body>
         return Err(ApiError::Lacks(Action::InviteAdmins));
     }
     let token = InvitationToken::new(org, InvitationId::generate());
+    let now = app.store.now();
     let invitation = Invitation {
         id: token.invitation,
         organization: org,
         email,
         role,
         invited_by: caller.user,
-        created_at: Timestamp::now(),
-        expires_at: unix_now() + INVITATION_SECONDS,
+        created_at: now.timestamp(),
+        expires_at: now.unix() + INVITATION_SECONDS,
         token_digest: token.digest(),
     };
     let idempotent = idempotency.as_ref().map(|record| Idempotent {

@@ -6,7 +6,7 @@ use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 
 use crate::app::App;
-use crate::domain::{unix_now, Email, LoginName, PasswordHash, User, Username, DUMMY_HASH};
+use crate::domain::{Email, LoginName, PasswordHash, User, Username, DUMMY_HASH};
 use crate::store::{Attempter, LoginAttempt, LoginRecord};
 
 use super::body::json_object;
@@ -62,7 +62,7 @@ pub(super) async fn log_in(app: &App, request: Request) -> Result<Response<Body>
         }
         _ => {
             app.store
-                .record_login_failure(&who, count, unix_now())
+                .record_login_failure(&who, count, app.store.now().unix())
                 .await?;
             tracing::info!(known_user = account.is_some(), "log-in refused");
             Err(ApiError::Unauthorized(REFUSED))
@@ -73,7 +73,11 @@ pub(super) async fn log_in(app: &App, request: Request) -> Result<Response<Body>
 /// Takes an attempt to prove `who`'s password: its number in the window, or the 429 that
 /// says how long to wait. Log-in and a replayed sign-up take them alike.
 pub(super) async fn take_attempt(app: &App, who: &Attempter<'_>) -> Result<u32, ApiError> {
-    match app.store.take_login_attempt(who, unix_now()).await? {
+    match app
+        .store
+        .take_login_attempt(who, app.store.now().unix())
+        .await?
+    {
         LoginAttempt::Taken(count) => Ok(count),
         LoginAttempt::Refused { retry_after } => {
             tracing::info!(retry_after, "log-in throttled");

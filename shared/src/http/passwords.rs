@@ -9,7 +9,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value};
 
 use crate::app::App;
-use crate::domain::{unix_now, unix_now_ms, Password, PasswordHash};
+use crate::domain::{Password, PasswordHash};
 use crate::store::Attempter;
 
 use super::auth::caller;
@@ -39,7 +39,7 @@ pub(super) async fn change_password(
     let count = take_attempt(app, &who).await?;
     if !verify(account.hash.clone(), current).await? {
         app.store
-            .record_login_failure(&who, count, unix_now())
+            .record_login_failure(&who, count, app.store.now().unix())
             .await?;
         tracing::info!(user_id = %caller.user, "password change refused");
         return Err(ApiError::Unauthorized(WRONG));
@@ -48,7 +48,7 @@ pub(super) async fn change_password(
         .await
         .map_err(ApiError::internal)?;
     // Sessions started before this moment end; the new one starts after it.
-    let changed_at = unix_now_ms();
+    let changed_at = app.store.now().unix_ms;
     let (refresh, expires_at) = new_session(app, caller.user);
     app.store
         .change_password(

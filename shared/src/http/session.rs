@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::app::App;
 use crate::auth::{AccessToken, RefreshToken};
-use crate::domain::{unix_now, Email, OrgRole, UserId};
+use crate::domain::{Email, OrgRole, UserId};
 use crate::store::Rotation;
 
 use super::body::json_object;
@@ -34,7 +34,7 @@ pub struct TokenPair {
 pub(crate) fn new_session(app: &App, user: UserId) -> (RefreshToken, u64) {
     (
         RefreshToken::start(user),
-        unix_now() + app.tokens.refresh_lifetime().as_secs(),
+        app.store.now().unix() + app.tokens.refresh_lifetime().as_secs(),
     )
 }
 
@@ -62,9 +62,9 @@ fn presented(request: &Request) -> Result<Result<RefreshToken, ()>, ApiError> {
 
 pub(super) async fn refresh(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let token = presented(&request)?.map_err(|()| ApiError::Unauthorized(REFUSED))?;
-    let next = token.rotated();
-    let now = unix_now();
-    let expires_at = now + app.tokens.refresh_lifetime().as_secs();
+    let next = app.tokens.successor(&token);
+    let now = app.store.now();
+    let expires_at = now.unix() + app.tokens.refresh_lifetime().as_secs();
     match app
         .store
         .rotate_session(&token, &next, expires_at, now)
@@ -89,7 +89,7 @@ pub(super) async fn refresh(app: &App, request: Request) -> Result<Response<Body
 /// 401, changing nothing, for anything else.
 pub(super) async fn log_out(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let token = presented(&request)?.map_err(|()| ApiError::Unauthorized(REFUSED))?;
-    if !app.store.log_out(&token, unix_now()).await? {
+    if !app.store.log_out(&token, app.store.now().unix()).await? {
         return Err(ApiError::Unauthorized(REFUSED));
     }
     tracing::info!(user_id = %token.user, session = %token.log_tag(), "logged out");

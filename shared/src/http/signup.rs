@@ -7,9 +7,8 @@ use serde_json::{Map, Value};
 
 use crate::app::App;
 use crate::domain::{
-    unix_now, Customer, Email, IdempotencyScope, OrgName, OrgRole, Organization, Password,
-    PasswordHash, PersonName, Signup, SignupForm, User, UserId, UserProfile, Username, Vendor,
-    DUMMY_HASH,
+    Customer, Email, IdempotencyScope, OrgName, OrgRole, Organization, Password, PasswordHash,
+    PersonName, Signup, SignupForm, User, UserId, UserProfile, Username, Vendor, DUMMY_HASH,
 };
 use crate::store::{Attempter, Idempotent, SignupSaved, StoredAnswer, WriteError};
 
@@ -49,7 +48,7 @@ pub(super) async fn sign_up(app: &App, request: Request) -> Result<Response<Body
     .await
     .map_err(ApiError::internal)?;
     let password = form.password.expose().to_owned();
-    let signup = Signup::assemble(form);
+    let signup = Signup::assemble(form, app.store.now().timestamp());
     let created = created(&signup);
     let answer = StoredAnswer {
         status: StatusCode::CREATED.as_u16(),
@@ -137,7 +136,7 @@ async fn replay(
     let count = take_attempt(app, &who).await?;
     if !verify(hash, password).await? {
         app.store
-            .record_login_failure(&who, count, unix_now())
+            .record_login_failure(&who, count, app.store.now().unix())
             .await?;
         return Err(ApiError::IdempotencyKeyReused);
     }
@@ -149,6 +148,15 @@ async fn replay(
 
 fn parse(object: Map<String, Value>) -> Result<SignupForm, ApiError> {
     let mut form = Form::new(object);
+    form.only(&[
+        "email",
+        "username",
+        "first_name",
+        "last_name",
+        "organization_name",
+        "password",
+        "password_confirm",
+    ]);
     let email = form.required("email", Email::parse);
     let username = form.required("username", Username::parse);
     let first_name = form.required("first_name", PersonName::parse);

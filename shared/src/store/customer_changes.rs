@@ -6,6 +6,7 @@
 //! on the record, and nothing is ever left pointing at a customer that is gone.
 
 use crate::auth::Access;
+use crate::domain::Now;
 use crate::domain::{
     Customer, CustomerId, CustomerPatch, OrgId, Precondition, ProfileType, UserProfile,
 };
@@ -88,6 +89,7 @@ impl<F: Fn(OrgId) -> Access> WritePath for ChangeCustomer<'_, F> {
         table: &str,
         found: &Found,
         _attempt: &Attempt,
+        now: Now,
     ) -> Result<Plan<Guard, Changed, CustomerRefusal>, StoreError> {
         let current: Customer = match found.at(&Key::customer(self.id)) {
             Some(item) => record(item)?,
@@ -116,7 +118,7 @@ impl<F: Fn(OrgId) -> Access> WritePath for ChangeCustomer<'_, F> {
         {
             return Ok(Plan::Refuse(CustomerRefusal::OrganizationFixed));
         }
-        let next = patch.apply(&current);
+        let next = patch.apply(&current, &now.timestamp());
         let new_user = next.user_id.filter(|user| current.user_id != Some(*user));
         if new_user.is_some_and(|user| found.at(&Key::user(user)).is_none()) {
             return Ok(Plan::Refuse(CustomerRefusal::UserNotFound));
@@ -134,6 +136,7 @@ impl<F: Fn(OrgId) -> Access> WritePath for ChangeCustomer<'_, F> {
         &self,
         rejection: &Rejection<Guard>,
         _attempt: &Attempt,
+        _now: Now,
     ) -> Result<Step<Changed, CustomerRefusal>, StoreError> {
         let (email, code, user) = (
             rejection.failed(Guard::Email),
@@ -307,7 +310,13 @@ mod tests {
                 precondition: &precondition,
             };
             for (failed, rejection) in every_rejection(&GUARDS) {
-                let step = path.decide(&rejection, &Attempt::default()).unwrap();
+                let step = path
+                    .decide(
+                        &rejection,
+                        &Attempt::default(),
+                        crate::domain::Clock::system().now(),
+                    )
+                    .unwrap();
                 let has = |g| failed.contains(&g);
                 let taken = (has(Guard::Email), has(Guard::Code), has(Guard::User));
                 let expected = if taken != (false, false, false) {
@@ -351,7 +360,7 @@ mod tests {
             email: Some(crate::domain::Email::parse("new@example.com").unwrap()),
             ..CustomerPatch::default()
         };
-        let next = patch.apply(&current);
+        let next = patch.apply(&current, &crate::domain::Timestamp::now());
         let tx = update("t", &current, &next, false);
         let roles: Vec<Option<Guard>> = tx.actions().map(|(role, _)| role).collect();
         use Guard::*;

@@ -4,6 +4,7 @@
 //! as the organization or the caller's membership, is named, so concurrent creations in one
 //! organization never conflict (see "Contention" in docs/data-model.md).
 
+use crate::domain::Now;
 use std::collections::HashMap;
 
 use crate::auth::Action;
@@ -170,6 +171,7 @@ impl WritePath for CreateCustomer<'_> {
         table: &str,
         found: &Found,
         attempt: &Attempt,
+        now: Now,
     ) -> Result<Plan<Guard, CustomerCreated, CustomerRefusal>, StoreError> {
         let link = match (self.form.user_id, self.looks_at_user(attempt)) {
             (None, _) => Link::Standalone,
@@ -194,7 +196,7 @@ impl WritePath for CreateCustomer<'_> {
                 }
             }
         };
-        let customer = self.form.to_customer();
+        let customer = self.form.to_customer_at(&now.timestamp());
         let tx = creation(table, &customer, &link);
         Ok(Plan::Write(tx, CustomerCreated::New(customer)))
     }
@@ -203,6 +205,7 @@ impl WritePath for CreateCustomer<'_> {
         &self,
         rejection: &Rejection<Guard>,
         attempt: &Attempt,
+        _now: Now,
     ) -> Result<Step<CustomerCreated, CustomerRefusal>, StoreError> {
         if let Some(existing) = rejection.existing(Guard::AlreadyCustomer) {
             return Ok(Step::Done(CustomerCreated::Existing(field(
@@ -364,7 +367,9 @@ mod tests {
                 };
                 for (failed, rejection) in every_rejection(&GUARDS) {
                     let rejection = with_claim_item(failed.clone(), &existing, rejection);
-                    let step = path.decide(&rejection, &attempt).unwrap();
+                    let step = path
+                        .decide(&rejection, &attempt, crate::domain::Clock::system().now())
+                        .unwrap();
                     let has = |g| failed.contains(&g);
                     let (email, code) = (has(Guard::Email), has(Guard::Code));
                     let expected = if has(Guard::AlreadyCustomer) {

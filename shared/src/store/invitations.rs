@@ -10,9 +10,10 @@
 //! in one transaction. No transaction here names the organization item.
 
 use crate::auth::{Action, InvitationToken};
+use crate::domain::Now;
 use crate::domain::{
-    unix_now, Email, Invitation, InvitationId, InvitationNotice, Membership, OrgId, OrgRef,
-    OrgRole, Role, Timestamp, UserId,
+    Email, Invitation, InvitationId, InvitationNotice, Membership, OrgId, OrgRef, OrgRole, Role,
+    UserId,
 };
 
 use super::idempotency::StoredAnswer;
@@ -147,6 +148,7 @@ impl WritePath for Invite<'_> {
         table: &str,
         found: &Found,
         _attempt: &Attempt,
+        now: Now,
     ) -> Result<Plan<Guard, Invited, InvitationRefusal>, StoreError> {
         let i = self.invitation;
         let needs = match i.role {
@@ -166,7 +168,7 @@ impl WritePath for Invite<'_> {
                 return Ok(Plan::Refuse(InvitationRefusal::Member));
             }
         }
-        let now = unix_now();
+        let now = now.unix();
         let side = found.at(&Key::invitee(i.organization, &i.email));
         let expires = |item: &Item| field::<u64>(item, super::items::EXPIRES_AT);
         if side.map(expires).transpose()?.is_some_and(|at| now < at) {
@@ -224,12 +226,13 @@ impl WritePath for Revoke {
         table: &str,
         found: &Found,
         _attempt: &Attempt,
+        now: Now,
     ) -> Result<Plan<Guard, Revoked, InvitationRefusal>, StoreError> {
         let revoker = match admit(found, self.org, self.caller, Action::RevokeInvitations)? {
             Ok(role) => role,
             Err(denied) => return Ok(Plan::Refuse(InvitationRefusal::Denied(denied))),
         };
-        let now = unix_now();
+        let now = now.unix();
         let Some(invitation) = pending(found, &Key::invitation(self.org, self.id), now)? else {
             return Ok(Plan::Refuse(InvitationRefusal::NotFound));
         };
@@ -270,8 +273,9 @@ impl WritePath for Accept<'_> {
         table: &str,
         found: &Found,
         _attempt: &Attempt,
+        now: Now,
     ) -> Result<Plan<Guard, Accepted, InvitationRefusal>, StoreError> {
-        let (org, now) = (self.token.organization, unix_now());
+        let (org, joined_at, now) = (self.token.organization, now.timestamp(), now.unix());
         let key = Key::invitation(org, self.token.invitation);
         let invitation = pending(found, &key, now)?
             .filter(|i| constant_time_eq(&i.token_digest, &self.token.digest()));
@@ -286,7 +290,6 @@ impl WritePath for Accept<'_> {
         if current.membership.is_some() {
             return Ok(Plan::Refuse(InvitationRefusal::Member));
         }
-        let joined_at = Timestamp::now();
         let membership = Membership::new(org, &current.user, invitation.role, &joined_at);
         let mut tx = members::membership_move(table, &current, org, Some(&membership));
         delete_invitation(&mut tx, &invitation, now, Some(&current.org_name));
@@ -365,7 +368,7 @@ impl Store {
     /// The pending invitations of `org`, oldest first: one strongly consistent `Query` of its
     /// partition (paged by DynamoDB past 1 MB).
     pub async fn invitations(&self, org: OrgId) -> Result<Vec<Invitation>, StoreError> {
-        let now = unix_now();
+        let now = self.now().unix();
         let items = self
             .query_partition_prefix(Key::invitations_of(org))
             .await?;
@@ -378,7 +381,7 @@ impl Store {
 
     /// The pending invitations addressed to `email`: one strongly consistent `Query`.
     pub async fn invitations_to(&self, email: &Email) -> Result<Vec<InvitationNotice>, StoreError> {
-        let now = unix_now();
+        let now = self.now().unix();
         let items = self
             .query_partition_prefix(Key::invitations_to(email))
             .await?;

@@ -13,6 +13,7 @@
 //! count again. Only writes that add or take away an owner name that item; customer routes
 //! and joining as an admin or employee never do.
 
+use crate::domain::Now;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::auth::{permits, Action};
@@ -342,7 +343,6 @@ struct ChangeMember {
     target: UserId,
     change: MemberChange,
     caller: UserId,
-    now: Timestamp,
 }
 
 impl WritePath for ChangeMember {
@@ -370,6 +370,7 @@ impl WritePath for ChangeMember {
         table: &str,
         found: &Found,
         _attempt: &Attempt,
+        now: Now,
     ) -> Result<Plan<Guard, MemberChanged, MemberRefusal>, StoreError> {
         let Some(caller_role) = stored_role(found, self.org, self.caller)? else {
             return Ok(Plan::Refuse(MemberRefusal::Denied(Denied::NotMember)));
@@ -415,7 +416,7 @@ impl WritePath for ChangeMember {
             hold_caller(&mut tx, Guard::Caller, (self.org, self.caller), caller_role);
         }
         if after.is_none() {
-            self.profile_away(&mut tx, found, &current)?;
+            self.profile_away(&mut tx, found, &current, &now.timestamp())?;
         }
         Ok(Plan::Write(tx, outcome))
     }
@@ -433,6 +434,7 @@ impl ChangeMember {
         tx: &mut Transaction<Guard>,
         found: &Found,
         current: &Current,
+        at: &Timestamp,
     ) -> Result<(), StoreError> {
         let key = Key::profile(self.target, ProfileType::Employee);
         let profile: Option<UserProfile> = found.at(&key).map(record).transpose()?;
@@ -441,7 +443,7 @@ impl ChangeMember {
                 .roles_after(self.org, None)
                 .first()
                 .map(|r| r.organization);
-            point_profile(tx, self.target, (Some(self.org), next), &self.now);
+            point_profile(tx, self.target, (Some(self.org), next), at);
         }
         Ok(())
     }
@@ -452,14 +454,15 @@ pub(super) fn listed(membership: &Membership, user: &User) -> Member {
 }
 
 /// A user joining an organization with a role.
-struct Join<'a> {
+#[cfg(feature = "test-hooks")]
+struct Join {
     org: OrgId,
     user: UserId,
     role: Role,
-    now: &'a crate::domain::Timestamp,
 }
 
-impl WritePath for Join<'_> {
+#[cfg(feature = "test-hooks")]
+impl WritePath for Join {
     type Guard = Guard;
     type Outcome = Member;
     type Refusal = MemberRefusal;
@@ -473,6 +476,7 @@ impl WritePath for Join<'_> {
         table: &str,
         found: &Found,
         _attempt: &Attempt,
+        now: Now,
     ) -> Result<Plan<Guard, Member, MemberRefusal>, StoreError> {
         let Some(current) = current(found, self.org, self.user)? else {
             return Ok(Plan::Refuse(MemberRefusal::NotFound));
@@ -480,7 +484,7 @@ impl WritePath for Join<'_> {
         if current.membership.is_some() {
             return Ok(Plan::Refuse(MemberRefusal::AlreadyMember));
         }
-        let membership = Membership::new(self.org, &current.user, self.role, self.now);
+        let membership = Membership::new(self.org, &current.user, self.role, &now.timestamp());
         let tx = membership_move(table, &current, self.org, Some(&membership));
         Ok(Plan::Write(tx, listed(&membership, &current.user)))
     }
@@ -510,30 +514,22 @@ impl Store {
             target,
             change,
             caller,
-            now: Timestamp::now(),
         };
         self.write(&path, idempotent).await
     }
 
-    /// Makes `user` a member of `org` with `role`: what accepting an invitation does. One
-    /// `BatchGetItem`, then one `TransactWriteItems`.
+    /// Makes `user` a member of `org` with `role`, as accepting an invitation does but with
+    /// no invitation: a shortcut for tests (built only with `test-hooks`), so that a test of
+    /// customers or roles need not walk the invitation first. One `BatchGetItem`, then one
+    /// `TransactWriteItems`.
+    #[cfg(feature = "test-hooks")]
     pub async fn join_organization(
         &self,
         org: OrgId,
         user: UserId,
         role: Role,
     ) -> Result<Member, WriteError<MemberRefusal>> {
-        let now = crate::domain::Timestamp::now();
-        self.write(
-            &Join {
-                org,
-                user,
-                role,
-                now: &now,
-            },
-            None,
-        )
-        .await
+        self.write(&Join { org, user, role }, None).await
     }
 
     /// Repairs an employee profile that a removal from before removals moved it left pointing
@@ -555,7 +551,7 @@ impl Store {
         }
         let next = roles.first().map(|r| r.organization);
         let mut tx = Transaction::new(&self.table);
-        point_profile(&mut tx, user, (Some(org), next), &Timestamp::now());
+        point_profile(&mut tx, user, (Some(org), next), &self.now().timestamp());
         let absent = Condition {
             expression: "attribute_not_exists(#pk)".to_owned(),
             names: [("#pk".to_owned(), PK.to_owned())].into(),
@@ -694,10 +690,16 @@ mod tests {
             target: id,
             change: MemberChange::Role(Role::Admin),
             caller: id,
-            now: Timestamp::now(),
         };
         let found = found_of(&owner, org);
-        let plan = path.plan("t", &found, &Attempt::default()).unwrap();
+        let plan = path
+            .plan(
+                "t",
+                &found,
+                &Attempt::default(),
+                crate::domain::Clock::system().now(),
+            )
+            .unwrap();
         assert!(matches!(plan, Plan::Refuse(MemberRefusal::LastOwner)));
         for (_, rejection) in super::super::write::tests::every_rejection(&[
             Guard::Member,
@@ -708,7 +710,13 @@ mod tests {
         ]) {
             // What was read moved on (the same member's or user's roles changed, the last
             // other owner left): read again; the plan then refuses or writes anew.
-            let step = path.decide(&rejection, &Attempt::default()).unwrap();
+            let step = path
+                .decide(
+                    &rejection,
+                    &Attempt::default(),
+                    crate::domain::Clock::system().now(),
+                )
+                .unwrap();
             assert!(
                 matches!(step, super::super::write::Step::LookAgain),
                 "{step:?}"
@@ -722,7 +730,6 @@ mod tests {
             target,
             change,
             caller,
-            now: Timestamp::now(),
         }
     }
 
@@ -751,7 +758,14 @@ mod tests {
         // No membership stored: removed since their token was issued.
         let found = found_of(&member, org);
         for path in [&promote, &remove] {
-            let plan = path.plan("t", &found, &Attempt::default()).unwrap();
+            let plan = path
+                .plan(
+                    "t",
+                    &found,
+                    &Attempt::default(),
+                    crate::domain::Clock::system().now(),
+                )
+                .unwrap();
             assert!(matches!(
                 plan,
                 Plan::Refuse(MemberRefusal::Denied(Denied::NotMember))
@@ -761,7 +775,12 @@ mod tests {
         let mut items: Vec<Item> = found.iter().cloned().collect();
         items.push(caller_item(org, &caller, Role::Employee));
         let plan = promote
-            .plan("t", &Found::new(items), &Attempt::default())
+            .plan(
+                "t",
+                &Found::new(items),
+                &Attempt::default(),
+                crate::domain::Clock::system().now(),
+            )
             .unwrap();
         assert!(matches!(
             plan,
@@ -771,7 +790,12 @@ mod tests {
         let mut items: Vec<Item> = found.iter().cloned().collect();
         items.push(caller_item(org, &caller, Role::Admin));
         let Plan::Write(tx, _) = promote
-            .plan("t", &Found::new(items), &Attempt::default())
+            .plan(
+                "t",
+                &Found::new(items),
+                &Attempt::default(),
+                crate::domain::Clock::system().now(),
+            )
             .unwrap()
         else {
             panic!("an admin promotes an employee");
@@ -804,7 +828,12 @@ mod tests {
         items.push(item(Entity::Profile, &profile_key, &profile));
         let leave = change(org, id, MemberChange::Remove, id);
         let Plan::Write(tx, MemberChanged::Removed) = leave
-            .plan("t", &Found::new(items), &Attempt::default())
+            .plan(
+                "t",
+                &Found::new(items),
+                &Attempt::default(),
+                crate::domain::Clock::system().now(),
+            )
             .unwrap()
         else {
             panic!("an admin leaves");

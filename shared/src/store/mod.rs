@@ -52,6 +52,8 @@ mod write;
 
 use std::collections::HashMap;
 
+use crate::domain::{Clock, Now};
+
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use aws_sdk_dynamodb::Client;
 
@@ -68,7 +70,7 @@ pub use members::{Denied, MemberChange, MemberChanged, MemberPage, MemberRefusal
 pub use organizations::{RenameRefusal, Renamed, MAX_RENAMED_COPIES};
 pub use passwords::ChangedMeanwhile;
 pub use reads::{Claimed, CustomerPage, Me};
-pub use sessions::Rotation;
+pub use sessions::{Rotation, REFRESH_GRACE_SECONDS};
 pub use signup::{LookClaim, NamesTaken, SignupSaved};
 pub use write::{Idempotent, WriteError};
 
@@ -79,6 +81,7 @@ use backoff::Backoff;
 pub struct Store {
     client: Client,
     table: String,
+    clock: Clock,
 }
 
 impl Store {
@@ -86,7 +89,23 @@ impl Store {
         Self {
             client,
             table: table.into(),
+            clock: Clock::system(),
         }
+    }
+
+    /// The same store reading the time from `clock` (a test's).
+    pub fn with_clock(self, clock: Clock) -> Self {
+        Self { clock, ..self }
+    }
+
+    /// The clock itself: a test moves it, when it is frozen.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Now, by the store's clock: every request's one source of the time.
+    pub fn now(&self) -> Now {
+        self.clock.now()
     }
 
     /// One cheap read of a key that never exists: resolves credentials and the endpoint and

@@ -12,7 +12,8 @@
 //! is refused (`TooLarge`), not renamed in part.
 
 use crate::auth::Action;
-use crate::domain::{unix_now, Invitation, Membership, OrgId, OrgName, Organization, UserId};
+use crate::domain::Now;
+use crate::domain::{Invitation, Membership, OrgId, OrgName, Organization, UserId};
 
 use super::idempotency::StoredAnswer;
 use super::items::{record, string, Entity};
@@ -113,6 +114,7 @@ impl WritePath for Rename<'_> {
         table: &str,
         found: &Found,
         _attempt: &Attempt,
+        now: Now,
     ) -> Result<Plan<Guard, Renamed, RenameRefusal>, StoreError> {
         // The partition holds the caller's own membership: their role as stored decides.
         let role = match admit(found, self.org, self.caller, Action::RenameOrganization)? {
@@ -130,7 +132,7 @@ impl WritePath for Rename<'_> {
         if current.name == *self.name {
             return Ok(Plan::Done(Renamed::Done(Box::new(renamed))));
         }
-        let now = unix_now();
+        let now = now.unix();
         let (mut members, mut invited) = (Vec::new(), Vec::new());
         for item in found.iter() {
             match Entity::of(item) {

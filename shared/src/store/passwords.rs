@@ -5,6 +5,7 @@
 //! refused. The user item also records when the password changed: sessions started before
 //! then are refused at their next refresh.
 
+use crate::domain::Now;
 use std::collections::HashMap;
 
 use crate::auth::RefreshToken;
@@ -54,6 +55,7 @@ impl WritePath for ChangePassword<'_> {
         table: &str,
         _found: &Found,
         _attempt: &Attempt,
+        now: Now,
     ) -> Result<PlanOf<Self>, StoreError> {
         let mut tx = Transaction::new(table);
         let user = self.user;
@@ -74,7 +76,7 @@ impl WritePath for ChangePassword<'_> {
         }
         tx.create(
             Guard::Fresh,
-            session_item(self.session, self.session_expires_at),
+            session_item(self.session, self.session_expires_at, &now.timestamp()),
         );
         Ok(Plan::Write(tx, ()))
     }
@@ -83,6 +85,7 @@ impl WritePath for ChangePassword<'_> {
         &self,
         rejection: &Rejection<Guard>,
         _attempt: &Attempt,
+        _now: Now,
     ) -> Result<StepOf<Self>, StoreError> {
         Ok(if rejection.failed(Guard::Hash) {
             Step::Refuse(ChangedMeanwhile)
@@ -173,7 +176,13 @@ mod tests {
             now_ms: 1,
         };
         for (failed, rejection) in every_rejection(&[Guard::Hash, Guard::Fresh]) {
-            let step = path.decide(&rejection, &Attempt::default()).unwrap();
+            let step = path
+                .decide(
+                    &rejection,
+                    &Attempt::default(),
+                    crate::domain::Clock::system().now(),
+                )
+                .unwrap();
             match step {
                 Step::Refuse(ChangedMeanwhile) => assert!(failed.contains(&Guard::Hash)),
                 Step::Impossible(_) => assert!(!failed.contains(&Guard::Hash)),

@@ -4,6 +4,13 @@
 //! own, sent together with the read of the user's current roles; only refreshes of the same
 //! session can share its items. A token counts as reused only when the session issued it:
 //! knowing a session's id is not enough to end it.
+//!
+//! **Grace.** A token's successor is derived from it with a server key
+//! ([`crate::auth::Tokens::successor`]), so every refresh of one token computes the same
+//! successor. For [`REFRESH_GRACE_SECONDS`] after a rotation, presenting the token it
+//! rotated away renews to that same successor instead of counting as reuse: two tabs
+//! refreshing at once, or a client retrying a refresh whose answer it lost, all get the same
+//! pair and stay logged in. After the grace, it is reuse, and revokes the session.
 
 use std::collections::HashMap;
 
@@ -13,8 +20,9 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::auth::RefreshToken;
-use crate::domain::{Email, OrgRole, Timestamp, UserId};
+use crate::domain::{Email, Now, OrgRole, Timestamp, UserId};
 
+use super::backoff::Backoff;
 use super::items::{bare_item, field, number, string, Entity, EXPIRES_AT, MEMBERSHIPS, USER_ID};
 use super::keys::Key;
 use super::passwords::PASSWORD_CHANGED_AT;
@@ -23,6 +31,13 @@ use super::{Store, StoreError};
 
 const CURRENT: &str = "current";
 const REVOKED_AT: &str = "revoked_at";
+/// When the session last rotated, in Unix seconds: what the grace is counted from.
+const ROTATED_AT: &str = "rotated_unix";
+
+/// How long a token rotated away still renews, to its successor. 30 seconds covers tabs
+/// refreshing together and a retry after a lost answer; a token stolen and presented
+/// within it gets no more than its holder just got, and after it, reuse revokes all.
+pub const REFRESH_GRACE_SECONDS: u64 = 30;
 
 /// What presenting a refresh token came to.
 #[derive(Debug)]
@@ -35,13 +50,14 @@ pub enum Rotation {
     Refused,
 }
 
-/// The session item for `token`, the first of its family, living until `expires_at`.
-pub fn session_item(token: &RefreshToken, expires_at: u64) -> Item {
+/// The session item for `token`, the first of its family, made at `created_at` and living
+/// until `expires_at`.
+pub fn session_item(token: &RefreshToken, expires_at: u64, created_at: &Timestamp) -> Item {
     let mut item = bare_item(Entity::Session, &Key::session(token.session));
     item.extend([
         (USER_ID.to_owned(), string(&token.user.to_string())),
         (CURRENT.to_owned(), string(&token.digest())),
-        ("created_at".to_owned(), string(Timestamp::now().as_str())),
+        ("created_at".to_owned(), string(created_at.as_str())),
         (EXPIRES_AT.to_owned(), number(expires_at)),
     ]);
     item
@@ -65,52 +81,55 @@ impl Store {
         self.client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(session_item(token, expires_at)))
+            .set_item(Some(session_item(
+                token,
+                expires_at,
+                &self.now().timestamp(),
+            )))
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await?;
         Ok(())
     }
 
-    /// Replaces `presented` with `next` if `presented` is its session's current, live token,
-    /// and keeps the digest of `presented` (until the session would expire) as one the session
-    /// issued: one `TransactWriteItems` of the session's own two items and, alongside it, one
-    /// `GetItem` of the user's roles. When `presented` is not current, one `GetItem` of that
-    /// digest tells reuse of an issued token (which revokes the session) from a guess (which
-    /// changes nothing).
+    /// Replaces `presented` with `next` (its successor) if `presented` is its session's
+    /// current, live token, and keeps the digest of `presented` (until the session would
+    /// expire) as one the session issued: one `TransactWriteItems` of the session's own two
+    /// items and, alongside it, one `GetItem` of the user's roles. When `presented` was
+    /// rotated to `next` within the grace, the same answer, at no extra call. Otherwise, one
+    /// `GetItem` of that digest tells reuse of an issued token (which revokes the session)
+    /// from a guess (which changes nothing). A refresh of the same token in flight at the
+    /// same moment is waited for, then seen as the grace sees it.
     pub async fn rotate_session(
         &self,
         presented: &RefreshToken,
         next: &RefreshToken,
         expires_at: u64,
-        now: u64,
+        now: Now,
     ) -> Result<Rotation, StoreError> {
-        let tx = rotation(&self.table, presented, next, expires_at, now);
         let user_key = Key::user(presented.user);
-        let (committed, user) = tokio::join!(tx.commit(self), self.get_item(&user_key));
-        let old = match committed {
-            Ok(()) => {
-                let Some(user) = user? else {
-                    return Ok(Rotation::Refused);
-                };
-                // A session started before the password last changed ends at this refresh.
-                let changed_at: u64 = field(&user, PASSWORD_CHANGED_AT).unwrap_or(0);
-                if presented.session.started_at_ms() < changed_at {
-                    self.revoke(presented, now).await?;
-                    return Ok(Rotation::Refused);
+        let mut backoff = Backoff::new();
+        let (old, user) = loop {
+            let tx = rotation(&self.table, presented, next, expires_at, now);
+            let (committed, user) = tokio::join!(tx.commit(self), self.get_item(&user_key));
+            match committed {
+                Ok(()) => return self.renewed(presented, user?, now).await,
+                Err(CommitError::Rejected(rejection)) => {
+                    break (rejection.existing(Guard::Current).cloned(), user?);
                 }
-                return Ok(Rotation::Rotated {
-                    roles: field(&user, MEMBERSHIPS)?,
-                    email: field(&user, "email")?,
-                });
+                // Another refresh of this very token is in flight: see what it did.
+                Err(CommitError::Contended) if backoff.wait().await => {}
+                Err(CommitError::Contended) => {
+                    return Err(StoreError::internal("a session kept being refreshed"))
+                }
+                Err(CommitError::Store(error)) => return Err(error),
             }
-            Err(CommitError::Rejected(rejection)) => rejection.existing(Guard::Current).cloned(),
-            // Another refresh of this very token is in flight: it alone goes on.
-            Err(CommitError::Contended) => None,
-            Err(CommitError::Store(error)) => return Err(error),
         };
-        if !old.is_some_and(|old| live_session_of(&old, presented.user, now)) {
+        let Some(old) = old.filter(|old| live_session_of(old, presented.user, now.unix())) else {
             return Ok(Rotation::Refused);
+        };
+        if just_rotated_to(&old, next, now) {
+            return self.renewed(presented, user, now).await;
         }
         if !self.issued(presented).await? {
             tracing::info!(session = %presented.log_tag(), "refresh token with a wrong secret");
@@ -118,8 +137,30 @@ impl Store {
         }
         // A live session whose current token is another: this one was rotated away already,
         // so someone holds a copy. Revoke the whole family.
-        self.revoke(presented, now).await?;
+        self.revoke(presented, now.unix()).await?;
         Ok(Rotation::Reused)
+    }
+
+    /// The answer to a refresh whose session now stands at its successor: the user's roles,
+    /// unless the user is gone or changed their password after the session started.
+    async fn renewed(
+        &self,
+        presented: &RefreshToken,
+        user: Option<Item>,
+        now: Now,
+    ) -> Result<Rotation, StoreError> {
+        let Some(user) = user else {
+            return Ok(Rotation::Refused);
+        };
+        let changed_at: u64 = field(&user, PASSWORD_CHANGED_AT).unwrap_or(0);
+        if presented.session.started_at_ms() < changed_at {
+            self.revoke(presented, now.unix()).await?;
+            return Ok(Rotation::Refused);
+        }
+        Ok(Rotation::Rotated {
+            roles: field(&user, MEMBERSHIPS)?,
+            email: field(&user, "email")?,
+        })
     }
 
     /// Log-out: revokes `token`'s session when `token` is one it issued (its current token,
@@ -199,19 +240,29 @@ enum Guard {
     Fresh,
 }
 
+/// Whether `session` moved to `next` at most [`REFRESH_GRACE_SECONDS`] before `now`: the
+/// presented token is the one rotated away, and its holder gets what that rotation gave.
+fn just_rotated_to(session: &Item, next: &RefreshToken, now: Now) -> bool {
+    let current = session.get(CURRENT).and_then(|v| v.as_s().ok());
+    let rotated: Option<u64> = field(session, ROTATED_AT).ok();
+    current == Some(&next.digest())
+        && rotated.is_some_and(|at| now.unix() <= at + REFRESH_GRACE_SECONDS)
+}
+
 /// The transaction that moves a session from `presented` to `next`. Pure.
 fn rotation(
     table: &str,
     presented: &RefreshToken,
     next: &RefreshToken,
     expires_at: u64,
-    now: u64,
+    now: Now,
 ) -> Transaction<Guard> {
     let names = HashMap::from(
         [
             ("#current", CURRENT),
             ("#expires", EXPIRES_AT),
             ("#rotated", "rotated_at"),
+            ("#rotated_unix", ROTATED_AT),
             ("#user", USER_ID),
             ("#revoked", REVOKED_AT),
         ]
@@ -223,8 +274,9 @@ fn rotation(
             (":presented", string(&presented.digest())),
             (":user", string(&presented.user.to_string())),
             (":expires", number(expires_at)),
-            (":now", number(now)),
-            (":rotated", string(Timestamp::now().as_str())),
+            (":now", number(now.unix())),
+            (":rotated", string(now.timestamp().as_str())),
+            (":rotated_unix", number(now.unix())),
         ]
         .map(|(k, v)| (k.to_owned(), v)),
     );
@@ -238,7 +290,8 @@ fn rotation(
     tx.update_when(
         Guard::Current,
         &Key::session(presented.session),
-        "SET #current = :next, #expires = :expires, #rotated = :rotated",
+        "SET #current = :next, #expires = :expires, #rotated = :rotated, \
+         #rotated_unix = :rotated_unix",
         "#current = :presented AND #user = :user AND #expires > :now \
          AND attribute_not_exists(#revoked)",
         names,

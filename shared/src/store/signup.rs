@@ -1,6 +1,7 @@
 //! Sign-up: every item in one transaction, each guarded, so a clash writes nothing.
 
 use crate::auth::RefreshToken;
+use crate::domain::Now;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 
@@ -123,6 +124,7 @@ impl WritePath for SaveSignup<'_> {
         table: &str,
         found: &Found,
         _attempt: &Attempt,
+        now: Now,
     ) -> Result<Plan<Claim, SignupSaved, NamesTaken>, StoreError> {
         let [name, look, email] = self.claims().map(|key| found.at(&key).is_some());
         let username = name || look;
@@ -132,7 +134,7 @@ impl WritePath for SaveSignup<'_> {
         let mut tx = signup_transaction(table, self.signup, self.hash);
         tx.create(
             Claim::Fresh,
-            session_item(self.session, self.session_expires_at),
+            session_item(self.session, self.session_expires_at, &now.timestamp()),
         );
         Ok(Plan::Write(tx, SignupSaved::New))
     }
@@ -141,6 +143,7 @@ impl WritePath for SaveSignup<'_> {
         &self,
         rejection: &Rejection<Claim>,
         _attempt: &Attempt,
+        _now: Now,
     ) -> Result<Step<SignupSaved, NamesTaken>, StoreError> {
         Ok(decide(rejection))
     }

@@ -1,5 +1,5 @@
 //! Every conditional write, in one shape. A use case ([`WritePath`]) says three things, all
-//! pure:
+//! pure (the time is an input, read once per attempt from the store's clock):
 //! 1. **reads**: the keys to look at before writing (often none);
 //! 2. **plan**: from what was found, an answer without writing, or a transaction and the
 //!    outcome it will have;
@@ -11,7 +11,7 @@
 //! first answer under its `Idempotency-Key` in the same transaction, and answers a retry
 //! from the record, so no use case handles idempotency itself.
 
-use crate::domain::{unix_now, Idempotency};
+use crate::domain::{Idempotency, Now};
 
 use super::backoff::Backoff;
 use super::idempotency::{record_item, recorded, Recorded, StoredAnswer, RECORD_ATTRIBUTES};
@@ -102,6 +102,7 @@ pub trait WritePath {
         table: &str,
         found: &Found,
         attempt: &Attempt,
+        now: Now,
     ) -> Result<PlanOf<Self>, StoreError>;
 
     /// `Err` only when an item that came back is unreadable. By default, whatever failed
@@ -110,6 +111,7 @@ pub trait WritePath {
         &self,
         _rejection: &Rejection<Self::Guard>,
         _attempt: &Attempt,
+        _now: Now,
     ) -> Result<StepOf<Self>, StoreError> {
         Ok(Step::LookAgain)
     }
@@ -155,23 +157,26 @@ impl Store {
         let mut attempt = Attempt::default();
         let mut backoff = Backoff::new();
         loop {
-            let now = unix_now();
+            let now = self.now();
             let found = self
                 .read_first(path.reads(&attempt), record, &attempt)
                 .await?;
-            if let Some(kept) = found.record(record, now)? {
+            if let Some(kept) = found.record(record, now.unix())? {
                 return replay(path, kept, &found)?.ok_or_else(|| {
                     StoreError::internal("a replay lacked what its own reads find").into()
                 });
             }
-            let (mut tx, outcome) = match path.plan(&self.table, &found, &attempt)? {
+            let (mut tx, outcome) = match path.plan(&self.table, &found, &attempt, now)? {
                 Plan::Done(outcome) => return Ok(outcome),
                 Plan::Refuse(refusal) => return Err(WriteError::Refused(refusal)),
                 Plan::Write(tx, outcome) => (tx, outcome),
             };
             if let Some(idempotent) = idempotent {
                 let answer = (idempotent.answer)(&outcome);
-                tx.keep_answer(record_item(idempotent.record, &answer, now), now);
+                tx.keep_answer(
+                    record_item(idempotent.record, &answer, now.unix()),
+                    now.unix(),
+                );
             }
             let step = match tx.commit(self).await {
                 Ok(()) => return Ok(outcome),
@@ -266,10 +271,10 @@ fn settle<P: WritePath>(
     rejection: &Rejection<P::Guard>,
     record: Option<&Idempotency>,
     attempt: &Attempt,
-    now: u64,
+    now: Now,
 ) -> Result<StepOf<P>, WriteError<P::Refusal>> {
     let kept = match (rejection.kept_answer(), record) {
-        (Some(item), Some(record)) => recorded(item, record, now)?,
+        (Some(item), Some(record)) => recorded(item, record, now.unix())?,
         _ => None,
     };
     match kept {
@@ -277,7 +282,7 @@ fn settle<P: WritePath>(
             Some(outcome) => Step::Done(outcome),
             None => Step::LookAgain,
         }),
-        None => Ok(path.decide(rejection, attempt)?),
+        None => Ok(path.decide(rejection, attempt, now)?),
     }
 }
 
