@@ -69,7 +69,7 @@ async fn an_overlapping_transaction_is_cancelled_at_the_shared_items_only() {
         .transact_items(put(&env.table, "B"))
         .send();
     let first = tokio::spawn(first);
-    env.front.transactions_arrived(1).await;
+    env.front.transactions_committed(1).await;
 
     // C is free, B is held (a ConditionCheck counts like any other action).
     let second = env

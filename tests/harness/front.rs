@@ -64,6 +64,8 @@ pub struct FrontStats {
     pub write_conflicts: usize,
     /// Calls answered with a scripted fault.
     pub faults: usize,
+    /// Transactions the server committed while the conflict rule holds their items.
+    pub committed: usize,
 }
 
 /// DynamoDB capacity consumed, as the server reports it when asked
@@ -103,8 +105,8 @@ struct State {
     held: Arc<Notify>,
     /// Lets a held request go on.
     release: Arc<Notify>,
-    /// A transaction arrived (see [`DynamoFront::transactions_arrived`]).
-    arrived: Arc<Notify>,
+    /// A transaction was committed (see [`DynamoFront::transactions_committed`]).
+    changed: Arc<Notify>,
 }
 
 impl State {
@@ -156,14 +158,15 @@ impl DynamoFront {
         self.state.lock().expect("front lock").release.notify_one();
     }
 
-    /// Waits until `count` transactions in all have arrived at the front.
-    pub async fn transactions_arrived(&self, count: usize) {
-        let arrived = Arc::clone(&self.state.lock().expect("front lock").arrived);
+    /// Waits until `count` transactions in all have been committed by the server with the
+    /// conflict rule on: their items are held from then on, for the window.
+    pub async fn transactions_committed(&self, count: usize) {
+        let changed = Arc::clone(&self.state.lock().expect("front lock").changed);
         loop {
-            let notified = arrived.notified();
+            let notified = changed.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            if self.stats().transactions >= count {
+            if self.stats().committed >= count {
                 return;
             }
             notified.await;
@@ -373,7 +376,6 @@ async fn transact(
     let admitted = {
         let mut state = state.lock().expect("front lock");
         state.stats.transactions += 1;
-        state.arrived.notify_waiters();
         match state.window {
             None => Ok(None),
             Some(window) => {
@@ -407,6 +409,8 @@ async fn transact(
             for item in &items {
                 state.holds.insert(item.clone(), Some(until));
             }
+            state.stats.committed += 1;
+            state.changed.notify_waiters();
         }
         tokio::time::sleep(window).await;
     }

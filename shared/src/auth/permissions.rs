@@ -1,6 +1,10 @@
 //! Who may do what in an organization: one pure function of (role, action), [`permits`].
-//! Every route that acts in an organization names its action ([`crate::http::Operation`]'s
-//! `action`), and asks [`Caller::may`] with the role its token carries.
+//! Every route that acts in an organization declares its action in the route table
+//! ([`crate::http::ROUTES`], through `Operation::gate`); the dispatcher alone decides it,
+//! with [`Caller::may`] on the role the token carries, and hands the handler an
+//! [`Authorized`]: the only way to one is through that decision. Rules that depend on the
+//! member a write touches ([`Action::to_change_role`], [`Action::to_remove`]) are decided
+//! by the store on the roles it reads, the caller's included.
 
 use crate::domain::{OrgId, Role};
 
@@ -115,6 +119,35 @@ pub fn permits(role: Role, action: Action) -> bool {
     }
 }
 
+/// Proof that a caller may do a route's action in an organization: made only by
+/// [`Caller::authorized`], from a decision of [`permits`]. Team writes take one, and the
+/// store checks the caller's role again as stored, in the write's own transaction.
+#[derive(Clone, Debug)]
+pub struct Authorized {
+    caller: Caller,
+    organization: OrgId,
+    role: Role,
+}
+
+impl Authorized {
+    pub fn caller(&self) -> &Caller {
+        &self.caller
+    }
+
+    pub fn user(&self) -> crate::domain::UserId {
+        self.caller.user
+    }
+
+    pub fn organization(&self) -> OrgId {
+        self.organization
+    }
+
+    /// The role the decision was made on (the token's, or the membership's when read).
+    pub fn role(&self) -> Role {
+        self.role
+    }
+}
+
 /// What a caller may do in one organization.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
@@ -130,6 +163,18 @@ pub enum Access {
 }
 
 impl Caller {
+    /// The caller, authorized for `action` in `org` when [`Caller::may`] allows it.
+    pub fn authorized(self, action: Action, org: OrgId) -> Result<Authorized, Access> {
+        match self.may(action, org) {
+            Access::Allowed(role) => Ok(Authorized {
+                caller: self,
+                organization: org,
+                role,
+            }),
+            refused => Err(refused),
+        }
+    }
+
     /// Whether the caller may do `action` in `org`, from the roles their token carries.
     pub fn may(&self, action: Action, org: OrgId) -> Access {
         match self.role_in(org) {

@@ -32,6 +32,19 @@ pub fn json_object(request: &Request) -> Result<Map<String, Value>, ApiError> {
     }
 }
 
+fn is_json(request: &Request) -> bool {
+    request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| {
+            let mime = mime.trim().to_ascii_lowercase();
+            mime == "application/json"
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
+        })
+}
+
 /// JSON whose objects name each member once. RFC 8259 leaves a repeated name's meaning to
 /// the reader, and readers differ (serde_json keeps the last, others the first), so a body
 /// like `{"role":"employee","role":"owner"}` is refused as ambiguous, at any depth.
@@ -146,17 +159,4 @@ mod tests {
             );
         }
     }
-}
-
-fn is_json(request: &Request) -> bool {
-    request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|mime| {
-            let mime = mime.trim().to_ascii_lowercase();
-            mime == "application/json"
-                || (mime.starts_with("application/") && mime.ends_with("+json"))
-        })
 }

@@ -7,7 +7,6 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value};
 
 use crate::app::App;
-use crate::auth::{Action, Caller};
 use crate::domain::{
     CompanyName, CustomerCode, CustomerId, CustomerName, CustomerPatch, CustomerStatus,
     CustomerType, Email, IdempotencyScope, OrgId, PersonName, Phone, Precondition, UserId,
@@ -15,7 +14,7 @@ use crate::domain::{
 };
 use crate::store::{Change, Changed, CustomerRefusal, Idempotent, StoredAnswer, WriteError};
 
-use super::auth::{caller, knowing};
+use super::auth::Admission;
 use super::body::json_object;
 use super::customers::{
     customer_answer, customer_id_in_path, customer_response, replayed_customer,
@@ -24,55 +23,62 @@ use super::error::NO_SUCH_CUSTOMER;
 use super::form::Form;
 use super::{idempotency, ApiError};
 
-pub(super) async fn update(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
+pub(super) async fn update(
+    app: &App,
+    request: Request,
+    admission: Admission,
+) -> Result<Response<Body>, ApiError> {
     let body = json_object(&request)?;
     let scope = IdempotencyScope::UpdateCustomer;
-    change(app, request, body, scope, |body| {
+    change(app, request, admission, body, scope, |body| {
         Ok(Change::Update(Box::new(parse_patch(body)?)))
     })
     .await
 }
 
-pub(super) async fn delete(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
+pub(super) async fn delete(
+    app: &App,
+    request: Request,
+    admission: Admission,
+) -> Result<Response<Body>, ApiError> {
     let scope = IdempotencyScope::DeleteCustomer;
-    change(app, request, Map::new(), scope, |_| Ok(Change::Delete)).await
+    let delete = |_| Ok(Change::Delete);
+    change(app, request, admission, Map::new(), scope, delete).await
 }
 
-/// What both have in common: the caller, the customer, `Idempotency-Key` and `If-Match`.
+/// What both have in common: the customer, `Idempotency-Key` and `If-Match`. The
+/// organization is the customer's, which the write reads: the admission decides on it there.
 async fn change(
     app: &App,
     request: Request,
+    admission: Admission,
     body: Map<String, Value>,
     scope: fn(UserId, CustomerId) -> IdempotencyScope,
     parse: impl FnOnce(Map<String, Value>) -> Result<Change, ApiError>,
 ) -> Result<Response<Body>, ApiError> {
-    let caller = caller(app, &request)?;
     let id = customer_id_in_path(&request).ok_or(ApiError::NotFound(NO_SUCH_CUSTOMER))?;
-    let idempotency = idempotency::of(&request, scope(caller.user, id), &body)?;
+    let user = admission.caller().user;
+    let idempotency = idempotency::of(&request, scope(user, id), &body)?;
     let change = parse(body)?;
-    let action = match change {
-        Change::Update(_) => Action::ChangeCustomers,
-        Change::Delete => Action::DeleteCustomers,
-    };
     let precondition = precondition(&request)?;
     let idempotent = idempotency.as_ref().map(|record| Idempotent {
         record,
         answer: &changed_answer,
     });
-    let run = |caller: Caller| {
+    let run = |admission: Admission| {
         let (change, precondition, idempotent) = (&change, &precondition, idempotent.as_ref());
         async move {
-            let access = |org| caller.may(action, org);
+            let access = |org| admission.may(org);
             let store = &app.store;
             store
                 .change_customer(id, change, access, precondition, idempotent)
                 .await
         }
     };
-    let changed = match run(caller.clone()).await {
+    let changed = match run(admission.clone()).await {
         // A token that leaves the organization out: read the membership, decide again.
         Err(WriteError::Refused(CustomerRefusal::Unlisted(org))) => {
-            run(knowing(app, &caller, org).await?).await?
+            run(admission.knowing(app, org).await?).await?
         }
         changed => changed?,
     };

@@ -8,14 +8,13 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::app::App;
-use crate::auth::Action;
 use crate::domain::{
     etag, CompanyName, Customer, CustomerCode, CustomerForm, CustomerId, CustomerName,
     CustomerStatus, CustomerType, Email, IdempotencyScope, OrgId, PersonName, Phone, UserId,
 };
 use crate::store::{Claimed, CustomerCreated, Idempotent, StoredAnswer};
 
-use super::auth::{authorize, caller};
+use super::auth::Admission;
 use super::body::json_object;
 use super::error::NO_SUCH_CUSTOMER;
 use super::form::Form;
@@ -24,8 +23,12 @@ use super::{cursor, idempotency, json_response, ApiError};
 const DEFAULT_PAGE: usize = 20;
 const MAX_PAGE: usize = 100;
 
-pub(super) async fn create(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
-    let caller = caller(app, &request)?;
+pub(super) async fn create(
+    app: &App,
+    request: Request,
+    admission: Admission,
+) -> Result<Response<Body>, ApiError> {
+    let caller = admission.caller();
     let body = json_object(&request)?;
     let idempotency = idempotency::of(
         &request,
@@ -33,7 +36,7 @@ pub(super) async fn create(app: &App, request: Request) -> Result<Response<Body>
         &body,
     )?;
     let form = parse_form(body)?;
-    authorize(app, &caller, Action::CreateCustomers, form.organization).await?;
+    admission.admit(app, form.organization).await?;
     let idempotent = idempotency.as_ref().map(|record| Idempotent {
         record,
         answer: &created_answer,
@@ -71,8 +74,11 @@ pub(super) fn customer_answer(status: StatusCode, customer: &Customer) -> Stored
 
 /// 404 alike for a malformed id, a missing customer and another organization's customer:
 /// a caller learns nothing about customers it may not see.
-pub(super) async fn get_one(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
-    let caller = caller(app, &request)?;
+pub(super) async fn get_one(
+    app: &App,
+    request: Request,
+    admission: Admission,
+) -> Result<Response<Body>, ApiError> {
     let id = customer_id_in_path(&request).ok_or(ApiError::NotFound(NO_SUCH_CUSTOMER))?;
     let customer = app
         .store
@@ -80,7 +86,7 @@ pub(super) async fn get_one(app: &App, request: Request) -> Result<Response<Body
         .await?
         .ok_or(ApiError::NotFound(NO_SUCH_CUSTOMER))?;
     let org = customer.organization;
-    match authorize(app, &caller, Action::ReadCustomers, org).await {
+    match admission.admit(app, org).await {
         Ok(_) => {}
         Err(ApiError::Forbidden(_) | ApiError::Lacks(_)) => {
             return Err(ApiError::NotFound(NO_SUCH_CUSTOMER))
@@ -140,11 +146,14 @@ enum Exact {
     Code(CustomerCode),
 }
 
-pub(super) async fn list(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
-    let caller = caller(app, &request)?;
+pub(super) async fn list(
+    app: &App,
+    request: Request,
+    admission: Admission,
+) -> Result<Response<Body>, ApiError> {
     let query = parse_list_query(Form::query(&request))?;
     let org = query.organization;
-    authorize(app, &caller, Action::ReadCustomers, org).await?;
+    admission.admit(app, org).await?;
     let page = match query.exact {
         // One read of the claim, which carries the customer; the list shape, 0 or 1 long.
         Some(exact) => {

@@ -1,8 +1,8 @@
 //! An organization's members: GET /api/organizations/{org}/members lists them; PATCH and
 //! DELETE /api/organizations/{org}/members/{user_id} change a role or remove a member (a
-//! member removing themselves leaves). The caller's role comes from their token; what a
-//! change needs depends on the member's current role, which the store reads, so the store
-//! asks `auth::permits` again once it knows it.
+//! member removing themselves leaves). The dispatcher admitted the caller on their token's
+//! role; what a change needs depends on the member's role and the caller's as stored, which
+//! the write reads and holds in its own transaction.
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -10,15 +10,13 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::app::App;
-use crate::auth::Action;
+use crate::auth::Authorized;
 use crate::domain::{IdempotencyScope, Member, Role, UserId};
 use crate::store::{Idempotent, MemberChange, MemberChanged, StoredAnswer};
 
-use super::auth::{authorize, caller};
 use super::body::json_object;
 use super::error::NO_SUCH_MEMBER;
 use super::form::Form;
-use super::organizations::org_in_path;
 use super::{cursor, idempotency, json_response, ApiError};
 
 const DEFAULT_PAGE: usize = 50;
@@ -30,10 +28,12 @@ struct Page {
     next_cursor: Option<String>,
 }
 
-pub(super) async fn list(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
-    let caller = caller(app, &request)?;
-    let org = org_in_path(&request)?;
-    authorize(app, &caller, Action::ListMembers, org).await?;
+pub(super) async fn list(
+    app: &App,
+    request: Request,
+    member: Authorized,
+) -> Result<Response<Body>, ApiError> {
+    let org = member.organization();
     let mut form = Form::query(&request);
     let limit = form
         .optional("limit", |raw| match raw.parse::<usize>() {
@@ -48,7 +48,7 @@ pub(super) async fn list(app: &App, request: Request) -> Result<Response<Body>, 
         })
         .flatten();
     form.finish(Some(()))?;
-    let page = app.store.members_page(org, limit, after).await?;
+    let page = app.store.members_page(&member, limit, after).await?;
     let page = Page {
         next_cursor: page.last.map(|last| cursor::encode_member(org, last)),
         members: page.members,
@@ -56,9 +56,13 @@ pub(super) async fn list(app: &App, request: Request) -> Result<Response<Body>, 
     Ok(json_response(StatusCode::OK, &page))
 }
 
-pub(super) async fn update(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
+pub(super) async fn update(
+    app: &App,
+    request: Request,
+    member: Authorized,
+) -> Result<Response<Body>, ApiError> {
     let body = json_object(&request)?;
-    change(app, request, body, Action::ChangeRoles, |body| {
+    change(app, request, member, body, |body| {
         let mut form = Form::new(body);
         form.only(&["role"]);
         let role = form.required("role", Role::parse);
@@ -67,36 +71,28 @@ pub(super) async fn update(app: &App, request: Request) -> Result<Response<Body>
     .await
 }
 
-pub(super) async fn remove(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
-    change(app, request, Map::new(), Action::RemoveMembers, |_| {
+pub(super) async fn remove(
+    app: &App,
+    request: Request,
+    member: Authorized,
+) -> Result<Response<Body>, ApiError> {
+    change(app, request, member, Map::new(), |_| {
         Ok(MemberChange::Remove)
     })
     .await
 }
 
-/// What both have in common: the caller may do `action` at all (leaving aside), the
-/// member, `Idempotency-Key`, and the store's answer.
+/// What both have in common: the member, `Idempotency-Key`, and the store's answer.
 async fn change(
     app: &App,
     request: Request,
+    caller: Authorized,
     body: Map<String, Value>,
-    action: Action,
     parse: impl FnOnce(Map<String, Value>) -> Result<MemberChange, ApiError>,
 ) -> Result<Response<Body>, ApiError> {
-    let caller = caller(app, &request)?;
-    let org = org_in_path(&request)?;
-    let target = member_in_path(&request);
-    // Leaving needs only `leave_organization`; anything else at least `action`.
-    let leaving = target == Some(caller.user) && action == Action::RemoveMembers;
-    authorize(
-        app,
-        &caller,
-        if leaving { Action::Leave } else { action },
-        org,
-    )
-    .await?;
-    let target = target.ok_or(ApiError::NotFound(NO_SUCH_MEMBER))?;
-    let scope = IdempotencyScope::ChangeMember(caller.user, org, target);
+    let org = caller.organization();
+    let target = member_in_path(&request).ok_or(ApiError::NotFound(NO_SUCH_MEMBER))?;
+    let scope = IdempotencyScope::ChangeMember(caller.user(), org, target);
     let idempotency = idempotency::of(&request, scope, &body)?;
     let change = parse(body)?;
     let idempotent = idempotency.as_ref().map(|record| Idempotent {
@@ -105,7 +101,7 @@ async fn change(
     });
     let changed = app
         .store
-        .change_member(org, target, change, caller.user, idempotent.as_ref())
+        .change_member(&caller, target, change, idempotent.as_ref())
         .await?;
     match changed {
         MemberChanged::Updated(member) => {

@@ -25,6 +25,7 @@ use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
 use serde::Serialize;
 
+pub use auth::Gate;
 pub use body::MAX_BODY_BYTES;
 pub use error::{ApiError, ErrorCode, FieldErrors};
 pub use routes::{route_of, Function, Operation, Route, ROUTES};

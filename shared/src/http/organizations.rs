@@ -1,17 +1,17 @@
 //! GET /api/organizations/{org}: what a member sees of their organization, and their role in
-//! it. The role comes from the token, as every route's authorization does; the organization
-//! from one strongly consistent `GetItem`.
+//! it. The role comes from the token, as the dispatcher's authorization does; the
+//! organization from one strongly consistent `GetItem`. PATCH renames it.
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 
 use crate::app::App;
-use crate::auth::Action;
+use crate::auth::Authorized;
 use crate::domain::{IdempotencyScope, OrgId, OrgName, Organization, Role, Timestamp};
 use crate::store::{Idempotent, Renamed, StoredAnswer};
 
-use super::auth::{authorize, caller, NOT_MEMBER};
+use super::auth::NOT_MEMBER;
 use super::body::json_object;
 use super::form::Form;
 use super::{idempotency, json_response, ApiError};
@@ -37,10 +37,8 @@ impl OrganizationView {
     }
 }
 
-pub(super) async fn get(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
-    let caller = caller(app, &request)?;
-    let org = org_in_path(&request)?;
-    let role = authorize(app, &caller, Action::ReadOrganization, org).await?;
+pub(super) async fn get(app: &App, member: Authorized) -> Result<Response<Body>, ApiError> {
+    let (org, role) = (member.organization(), member.role());
     // Members of an organization that is gone (never, today: no route deletes one) learn
     // no more than strangers.
     let organization = app
@@ -55,12 +53,14 @@ pub(super) async fn get(app: &App, request: Request) -> Result<Response<Body>, A
 }
 
 /// PATCH /api/organizations/{org}: owners rename it, and every copy of its name with it.
-pub(super) async fn rename(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
-    let caller = caller(app, &request)?;
-    let org = org_in_path(&request)?;
-    let role = authorize(app, &caller, Action::RenameOrganization, org).await?;
+pub(super) async fn rename(
+    app: &App,
+    request: Request,
+    owner: Authorized,
+) -> Result<Response<Body>, ApiError> {
+    let (org, role) = (owner.organization(), owner.role());
     let body = json_object(&request)?;
-    let scope = IdempotencyScope::Rename(caller.user, org);
+    let scope = IdempotencyScope::Rename(owner.user(), org);
     let idempotency = idempotency::of(&request, scope, &body)?;
     let mut form = Form::new(body);
     form.only(&["name"]);
@@ -79,7 +79,7 @@ pub(super) async fn rename(app: &App, request: Request) -> Result<Response<Body>
     });
     match app
         .store
-        .rename_organization(org, &name, caller.user, idempotent.as_ref())
+        .rename_organization(&owner, &name, idempotent.as_ref())
         .await?
     {
         Renamed::Done(organization) => {

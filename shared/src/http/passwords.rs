@@ -12,12 +12,12 @@ use crate::app::App;
 use crate::domain::{Password, PasswordHash};
 use crate::store::Attempter;
 
-use super::auth::caller;
 use super::body::json_object;
 use super::form::Form;
 use super::login::{take_attempt, verify};
 use super::session::{new_session, pair};
 use super::{json_response, no_store, ApiError};
+use crate::auth::Caller;
 
 const WRONG: &str = "The current password is wrong.";
 const GONE: &str = "The access token's user no longer exists.";
@@ -25,8 +25,8 @@ const GONE: &str = "The access token's user no longer exists.";
 pub(super) async fn change_password(
     app: &App,
     request: Request,
+    caller: Caller,
 ) -> Result<Response<Body>, ApiError> {
-    let caller = caller(app, &request)?;
     let (current, new) = parse(json_object(&request)?)?;
     let account = app
         .store

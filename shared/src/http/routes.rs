@@ -14,8 +14,8 @@ use lambda_http::http::Method;
 use lambda_http::{Body, Request, RequestExt, Response};
 
 use crate::app::App;
-use crate::auth::Action;
 
+use super::auth::{self, Gate, Granted};
 use super::{
     cors, customer_changes, customers, invitations, login, members, organizations, passwords,
     respond, session, signup, users, ApiError,
@@ -300,59 +300,89 @@ impl Operation {
         }
     }
 
-    /// The permission the route needs in the organization it acts in (`auth::permits` says
-    /// which roles have it), or `None` for a route about the caller alone. The handlers ask
-    /// for exactly this; tests/roles.rs sends every route as every role to hold them to it.
-    pub fn action(self) -> Option<Action> {
+    /// What the route needs of its caller: the one declaration of its permission, which
+    /// the dispatcher alone enforces ([`super::auth::admit`]). `auth::permits` says which
+    /// roles have each action; tests/roles.rs sends every route as every role.
+    pub fn gate(self) -> Gate {
+        use crate::auth::Action as A;
         match self {
-            O::SignUp
-            | O::LogIn
-            | O::Refresh
-            | O::LogOut
-            | O::Me
-            | O::ChangePassword
-            | O::AcceptInvitation => None,
-            O::CreateCustomer => Some(Action::CreateCustomers),
-            O::ListCustomers | O::GetCustomer => Some(Action::ReadCustomers),
-            O::UpdateCustomer => Some(Action::ChangeCustomers),
-            O::DeleteCustomer => Some(Action::DeleteCustomers),
-            O::GetOrganization => Some(Action::ReadOrganization),
-            O::ListMembers => Some(Action::ListMembers),
-            // What changing or removing an admin or employee needs: what an owner's role or
-            // the caller's own removal needs is the store's to say (`Action::to_change_role`,
-            // `Action::to_remove`), once it has read the member.
-            O::UpdateMember => Some(Action::ChangeRoles),
-            O::RemoveMember => Some(Action::RemoveMembers),
+            O::SignUp | O::LogIn | O::Refresh | O::LogOut => Gate::Public,
+            O::Me | O::ChangePassword | O::AcceptInvitation => Gate::Caller,
+            O::CreateCustomer => Gate::Named(A::CreateCustomers),
+            O::ListCustomers | O::GetCustomer => Gate::Named(A::ReadCustomers),
+            O::UpdateCustomer => Gate::Named(A::ChangeCustomers),
+            O::DeleteCustomer => Gate::Named(A::DeleteCustomers),
+            O::GetOrganization => Gate::Member(A::ReadOrganization),
+            O::ListMembers => Gate::Member(A::ListMembers),
+            // What changing an admin or employee needs. Changing an owner, or making one,
+            // needs more: the store decides that on the member's role and the caller's, as
+            // it reads them (`Action::to_change_role`).
+            O::UpdateMember => Gate::Member(A::ChangeRoles),
+            // Any member may ask: leaving needs no more. Removing another needs
+            // `remove_members` (an owner, `manage_owners`), which the store decides on the
+            // roles it reads (`Action::to_remove`).
+            O::RemoveMember => Gate::Member(A::Leave),
             // Inviting an admin needs `invite_admins` as well, once the body says so.
-            O::CreateInvitation => Some(Action::InviteEmployees),
-            O::ListInvitations => Some(Action::ListInvitations),
-            O::RevokeInvitation => Some(Action::RevokeInvitations),
-            O::RenameOrganization => Some(Action::RenameOrganization),
+            O::CreateInvitation => Gate::Member(A::InviteEmployees),
+            O::ListInvitations => Gate::Member(A::ListInvitations),
+            O::RevokeInvitation => Gate::Member(A::RevokeInvitations),
+            O::RenameOrganization => Gate::Member(A::RenameOrganization),
         }
     }
 
-    async fn call(self, app: &App, request: Request) -> Result<Response<Body>, ApiError> {
-        match self {
-            O::SignUp => signup::sign_up(app, request).await,
-            O::LogIn => login::log_in(app, request).await,
-            O::Refresh => session::refresh(app, request).await,
-            O::LogOut => session::log_out(app, request).await,
-            O::CreateCustomer => customers::create(app, request).await,
-            O::ListCustomers => customers::list(app, request).await,
-            O::GetCustomer => customers::get_one(app, request).await,
-            O::UpdateCustomer => customer_changes::update(app, request).await,
-            O::DeleteCustomer => customer_changes::delete(app, request).await,
-            O::Me => users::me(app, request).await,
-            O::ChangePassword => passwords::change_password(app, request).await,
-            O::GetOrganization => organizations::get(app, request).await,
-            O::ListMembers => members::list(app, request).await,
-            O::UpdateMember => members::update(app, request).await,
-            O::RemoveMember => members::remove(app, request).await,
-            O::CreateInvitation => invitations::create(app, request).await,
-            O::ListInvitations => invitations::list(app, request).await,
-            O::RevokeInvitation => invitations::revoke(app, request).await,
-            O::AcceptInvitation => invitations::accept(app, request).await,
-            O::RenameOrganization => organizations::rename(app, request).await,
+    /// The handler, with what the dispatcher proved of the caller: each handler takes the
+    /// proof its gate gives, so a handler cannot be reached without its check.
+    async fn call(
+        self,
+        app: &App,
+        request: Request,
+        granted: Granted,
+    ) -> Result<Response<Body>, ApiError> {
+        use Granted as G;
+        match (self, granted) {
+            (O::SignUp, G::Anyone) => signup::sign_up(app, request).await,
+            (O::LogIn, G::Anyone) => login::log_in(app, request).await,
+            (O::Refresh, G::Anyone) => session::refresh(app, request).await,
+            (O::LogOut, G::Anyone) => session::log_out(app, request).await,
+            (O::Me, G::Caller(caller)) => users::me(app, caller).await,
+            (O::ChangePassword, G::Caller(caller)) => {
+                passwords::change_password(app, request, caller).await
+            }
+            (O::AcceptInvitation, G::Caller(caller)) => {
+                invitations::accept(app, request, caller).await
+            }
+            (O::CreateCustomer, G::Named(admission)) => {
+                customers::create(app, request, admission).await
+            }
+            (O::ListCustomers, G::Named(admission)) => {
+                customers::list(app, request, admission).await
+            }
+            (O::GetCustomer, G::Named(admission)) => {
+                customers::get_one(app, request, admission).await
+            }
+            (O::UpdateCustomer, G::Named(admission)) => {
+                customer_changes::update(app, request, admission).await
+            }
+            (O::DeleteCustomer, G::Named(admission)) => {
+                customer_changes::delete(app, request, admission).await
+            }
+            (O::GetOrganization, G::Member(member)) => organizations::get(app, member).await,
+            (O::RenameOrganization, G::Member(member)) => {
+                organizations::rename(app, request, member).await
+            }
+            (O::ListMembers, G::Member(member)) => members::list(app, request, member).await,
+            (O::UpdateMember, G::Member(member)) => members::update(app, request, member).await,
+            (O::RemoveMember, G::Member(member)) => members::remove(app, request, member).await,
+            (O::CreateInvitation, G::Member(member)) => {
+                invitations::create(app, request, member).await
+            }
+            (O::ListInvitations, G::Member(member)) => invitations::list(app, member).await,
+            (O::RevokeInvitation, G::Member(member)) => {
+                invitations::revoke(app, request, member).await
+            }
+            (operation, _) => Err(ApiError::internal(format!(
+                "{operation:?}: its gate does not give what its handler takes"
+            ))),
         }
     }
 }
@@ -422,7 +452,8 @@ async fn dispatch(
     } else {
         request.with_path_parameters(parameters)
     };
-    route.operation.call(app, request).await
+    let granted = auth::admit(app, &request, route.operation.gate()).await?;
+    route.operation.call(app, request, granted).await
 }
 
 #[cfg(test)]

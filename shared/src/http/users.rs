@@ -5,15 +5,15 @@
 //! carries. A token from before it did costs a second round trip.
 
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Response};
 use serde::Serialize;
 
 use crate::app::App;
 use crate::store::Me;
 
-use super::auth::caller;
 use super::invitations::NoticeView;
 use super::{json_response, ApiError};
+use crate::auth::Caller;
 
 #[derive(Serialize)]
 struct MeView {
@@ -24,8 +24,7 @@ struct MeView {
 
 const GONE: &str = "The access token's user no longer exists.";
 
-pub(super) async fn me(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
-    let caller = caller(app, &request)?;
+pub(super) async fn me(app: &App, caller: Caller) -> Result<Response<Body>, ApiError> {
     let (me, invitations) = match &caller.email {
         Some(email) => {
             let (me, invitations) =

@@ -9,7 +9,7 @@
 //! invitation's and pending, plus pointing the user's employee profile at the organization,
 //! in one transaction. No transaction here names the organization item.
 
-use crate::auth::{Action, InvitationToken};
+use crate::auth::{Action, Authorized, InvitationToken};
 use crate::domain::Now;
 use crate::domain::{
     Email, Invitation, InvitationId, InvitationNotice, Membership, OrgId, OrgRef, OrgRole, Role,
@@ -345,11 +345,11 @@ impl Store {
     /// (the invitation's two items, the caller's `ConditionCheck`).
     pub async fn revoke_invitation(
         &self,
-        org: OrgId,
+        caller: &Authorized,
         id: InvitationId,
-        caller: UserId,
         idempotent: Option<&Idempotent<'_, Revoked>>,
     ) -> Result<Revoked, WriteError<InvitationRefusal>> {
+        let (org, caller) = (caller.organization(), caller.user());
         self.write(&Revoke { org, id, caller }, idempotent).await
     }
 
@@ -367,10 +367,10 @@ impl Store {
 
     /// The pending invitations of `org`, oldest first: one strongly consistent `Query` of its
     /// partition (paged by DynamoDB past 1 MB).
-    pub async fn invitations(&self, org: OrgId) -> Result<Vec<Invitation>, StoreError> {
+    pub async fn invitations(&self, member: &Authorized) -> Result<Vec<Invitation>, StoreError> {
         let now = self.now().unix();
         let items = self
-            .query_partition_prefix(Key::invitations_of(org))
+            .query_partition_prefix(Key::invitations_of(member.organization()))
             .await?;
         let all = items
             .iter()

@@ -16,7 +16,7 @@
 use crate::domain::Now;
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::auth::{permits, Action};
+use crate::auth::{permits, Action, Authorized};
 use crate::domain::{
     Member, MemberNames, Membership, OrgId, OrgMembership, OrgName, OrgRole, ProfileType, Role,
     Timestamp, User, UserId, UserProfile,
@@ -503,17 +503,16 @@ impl Store {
     /// one more when an owner comes or goes, one more when a removal moves the profile.
     pub async fn change_member(
         &self,
-        org: OrgId,
+        caller: &Authorized,
         target: UserId,
         change: MemberChange,
-        caller: UserId,
         idempotent: Option<&Idempotent<'_, MemberChanged>>,
     ) -> Result<MemberChanged, WriteError<MemberRefusal>> {
         let path = ChangeMember {
-            org,
+            org: caller.organization(),
             target,
             change,
-            caller,
+            caller: caller.user(),
         };
         self.write(&path, idempotent).await
     }
@@ -570,10 +569,11 @@ impl Store {
     /// carried names, one `BatchGetItem` of those users).
     pub async fn members_page(
         &self,
-        org: OrgId,
+        member: &Authorized,
         limit: usize,
         after: Option<UserId>,
     ) -> Result<MemberPage, StoreError> {
+        let org = member.organization();
         let (partition, prefix) = Key::members_of(org);
         // Rebuilt from the organization being read, never taken from the client.
         let start = after.map(|user| Key::membership(org, user).to_item());

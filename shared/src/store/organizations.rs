@@ -11,7 +11,7 @@
 //! [`MAX_RENAMED_COPIES`] members and pending invitations cannot be renamed atomically: it
 //! is refused (`TooLarge`), not renamed in part.
 
-use crate::auth::Action;
+use crate::auth::{Action, Authorized};
 use crate::domain::Now;
 use crate::domain::{Invitation, Membership, OrgId, OrgName, Organization, UserId};
 
@@ -187,11 +187,11 @@ impl Store {
     /// invitation) and the caller's `ConditionCheck`.
     pub async fn rename_organization(
         &self,
-        org: OrgId,
+        caller: &Authorized,
         name: &OrgName,
-        caller: UserId,
         idempotent: Option<&Idempotent<'_, Renamed>>,
     ) -> Result<Renamed, WriteError<RenameRefusal>> {
+        let (org, caller) = (caller.organization(), caller.user());
         self.write(&Rename { org, name, caller }, idempotent).await
     }
 }
