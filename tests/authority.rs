@@ -372,3 +372,68 @@ async fn a_profile_left_behind_by_an_older_removal_is_reported_and_repaired() {
     assert_eq!(employee["organization"], bob.org.as_str());
     env.assert_invariants().await;
 }
+
+/// Bodies that cannot be read one way only are refused before anything is read or written:
+/// a member named twice (readers differ on which one counts), and, on sign-up as on every
+/// other route, a field the route does not take.
+#[tokio::test]
+async fn ambiguous_and_unknown_bodies_are_refused_naming_what_is_wrong() {
+    let env = TestEnv::new().await;
+    let owner = env.member().await;
+    let bob = env.member().await;
+    joined(&env, &owner.org, &owner.token, &bob, "employee").await;
+    let before = env.item_count().await;
+    env.calls.take();
+    let twice = Body::Text(r#"{"role":"employee","role":"owner"}"#.to_owned());
+    let path = member_path(&owner.org, &bob.user);
+    let patch = request(Method::PATCH, &path, Some("application/json"), twice);
+    let (status, answer) = send(&env, with_token(patch, &owner.token)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    let message = answer["error"]["fields"]["body"].as_str().unwrap();
+    assert!(message.contains("\"role\" appears twice"), "{message}");
+
+    let mut body = sample_signup();
+    body["plan"] = json!("x".repeat(60_000));
+    let (status, answer) = env.signup(&body).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert!(answer["error"]["fields"]["plan"].is_string(), "{answer}");
+    let text = format!("{{\"username\":\"a\",{}", &sample_signup().to_string()[1..]);
+    let signup = request(
+        Method::POST,
+        "/api/users/",
+        Some("application/json"),
+        Body::Text(text),
+    );
+    let (status, answer) = env.send(Function::Signup, signup).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert!(answer["error"]["fields"]["body"].is_string(), "{answer}");
+    assert!(env.calls.take().is_empty(), "refused before any call");
+    env.assert_untouched(before).await;
+}
+
+/// A 201 says where to read what it made.
+#[tokio::test]
+async fn what_is_created_is_located() {
+    let env = TestEnv::new().await;
+    let owner = env.member().await;
+    let body = json!({"organization": owner.org, "email": "located@example.com"});
+    let create = with_token(post_json("/api/customers/", &body), &owner.token);
+    let response = Function::CreateCustomer
+        .handle(&env.app, create)
+        .await
+        .expect("an answer");
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let (status, customer) = crm_tests::read(response);
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(
+        location,
+        format!("/api/customers/{}/", customer["id"].as_str().unwrap())
+    );
+    let (status, read) = env.get_customers(&owner.token, &location).await;
+    assert_eq!((status, &read["id"]), (StatusCode::OK, &customer["id"]));
+    let signup = post_json("/api/users/", &sample_signup());
+    let response = Function::Signup.handle(&env.app, signup).await.unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(response.headers()["location"], "/api/users/me/");
+    env.assert_invariants().await;
+}

@@ -18,7 +18,7 @@ use super::auth::Admission;
 use super::body::json_object;
 use super::error::NO_SUCH_CUSTOMER;
 use super::form::Form;
-use super::{cursor, idempotency, json_response, ApiError};
+use super::{cursor, idempotency, json_response, located, ApiError};
 
 const DEFAULT_PAGE: usize = 20;
 const MAX_PAGE: usize = 100;
@@ -104,13 +104,14 @@ pub(super) fn customer_id_in_path(request: &Request) -> Option<CustomerId> {
         .and_then(|raw| CustomerId::parse(raw).ok())
 }
 
-/// A customer answer: the record, and its version as `ETag` for `If-Match`.
+/// A customer answer: the record, its version as `ETag` for `If-Match`, and on a 201 its
+/// `Location`.
 pub(super) fn customer_response(status: StatusCode, customer: &Customer) -> Response<Body> {
     let mut response = json_response(status, customer);
     if let Ok(tag) = HeaderValue::from_str(&etag(customer.version)) {
         response.headers_mut().insert(header::ETAG, tag);
     }
-    response
+    located(response, &format!("/api/customers/{}/", customer.id))
 }
 
 /// A replayed customer answer, with its `ETag` as the first time.

@@ -17,7 +17,7 @@ use crate::store::{Accepted, Idempotent, Invited, Revoked, StoredAnswer};
 use super::body::json_object;
 use super::error::NO_SUCH_INVITATION;
 use super::form::Form;
-use super::{idempotency, json_response, no_store, ApiError};
+use super::{idempotency, json_response, located, no_store, ApiError};
 
 /// An invitation as owners and admins see it; `token` only in the answer that made it.
 #[derive(Serialize)]
@@ -105,7 +105,9 @@ pub(super) async fn create(
         Invited::New(invitation) => {
             tracing::info!(organization = %org, invitation = %invitation.id, role = ?role, "invited");
             let view = InvitationView::of(&invitation, Some(token.expose()));
-            Ok(no_store(json_response(StatusCode::CREATED, &view)))
+            let path = format!("/api/organizations/{org}/invitations/{}/", invitation.id);
+            let created = json_response(StatusCode::CREATED, &view);
+            Ok(no_store(located(created, &path)))
         }
         Invited::Replayed(answer) => Ok(idempotency::replay(&answer)),
     }

@@ -49,6 +49,17 @@ pub(crate) fn no_store(mut response: Response<Body>) -> Response<Body> {
     response
 }
 
+/// A 201 names where what it created is read (RFC 9110 §15.3.2); other answers are left
+/// as they are.
+pub(crate) fn located(mut response: Response<Body>, path: &str) -> Response<Body> {
+    if response.status() == StatusCode::CREATED {
+        if let Ok(path) = HeaderValue::from_str(path) {
+            response.headers_mut().insert(header::LOCATION, path);
+        }
+    }
+    response
+}
+
 /// Every request's last step: a result becomes a response either way.
 pub(crate) fn respond(
     result: Result<Response<Body>, ApiError>,

@@ -16,7 +16,7 @@ use super::body::json_object;
 use super::form::Form;
 use super::login::{take_attempt, verify};
 use super::session::{new_session, pair};
-use super::{idempotency, json_response, no_store, ApiError};
+use super::{idempotency, json_response, located, no_store, ApiError};
 
 /// What sign-up answers besides the tokens: also what is kept for a replay.
 #[derive(Serialize)]
@@ -39,14 +39,7 @@ struct WithTokens<T: Serialize> {
 pub(super) async fn sign_up(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let body = json_object(&request)?;
     let idempotency = idempotency::of(&request, IdempotencyScope::Signup, &body)?;
-    let form = parse(body)?;
-    // Hashing is deliberately slow; keep it off the executor's threads.
-    let (form, hash) = tokio::task::spawn_blocking(move || {
-        let hash = PasswordHash::create(&form.password);
-        (form, hash)
-    })
-    .await
-    .map_err(ApiError::internal)?;
+    let (form, hash) = hashed(parse(body)?).await?;
     let password = form.password.expose().to_owned();
     let signup = Signup::assemble(form, app.store.now().timestamp());
     let created = created(&signup);
@@ -60,17 +53,11 @@ pub(super) async fn sign_up(app: &App, request: Request) -> Result<Response<Body
         record,
         answer: &keep,
     });
+    let session = (&refresh, refresh_expires_at);
     let saved = app
         .store
-        .save_signup(
-            &signup,
-            &hash,
-            &refresh,
-            refresh_expires_at,
-            idempotent.as_ref(),
-        )
-        .await;
-    let saved = match saved {
+        .save_signup(&signup, &hash, session, idempotent.as_ref());
+    let saved = match saved.await {
         // The key was used for another body. A replay of the same body checks the password;
         // so does this, against a dummy hash, so the two take the same time.
         Err(WriteError::KeyReused) => {
@@ -84,9 +71,10 @@ pub(super) async fn sign_up(app: &App, request: Request) -> Result<Response<Body
             tracing::info!(user_id = %signup.user.id, organization = %signup.organization.id, "signed up");
             let user = (signup.user.id, &signup.user.email);
             let tokens = pair(app, user, &[signup.membership.grant()], &refresh);
-            Ok(no_store(json_response(
-                StatusCode::CREATED,
-                &WithTokens { tokens, created },
+            let body = WithTokens { tokens, created };
+            Ok(no_store(located(
+                json_response(StatusCode::CREATED, &body),
+                ME,
             )))
         }
         SignupSaved::Replayed {
@@ -94,11 +82,22 @@ pub(super) async fn sign_up(app: &App, request: Request) -> Result<Response<Body
             hash,
             email,
             roles,
-        } => {
-            let account = (hash, &email, roles.as_slice());
-            replay(app, &answer, account, password).await
-        }
+        } => replay(app, &answer, (hash, &email, &roles), password).await,
     }
+}
+
+/// Where a signed-up user reads what sign-up made.
+const ME: &str = "/api/users/me/";
+
+/// The form and its password's hash. Hashing is deliberately slow; keep it off the
+/// executor's threads.
+async fn hashed(form: SignupForm) -> Result<(SignupForm, PasswordHash), ApiError> {
+    tokio::task::spawn_blocking(move || {
+        let hash = PasswordHash::create(&form.password);
+        (form, hash)
+    })
+    .await
+    .map_err(ApiError::internal)
 }
 
 /// What sign-up answers besides the tokens, as JSON: also what is kept for a replay.
@@ -143,7 +142,10 @@ async fn replay(
     app.store.forget_login_failures(&who).await?;
     let tokens = app.tokens.issue(user, Some(email), roles);
     let body = serde_json::to_value(WithTokens { tokens, created }).expect("JSON");
-    Ok(no_store(idempotency::replay_json(answer.status, &body)))
+    Ok(no_store(located(
+        idempotency::replay_json(answer.status, &body),
+        ME,
+    )))
 }
 
 fn parse(object: Map<String, Value>) -> Result<SignupForm, ApiError> {

@@ -97,6 +97,21 @@ fn exists() -> Condition {
     }
 }
 
+/// The organization's members and pending invitations, among its partition as read: each
+/// holds a copy of its name.
+fn copies(found: &Found, now: Now) -> Result<(Vec<Membership>, Vec<Invitation>), StoreError> {
+    let (mut members, mut invited) = (Vec::new(), Vec::new());
+    for item in found.iter() {
+        match Entity::of(item) {
+            Some(Entity::Member) => members.push(record::<Membership>(item)?),
+            Some(Entity::Invitation) => invited.push(record::<Invitation>(item)?),
+            _ => {}
+        }
+    }
+    invited.retain(|i| i.pending(now.unix()));
+    Ok((members, invited))
+}
+
 impl WritePath for Rename<'_> {
     type Guard = Guard;
     type Outcome = Renamed;
@@ -132,16 +147,7 @@ impl WritePath for Rename<'_> {
         if current.name == *self.name {
             return Ok(Plan::Done(Renamed::Done(Box::new(renamed))));
         }
-        let now = now.unix();
-        let (mut members, mut invited) = (Vec::new(), Vec::new());
-        for item in found.iter() {
-            match Entity::of(item) {
-                Some(Entity::Member) => members.push(record::<Membership>(item)?),
-                Some(Entity::Invitation) => invited.push(record::<Invitation>(item)?),
-                _ => {}
-            }
-        }
-        invited.retain(|i| i.pending(now));
+        let (members, invited) = copies(found, now)?;
         if members.len() + invited.len() > MAX_RENAMED_COPIES {
             return Ok(Plan::Refuse(RenameRefusal::TooLarge));
         }

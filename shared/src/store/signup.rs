@@ -183,8 +183,7 @@ impl Store {
         &self,
         signup: &Signup,
         hash: &PasswordHash,
-        session: &RefreshToken,
-        session_expires_at: u64,
+        (session, session_expires_at): (&RefreshToken, u64),
         idempotent: Option<&Idempotent<'_, SignupSaved>>,
     ) -> Result<SignupSaved, WriteError<NamesTaken>> {
         let path = SaveSignup {
