@@ -148,3 +148,29 @@ fn openapi_documents_every_route_under_its_operation_id() {
         "openapi.yaml documents no route the API lacks"
     );
 }
+
+/// Each binary's header lists its routes as the table gives them, in the table's order: the
+/// list is generated from `ROUTES` (this test prints what it must be), never written apart.
+#[test]
+fn each_binary_names_the_routes_the_table_gives_it() {
+    for function in Function::ALL {
+        if function == Function::Fallback {
+            continue;
+        }
+        let file = format!("functions/{}/src/main.rs", function.binary());
+        let mut expected = format!(
+            "//! Its routes, the rows of `shared::http::ROUTES` naming `Function::{function:?}`:\n"
+        );
+        for route in ROUTES.iter().filter(|r| r.function == function) {
+            expected.push_str(&format!("//! - {} {}\n", route.method, route.path));
+        }
+        let text = read(&file);
+        let header: String = text
+            .lines()
+            .skip_while(|line| !line.starts_with("//! Its routes"))
+            .take_while(|line| line.starts_with("//!"))
+            .map(|line| format!("{line}\n"))
+            .collect();
+        assert_eq!(header, expected, "{file}'s header must read:\n{expected}");
+    }
+}

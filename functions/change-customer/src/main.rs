@@ -1,5 +1,7 @@
-//! PATCH and DELETE /api/customers/{id}: correct or remove a customer.
-//! Its routes are the ones `shared::http::ROUTES` gives to `Function::ChangeCustomer`.
+//! Correct or remove a customer.
+//! Its routes, the rows of `shared::http::ROUTES` naming `Function::ChangeCustomer`:
+//! - PATCH /api/customers/{id}
+//! - DELETE /api/customers/{id}
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {

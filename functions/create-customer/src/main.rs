@@ -1,5 +1,6 @@
-//! POST /api/customers: create a customer, or find the user's existing one.
-//! Its routes are the ones `shared::http::ROUTES` gives to `Function::CreateCustomer`.
+//! Create a customer, or find the user's existing one.
+//! Its routes, the rows of `shared::http::ROUTES` naming `Function::CreateCustomer`:
+//! - POST /api/customers
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {

@@ -1,5 +1,7 @@
-//! POST /api/auth/login: log-in.
-//! Its routes are the ones `shared::http::ROUTES` gives to `Function::Login`.
+//! Log-in, and password changes (both check a password).
+//! Its routes, the rows of `shared::http::ROUTES` naming `Function::Login`:
+//! - POST /api/auth/login
+//! - POST /api/users/me/password
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {

@@ -1,5 +1,7 @@
-//! GET /api/users/me: the caller, their organizations and customer records.
-//! Its routes are the ones `shared::http::ROUTES` gives to `Function::Me`.
+//! The caller's own view, and an organization as its member sees it.
+//! Its routes, the rows of `shared::http::ROUTES` naming `Function::Me`:
+//! - GET /api/users/me
+//! - GET /api/organizations/{org}
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {

@@ -1,5 +1,7 @@
-//! GET /api/customers and GET /api/customers/{id}: list, look up and read customers.
-//! Its routes are the ones `shared::http::ROUTES` gives to `Function::ReadCustomers`.
+//! List, look up and read customers.
+//! Its routes, the rows of `shared::http::ROUTES` naming `Function::ReadCustomers`:
+//! - GET /api/customers
+//! - GET /api/customers/{id}
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {

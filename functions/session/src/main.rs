@@ -1,5 +1,7 @@
-//! POST /api/auth/refresh and POST /api/auth/logout: rotate or end a session.
-//! Its routes are the ones `shared::http::ROUTES` gives to `Function::Session`.
+//! Refresh and log-out: rotate or end a session.
+//! Its routes, the rows of `shared::http::ROUTES` naming `Function::Session`:
+//! - POST /api/auth/refresh
+//! - POST /api/auth/logout
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {

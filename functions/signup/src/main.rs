@@ -1,5 +1,6 @@
-//! POST /api/users: sign-up.
-//! Its routes are the ones `shared::http::ROUTES` gives to `Function::Signup`.
+//! Sign-up: a user, their organization, profiles, vendor and customer, in one transaction.
+//! Its routes, the rows of `shared::http::ROUTES` naming `Function::Signup`:
+//! - POST /api/users
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
