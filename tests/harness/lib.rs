@@ -412,18 +412,69 @@ impl TestEnv {
 }
 
 impl TestEnv {
-    /// Makes `user` a member of `org` with `role` through the store's own write (what
-    /// accepting an invitation does), and returns an access token carrying their roles now.
+    /// Makes `user` a member of `org` with `role` the way the API does: an owner of `org`
+    /// invites them (as an admin, when they are to be an owner), they accept, and an owner
+    /// makes them owner. Returns an access token carrying their roles now; the calls made
+    /// are not counted.
     pub async fn join(&self, user: &str, org: &str, role: shared::domain::Role) -> String {
+        use shared::domain::Role;
         let user = shared::domain::UserId::parse(user).expect("a user id");
-        let organization = shared::domain::OrgId::parse(org).expect("an org id");
-        self.app
-            .store
-            .join_organization(organization, user, role)
+        let owner = self.token_now(self.an_owner(org).await).await;
+        let user_item = self
+            .get(&shared::store::keys::Key::user(user))
             .await
-            .expect("joins");
+            .expect("the user");
+        let invited_as = if role == Role::Employee {
+            "employee"
+        } else {
+            "admin"
+        };
+        let body = serde_json::json!({"email": s(&user_item, "email"), "role": invited_as});
+        let path = format!("/api/organizations/{org}/invitations/");
+        let invite = with_token(post_json(&path, &body), &owner);
+        let (status, invited) = self.send(Function::Teams, invite).await;
+        assert_eq!(status, StatusCode::CREATED, "{invited}");
+        let body = serde_json::json!({"token": invited["token"]});
+        let accept = with_token(
+            post_json("/api/invitations/accept/", &body),
+            &self.token_now(user).await,
+        );
+        let (status, joined) = self.send(Function::Teams, accept).await;
+        assert_eq!(status, StatusCode::OK, "{joined}");
+        if role == Role::Owner {
+            let path = format!("/api/organizations/{org}/members/{user}/");
+            let body = Body::Text(serde_json::json!({"role": "owner"}).to_string());
+            let promote = request(Method::PATCH, &path, Some("application/json"), body);
+            let (status, promoted) = self
+                .send(Function::Teams, with_token(promote, &owner))
+                .await;
+            assert_eq!(status, StatusCode::OK, "{promoted}");
+        }
         self.calls.take();
         self.token_now(user).await
+    }
+
+    /// An owner of `org`, as its `MEMBER` items say.
+    async fn an_owner(&self, org: &str) -> shared::domain::UserId {
+        let org = shared::domain::OrgId::parse(org).expect("an org id");
+        let (pk, prefix) = shared::store::keys::Key::members_of(org);
+        let members = self
+            .admin
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :member)")
+            .expression_attribute_values(":pk", AttributeValue::S(pk))
+            .expression_attribute_values(":member", AttributeValue::S(prefix))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("the organization's members");
+        let owner = members
+            .items()
+            .iter()
+            .find(|m| s(m, "role") == "owner")
+            .expect("an organization has an owner");
+        shared::domain::UserId::parse(s(owner, "user_id")).expect("a user id")
     }
 
     /// An access token for `user` with the roles their user item carries now, as refresh

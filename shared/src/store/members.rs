@@ -453,47 +453,6 @@ pub(super) fn listed(membership: &Membership, user: &User) -> Member {
     Member::of(membership, MemberNames::of(user))
 }
 
-/// A user joining an organization with a role.
-#[cfg(feature = "test-hooks")]
-struct Join {
-    org: OrgId,
-    user: UserId,
-    role: Role,
-}
-
-#[cfg(feature = "test-hooks")]
-impl WritePath for Join {
-    type Guard = Guard;
-    type Outcome = Member;
-    type Refusal = MemberRefusal;
-
-    fn reads(&self, _attempt: &Attempt) -> Reads {
-        member_reads(self.org, self.user)
-    }
-
-    fn plan(
-        &self,
-        table: &str,
-        found: &Found,
-        _attempt: &Attempt,
-        now: Now,
-    ) -> Result<Plan<Guard, Member, MemberRefusal>, StoreError> {
-        let Some(current) = current(found, self.org, self.user)? else {
-            return Ok(Plan::Refuse(MemberRefusal::NotFound));
-        };
-        if current.membership.is_some() {
-            return Ok(Plan::Refuse(MemberRefusal::AlreadyMember));
-        }
-        let membership = Membership::new(self.org, &current.user, self.role, &now.timestamp());
-        let tx = membership_move(table, &current, self.org, Some(&membership));
-        Ok(Plan::Write(tx, listed(&membership, &current.user)))
-    }
-
-    fn replayed(&self, _answer: StoredAnswer, _seen: &Found) -> Replay<Member> {
-        Replay::KeyReused
-    }
-}
-
 impl Store {
     /// Changes `target`'s role in `org`, or removes them, if the caller's stored role allows
     /// what that needs ([`Action::to_change_role`], [`Action::to_remove`]) and an owner
@@ -515,20 +474,6 @@ impl Store {
             caller: caller.user(),
         };
         self.write(&path, idempotent).await
-    }
-
-    /// Makes `user` a member of `org` with `role`, as accepting an invitation does but with
-    /// no invitation: a shortcut for tests (built only with `test-hooks`), so that a test of
-    /// customers or roles need not walk the invitation first. One `BatchGetItem`, then one
-    /// `TransactWriteItems`.
-    #[cfg(feature = "test-hooks")]
-    pub async fn join_organization(
-        &self,
-        org: OrgId,
-        user: UserId,
-        role: Role,
-    ) -> Result<Member, WriteError<MemberRefusal>> {
-        self.write(&Join { org, user, role }, None).await
     }
 
     /// Repairs an employee profile that a removal from before removals moved it left pointing

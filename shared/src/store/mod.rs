@@ -22,10 +22,11 @@
 //! | [`Store::customers_page`] | `reads` | `Query` on `gsi1` |
 //! | [`Store::me`] | `reads` | `Query` of the user's partition |
 //! | [`Store::members_page`] | `members` | `Query` of the organization's partition (and a `BatchGetItem` of users whose memberships predate names) |
-//! | [`Store::change_member`], [`Store::join_organization`] | `members` | `BatchGetItem`, then `TransactWriteItems` |
-//! | [`Store::invite`], [`Store::revoke_invitation`], [`Store::accept_invitation`] | `invitations` | `BatchGetItem`, then `TransactWriteItems` |
+//! | [`Store::change_member`] | `members` | `BatchGetItem` (with the caller's membership), then `TransactWriteItems` (holding it) |
+//! | [`Store::repair_employee_profile`] | `members` | `GetItem` of the user, then `TransactWriteItems` (`check-table --repair`, not a route) |
+//! | [`Store::invite`], [`Store::revoke_invitation`], [`Store::accept_invitation`] | `invitations` | `BatchGetItem`, then `TransactWriteItems` (invite and revoke hold the caller's membership) |
 //! | [`Store::invitations`], [`Store::invitations_to`] | `invitations` | `Query` of one partition's invitations |
-//! | [`Store::rename_organization`] | `organizations` | `Query` of the organization's partition, then `TransactWriteItems` |
+//! | [`Store::rename_organization`] | `organizations` | `Query` of the organization's partition, then `TransactWriteItems` (holding the caller's membership) |
 //!
 //! Keys are made in [`keys`] only; `transaction` turns cancellation reasons into answers;
 //! `backoff` paces retries after `TransactionConflict`; `idempotency` keeps first answers.
