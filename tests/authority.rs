@@ -437,3 +437,53 @@ async fn what_is_created_is_located() {
     assert_eq!(response.headers()["location"], "/api/users/me/");
     env.assert_invariants().await;
 }
+
+/// One admin sending twenty invitations at once, on the store that applies DynamoDB's
+/// conflict rule: each invitation's transaction names the admin's own `MEMBER` item (the
+/// check of their stored role), so they conflict with each other. Each either lands or is
+/// answered 409 `transaction_conflict` with `Retry-After`, which a client retries; nothing
+/// is half-written. Prints how many landed at once and how many conflicts that cost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_admins_twenty_invitations_at_once_land_or_ask_to_be_retried() {
+    let window = Some(std::time::Duration::from_millis(10));
+    let env = std::sync::Arc::new(TestEnv::with_conflict_window(window).await);
+    let owner = env.member().await;
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let (env, org, token) = (env.clone(), owner.org.clone(), owner.token.clone());
+            tokio::spawn(async move {
+                let email = format!("invitee{i}.{}@example.com", uuid::Uuid::now_v7().simple());
+                send(&env, invitation(&org, &email, "employee", &token)).await
+            })
+        })
+        .collect();
+    let (mut landed, mut retry) = (0, 0);
+    for task in tasks {
+        let (status, answer) = task.await.unwrap();
+        match status {
+            StatusCode::CREATED => landed += 1,
+            StatusCode::CONFLICT => {
+                assert_eq!(answer["error"]["code"], "transaction_conflict", "{answer}");
+                retry += 1;
+            }
+            other => panic!("{other}: {answer}"),
+        }
+    }
+    let listed = send(
+        &env,
+        with_token(
+            get(&format!("/api/organizations/{}/invitations/", owner.org)),
+            &owner.token,
+        ),
+    )
+    .await
+    .1;
+    assert_eq!(listed["invitations"].as_array().unwrap().len(), landed);
+    let stats = env.front.stats();
+    println!(
+        "20 invitations at once by one admin: {landed} landed, {retry} asked to retry, \
+         {} transactions sent, {} conflicts",
+        stats.transactions, stats.conflicts
+    );
+    env.assert_invariants().await;
+}
