@@ -6,14 +6,13 @@
 //! on the record, and nothing is ever left pointing at a customer that is gone.
 
 use crate::auth::Access;
-use crate::domain::Now;
 use crate::domain::{
-    Customer, CustomerId, CustomerPatch, OrgId, Precondition, ProfileType, UserProfile,
+    Customer, CustomerId, CustomerPatch, Now, OrgId, Precondition, ProfileType, UserProfile,
 };
 
 use super::customers::{CustomerItems, CustomerRefusal};
 use super::idempotency::StoredAnswer;
-use super::items::{item, number, record, string, Entity, CUSTOMER_ID};
+use super::items::{item, number, record, string, Entity, CUSTOMER_ID, VERSION};
 use super::keys::Key;
 use super::transaction::{Condition, Rejection, Transaction};
 use super::write::{Attempt, Idempotent, Plan, Reads, Replay, Step, WriteError, WritePath};
@@ -278,16 +277,17 @@ fn owned_by(customer: CustomerId) -> Condition {
 
 /// The record as it was read. Records from before versions have none, and read as 1.
 fn at_version(version: u64) -> Condition {
-    let mut condition = Condition::equals("version", number(version));
-    if version == 1 {
-        condition.expression = format!("attribute_not_exists(#c) OR {}", condition.expression);
+    let condition = Condition::equals(VERSION, number(version));
+    match version {
+        1 => Condition::absent(VERSION).or(condition),
+        _ => condition,
     }
-    condition
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::write::tests::every_rejection;
+    use super::super::write::tests::now;
     use super::*;
 
     const GUARDS: [Guard; 7] = [
@@ -310,13 +310,7 @@ mod tests {
                 precondition: &precondition,
             };
             for (failed, rejection) in every_rejection(&GUARDS) {
-                let step = path
-                    .decide(
-                        &rejection,
-                        &Attempt::default(),
-                        crate::domain::Clock::system().now(),
-                    )
-                    .unwrap();
+                let step = path.decide(&rejection, &Attempt::default(), now()).unwrap();
                 let has = |g| failed.contains(&g);
                 let taken = (has(Guard::Email), has(Guard::Code), has(Guard::User));
                 let expected = if taken != (false, false, false) {

@@ -4,18 +4,16 @@
 //! as the organization or the caller's membership, is named, so concurrent creations in one
 //! organization never conflict (see "Contention" in docs/data-model.md).
 
-use crate::domain::Now;
-use std::collections::HashMap;
-
 use crate::auth::Action;
-use crate::domain::{Customer, CustomerForm, ProfileType, UserId, UserProfile};
+use crate::domain::{Customer, CustomerForm, Now, ProfileType, UserId, UserProfile};
 
 use super::idempotency::StoredAnswer;
 use super::items::{
     attribute, bare_item, field, item, listed_item, string, Entity, CUSTOMER, CUSTOMER_ID,
+    ORGANIZATION, UPDATED_AT,
 };
 use super::keys::{Key, ListKey, PK, SK};
-use super::transaction::{Item, Rejection, Transaction};
+use super::transaction::{Item, Operand, Rejection, Transaction, Update};
 use super::write::{Attempt, Idempotent, Plan, Reads, Replay, Step, WriteError, WritePath};
 use super::{Found, Store, StoreError};
 
@@ -283,8 +281,7 @@ fn creation(table: &str, customer: &Customer, link: &Link) -> Transaction<Guard>
         let key = Key::profile(user, ProfileType::Customer);
         match link {
             Link::Own => {
-                let (expression, names, values) = move_profile(&profile);
-                tx.update(Guard::Fresh, &key, &expression, names, values);
+                tx.update(Guard::Fresh, &key, &move_profile(&profile), None);
             }
             Link::Other {
                 profile_exists: false,
@@ -307,8 +304,8 @@ fn creation(table: &str, customer: &Customer, link: &Link) -> Transaction<Guard>
 /// the profile when it is missing: every other attribute is written only if absent
 /// (`if_not_exists`), so an existing profile keeps its id and creation time. Derived from
 /// the record, so the update and the record cannot drift apart.
-fn move_profile(profile: &UserProfile) -> (String, HashMap<String, String>, Item) {
-    const MOVED: [&str; 2] = ["organization", "updated_at"];
+fn move_profile(profile: &UserProfile) -> Update {
+    const MOVED: [&str; 2] = [ORGANIZATION, UPDATED_AT];
     let mut record = item(
         Entity::Profile,
         &Key::profile(profile.user_id, profile.profile_type),
@@ -316,27 +313,24 @@ fn move_profile(profile: &UserProfile) -> (String, HashMap<String, String>, Item
     );
     record.remove(PK);
     record.remove(SK);
-    let mut names = HashMap::new();
-    let mut values = HashMap::new();
-    let mut sets = Vec::new();
     let mut attributes: Vec<_> = record.into_iter().collect();
     attributes.sort_by(|a, b| a.0.cmp(&b.0));
-    for (i, (name, value)) in attributes.into_iter().enumerate() {
-        let (n, v) = (format!("#a{i}"), format!(":a{i}"));
-        sets.push(if MOVED.contains(&name.as_str()) {
-            format!("{n} = {v}")
-        } else {
-            format!("{n} = if_not_exists({n}, {v})")
-        });
-        names.insert(n, name);
-        values.insert(v, value);
-    }
-    (format!("SET {}", sets.join(", ")), names, values)
+    attributes
+        .into_iter()
+        .fold(Update::new(), |update, (name, value)| {
+            if MOVED.contains(&name.as_str()) {
+                update.set(name.as_str(), value)
+            } else {
+                let kept = Operand::OrElse(name.as_str().into(), value);
+                update.set_to(name.as_str(), kept)
+            }
+        })
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::write::tests::every_rejection;
+    use super::super::write::tests::now;
     use super::*;
     use crate::domain::sample_customer_form;
 
@@ -367,9 +361,7 @@ mod tests {
                 };
                 for (failed, rejection) in every_rejection(&GUARDS) {
                     let rejection = with_claim_item(failed.clone(), &existing, rejection);
-                    let step = path
-                        .decide(&rejection, &attempt, crate::domain::Clock::system().now())
-                        .unwrap();
+                    let step = path.decide(&rejection, &attempt, now()).unwrap();
                     let has = |g| failed.contains(&g);
                     let (email, code) = (has(Guard::Email), has(Guard::Code));
                     let expected = if has(Guard::AlreadyCustomer) {

@@ -10,17 +10,19 @@
 //! in one transaction. No transaction here names the organization item.
 
 use crate::auth::{Action, Authorized, InvitationToken};
-use crate::domain::Now;
 use crate::domain::{
-    Email, Invitation, InvitationId, InvitationNotice, Membership, OrgId, OrgRef, OrgRole, Role,
-    UserId,
+    Email, Invitation, InvitationId, InvitationNotice, Membership, Now, OrgId, OrgRef, OrgRole,
+    Role, UserId,
 };
 
 use super::idempotency::StoredAnswer;
-use super::items::{field, item, number, record, string, Entity, MEMBERSHIPS};
-use super::keys::{Key, PK};
+use super::items::{
+    field, item, number, record, string, Entity, EXPIRES_AT, ID, MEMBERSHIPS, NAME, ORGANIZATION,
+    ROLE,
+};
+use super::keys::Key;
 use super::members::{self, admit, hold_caller, point_profile, Denied, Guard};
-use super::transaction::{Condition, Item, Transaction};
+use super::transaction::{Compare, Condition, Item, Path, Transaction};
 use super::write::{Attempt, Idempotent, Plan, Reads, Replay, WriteError, WritePath};
 use super::{Found, Store, StoreError};
 
@@ -70,15 +72,11 @@ pub enum Accepted {
 
 /// "Still pending": the item exists and has not expired.
 fn pending_at(now: u64) -> Condition {
-    Condition {
-        expression: "attribute_exists(#pk) AND #expires > :now".to_owned(),
-        names: [
-            ("#pk".to_owned(), PK.to_owned()),
-            ("#expires".to_owned(), super::items::EXPIRES_AT.to_owned()),
-        ]
-        .into(),
-        values: Item::from([(":now".to_owned(), number(now))]),
-    }
+    Condition::item_exists().and(Condition::compare(
+        EXPIRES_AT,
+        Compare::Greater,
+        number(now),
+    ))
 }
 
 /// The invitee's side, made in the same transaction as its invitation.
@@ -100,13 +98,10 @@ fn delete_invitation(
     let key = Key::invitation(invitation.organization, invitation.id);
     tx.delete(Guard::Invitation, &key, Some(&pending_at(now)));
     let side = Key::invitee(invitation.organization, &invitation.email);
-    let mut ours = Condition::equals("id", string(&invitation.id.to_string()));
+    let mut ours = Condition::equals(ID, string(&invitation.id.to_string()));
     if let Some(name) = joining_as {
-        ours.expression.push_str(" AND #o.#n = :n");
-        ours.names
-            .insert("#o".to_owned(), "organization".to_owned());
-        ours.names.insert("#n".to_owned(), "name".to_owned());
-        ours.values.insert(":n".to_owned(), string(name.as_str()));
+        let named = Path::of(&[ORGANIZATION, NAME]);
+        ours = ours.and(Condition::equals(named, string(name.as_str())));
     }
     tx.delete(Guard::Invitation, &side, Some(&ours));
 }
@@ -138,7 +133,7 @@ impl WritePath for Invite<'_> {
                 Key::invitee(i.organization, &i.email),
                 Key::membership(i.organization, i.invited_by),
             ],
-            attributes: Some(vec!["name", MEMBERSHIPS, super::items::EXPIRES_AT, "role"]),
+            attributes: Some(vec![NAME, MEMBERSHIPS, EXPIRES_AT, ROLE]),
             partition: None,
         }
     }
@@ -170,7 +165,7 @@ impl WritePath for Invite<'_> {
         }
         let now = now.unix();
         let side = found.at(&Key::invitee(i.organization, &i.email));
-        let expires = |item: &Item| field::<u64>(item, super::items::EXPIRES_AT);
+        let expires = |item: &Item| field::<u64>(item, EXPIRES_AT);
         if side.map(expires).transpose()?.is_some_and(|at| now < at) {
             return Ok(Plan::Refuse(InvitationRefusal::Pending));
         }
@@ -179,10 +174,8 @@ impl WritePath for Invite<'_> {
         let key = Key::invitation(i.organization, i.id);
         tx.create(Guard::Invitation, item(Entity::Invitation, &key, i));
         // An expired invitation's side may still stand (TTL is late): it is replaced.
-        let gone = Condition {
-            expression: "attribute_not_exists(#pk) OR #expires <= :now".to_owned(),
-            ..pending_at(now)
-        };
+        let expired = Condition::compare(EXPIRES_AT, Compare::AtMost, number(now));
+        let gone = Condition::item_absent().or(expired);
         tx.replace(Guard::Invitation, invitee_item(i, &notice), Some(&gone));
         hold_caller(
             &mut tx,

@@ -118,6 +118,13 @@ pub const USER_ID: &str = "user_id";
 pub const CUSTOMER_ID: &str = "customer_id";
 /// On the org#user claim: a copy of the whole customer.
 pub const CUSTOMER: &str = "customer";
+/// Record attributes that conditions and updates name (the records' own field names).
+pub const ROLE: &str = "role";
+pub const ORGANIZATION: &str = "organization";
+pub const NAME: &str = "name";
+pub const ID: &str = "id";
+pub const VERSION: &str = "version";
+pub const UPDATED_AT: &str = "updated_at";
 /// Items that remove themselves (sessions, failure records, idempotency records): Unix
 /// seconds. DynamoDB removes them late, so readers check it too.
 pub use super::table::TTL_ATTRIBUTE as EXPIRES_AT;

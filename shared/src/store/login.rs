@@ -13,10 +13,11 @@ use crate::domain::{
     FAILURE_WINDOW_SECONDS, FREE_FAILURES,
 };
 
+use super::expression::update_item;
 use super::items::{field, number, record, Entity, ENTITY, EXPIRES_AT, MEMBERSHIPS, PASSWORD_HASH};
 use super::keys::Key;
 use super::sessions::is_condition_failure;
-use super::transaction::Item;
+use super::transaction::{Compare, Condition, Item, Update};
 use super::{Store, StoreError};
 
 /// What log-in needs to know about a user.
@@ -85,29 +86,23 @@ impl Store {
         who: &Attempter<'_>,
         now: u64,
     ) -> Result<LoginAttempt, StoreError> {
-        let taken = self
+        let count = Update::new()
+            .add(COUNT, number(1))
+            .set(LAST_AT, number(now))
+            .set(EXPIRES_AT, number(now + FAILURE_WINDOW_SECONDS))
+            .set(ENTITY, Entity::LoginFailures.attribute());
+        // A first failure, or one within the window while attempts are free or the wait is
+        // over.
+        let free = Condition::compare(COUNT, Compare::Less, number(u64::from(FREE_FAILURES)))
+            .or(Condition::compare(OPEN_AT, Compare::AtMost, number(now)));
+        let within = Condition::compare(LAST_AT, Compare::AtLeast, number(window_start(now)));
+        let allowed = Condition::absent(COUNT).or(within.and(free));
+        let call = self
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(who.key().to_item()))
-            .update_expression(
-                "ADD #count :one SET #last = :now, #expires = :expires, #entity = :entity",
-            )
-            .condition_expression(
-                "attribute_not_exists(#count) OR (#last >= :window_start \
-                 AND (#count < :free OR #open <= :now))",
-            )
-            .expression_attribute_names("#count", COUNT)
-            .expression_attribute_names("#last", LAST_AT)
-            .expression_attribute_names("#open", OPEN_AT)
-            .expression_attribute_names("#expires", EXPIRES_AT)
-            .expression_attribute_names("#entity", ENTITY)
-            .expression_attribute_values(":one", number(1))
-            .expression_attribute_values(":now", number(now))
-            .expression_attribute_values(":free", number(u64::from(FREE_FAILURES)))
-            .expression_attribute_values(":window_start", number(window_start(now)))
-            .expression_attribute_values(":expires", number(now + FAILURE_WINDOW_SECONDS))
-            .expression_attribute_values(":entity", Entity::LoginFailures.attribute())
+            .set_key(Some(who.key().to_item()));
+        let taken = update_item(call, &count, Some(&allowed))
             .return_values(ReturnValue::UpdatedNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
@@ -139,23 +134,18 @@ impl Store {
         old: LoginFailures,
         now: u64,
     ) -> Result<LoginAttempt, StoreError> {
-        let restarted = self
+        let restart = Update::new()
+            .set(COUNT, number(1))
+            .set(LAST_AT, number(now))
+            .set(EXPIRES_AT, number(now + FAILURE_WINDOW_SECONDS))
+            .remove(OPEN_AT);
+        let as_read = Condition::equals(LAST_AT, number(old.last_at));
+        let call = self
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(who.key().to_item()))
-            .update_expression("SET #count = :one, #last = :now, #expires = :expires REMOVE #open")
-            .condition_expression("#last = :seen")
-            .expression_attribute_names("#count", COUNT)
-            .expression_attribute_names("#last", LAST_AT)
-            .expression_attribute_names("#open", OPEN_AT)
-            .expression_attribute_names("#expires", EXPIRES_AT)
-            .expression_attribute_values(":one", number(1))
-            .expression_attribute_values(":now", number(now))
-            .expression_attribute_values(":seen", number(old.last_at))
-            .expression_attribute_values(":expires", number(now + FAILURE_WINDOW_SECONDS))
-            .send()
-            .await;
+            .set_key(Some(who.key().to_item()));
+        let restarted = update_item(call, &restart, Some(&as_read)).send().await;
         match restarted {
             Ok(_) => Ok(LoginAttempt::Taken(1)),
             Err(e) if is_condition_failure(&e) => Ok(LoginAttempt::Refused { retry_after: 1 }),
@@ -175,18 +165,17 @@ impl Store {
         if count < FREE_FAILURES {
             return Ok(());
         }
-        let opened = self
+        let open = number(now + delay_after(count));
+        // Only ever later: a slower failure's wait never shortens a faster one's.
+        let later = Condition::exists(COUNT).and(
+            Condition::absent(OPEN_AT).or(Condition::compare(OPEN_AT, Compare::Less, open.clone())),
+        );
+        let call = self
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(who.key().to_item()))
-            .update_expression("SET #open = :open")
-            .condition_expression(
-                "attribute_exists(#count) AND (attribute_not_exists(#open) OR #open < :open)",
-            )
-            .expression_attribute_names("#open", OPEN_AT)
-            .expression_attribute_names("#count", COUNT)
-            .expression_attribute_values(":open", number(now + delay_after(count)))
+            .set_key(Some(who.key().to_item()));
+        let opened = update_item(call, &Update::new().set(OPEN_AT, open), Some(&later))
             .send()
             .await;
         match opened {

@@ -13,20 +13,22 @@
 //! count again. Only writes that add or take away an owner name that item; customer routes
 //! and joining as an admin or employee never do.
 
-use crate::domain::Now;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::auth::{permits, Action, Authorized};
 use crate::domain::{
-    Member, MemberNames, Membership, OrgId, OrgMembership, OrgName, OrgRole, ProfileType, Role,
-    Timestamp, User, UserId, UserProfile,
+    Member, MemberNames, Membership, Now, OrgId, OrgMembership, OrgName, OrgRole, ProfileType,
+    Role, Timestamp, User, UserId, UserProfile,
 };
 
 use super::idempotency::StoredAnswer;
-use super::items::{attribute, field, item, number, record, Entity, MEMBERSHIPS, OWNERS};
+use super::items::{
+    attribute, field, item, number, record, Entity, MEMBERSHIPS, ORGANIZATION, OWNERS, ROLE,
+    UPDATED_AT,
+};
 use super::keys::{Key, PK, SK};
 use super::reads::page_of;
-use super::transaction::{Condition, Item, Transaction};
+use super::transaction::{Compare, Condition, Operand, Transaction, Update};
 use super::write::{Attempt, Idempotent, Plan, Reads, Replay, WriteError, WritePath};
 use super::{Found, Store, StoreError};
 
@@ -119,7 +121,7 @@ pub(super) fn hold_caller<G: Copy + PartialEq>(
     (org, caller): (OrgId, UserId),
     role: Role,
 ) {
-    let at_role = Condition::equals("role", attribute(&role));
+    let at_role = Condition::equals(ROLE, attribute(&role));
     tx.check(guard, &Key::membership(org, caller), &at_role);
 }
 
@@ -131,30 +133,17 @@ pub(super) fn point_profile(
     (from, to): (Option<OrgId>, Option<OrgId>),
     at: &Timestamp,
 ) {
-    let mut names = std::collections::HashMap::from([
-        ("#org".to_owned(), "organization".to_owned()),
-        ("#updated".to_owned(), "updated_at".to_owned()),
-    ]);
-    let mut values = Item::from([(":updated".to_owned(), attribute(at))]);
-    let expression = match to {
-        Some(to) => {
-            values.insert(":to".to_owned(), attribute(&to));
-            "SET #org = :to, #updated = :updated"
-        }
-        None => "REMOVE #org SET #updated = :updated",
+    let update = Update::new().set(UPDATED_AT, attribute(at));
+    let update = match to {
+        Some(to) => update.set(ORGANIZATION, attribute(&to)),
+        None => update.remove(ORGANIZATION),
     };
     let condition = match from {
-        Some(from) => {
-            values.insert(":from".to_owned(), attribute(&from));
-            "#org = :from"
-        }
-        None => {
-            names.insert("#pk".to_owned(), PK.to_owned());
-            "attribute_exists(#pk)"
-        }
+        Some(from) => Condition::equals(ORGANIZATION, attribute(&from)),
+        None => Condition::item_exists(),
     };
     let key = Key::profile(user, ProfileType::Employee);
-    tx.update_when(Guard::Profile, &key, expression, condition, names, values);
+    tx.update(Guard::Profile, &key, &update, Some(&condition));
 }
 
 /// One page of an organization's members, by user id.
@@ -256,7 +245,7 @@ fn both_sides(
         Key::membership(org, user),
         Key::user_organization(user, org),
     );
-    let as_read = before.map(|m| Condition::equals("role", attribute(&m.role)));
+    let as_read = before.map(|m| Condition::equals(ROLE, attribute(&m.role)));
     let Some(membership) = after else {
         tx.delete(Guard::Member, &member_key, as_read.as_ref());
         tx.delete(Guard::Member, &side_key, None);
@@ -269,16 +258,12 @@ fn both_sides(
     };
     if before.is_some() {
         // A role change leaves the side's name alone: a rename may have changed it.
-        let names = [("#r", "role"), ("#pk", PK)].map(|(a, b)| (a.to_owned(), b.to_owned()));
-        let role = Item::from([(":r".to_owned(), attribute(&membership.role))]);
-        let exists = "attribute_exists(#pk)";
-        tx.update_when(
+        let role = Update::new().set(ROLE, attribute(&membership.role));
+        tx.update(
             Guard::Member,
             &side_key,
-            "SET #r = :r",
-            exists,
-            names.into(),
-            role,
+            &role,
+            Some(&Condition::item_exists()),
         );
     } else {
         let side = OrgMembership {
@@ -298,41 +283,28 @@ fn role_lists(tx: &mut Transaction<Guard>, current: &Current, roles: &[OrgRole])
         Key::username(&user.username),
         Key::user_email(&user.email),
     ] {
-        tx.update_when(
-            Guard::Roles,
-            &key,
-            "SET #m = :new",
-            "#m = :old",
-            [("#m".to_owned(), MEMBERSHIPS.to_owned())].into(),
-            Item::from([
-                (":new".to_owned(), attribute(&roles)),
-                (":old".to_owned(), attribute(&current.roles)),
-            ]),
-        );
+        let update = Update::new().set(MEMBERSHIPS, attribute(&roles));
+        let as_read = Condition::equals(MEMBERSHIPS, attribute(&current.roles));
+        tx.update(Guard::Roles, &key, &update, Some(&as_read));
     }
 }
 
 /// One owner more, or one fewer on condition that one stays.
 fn owner_count(tx: &mut Transaction<Guard>, org: OrgId, more: bool) {
-    let (expression, condition) = if more {
-        (
-            "SET #o = if_not_exists(#o, :one) + :one",
-            "attribute_exists(#pk)",
-        )
+    // Absent on organizations from before teams, which had one owner.
+    let count = Box::new(Operand::OrElse(OWNERS.into(), number(1)));
+    let (count, condition) = if more {
+        (Operand::Plus(count, number(1)), Condition::item_exists())
     } else {
-        ("SET #o = if_not_exists(#o, :one) - :one", "#o > :one")
+        let stays = Condition::compare(OWNERS, Compare::Greater, number(1));
+        (Operand::Minus(count, number(1)), stays)
     };
-    let mut names = std::collections::HashMap::from([("#o".to_owned(), OWNERS.to_owned())]);
-    if more {
-        names.insert("#pk".to_owned(), PK.to_owned());
-    }
-    tx.update_when(
+    let update = Update::new().set_to(OWNERS, count);
+    tx.update(
         Guard::Owners,
         &Key::organization(org),
-        expression,
-        condition,
-        names,
-        Item::from([(":one".to_owned(), number(1))]),
+        &update,
+        Some(&condition),
     );
 }
 
@@ -496,11 +468,7 @@ impl Store {
         let next = roles.first().map(|r| r.organization);
         let mut tx = Transaction::new(&self.table);
         point_profile(&mut tx, user, (Some(org), next), &self.now().timestamp());
-        let absent = Condition {
-            expression: "attribute_not_exists(#pk)".to_owned(),
-            names: [("#pk".to_owned(), PK.to_owned())].into(),
-            values: Item::new(),
-        };
+        let absent = Condition::item_absent();
         tx.check(Guard::Member, &Key::membership(org, user), &absent);
         match tx.commit(self).await {
             Ok(()) => Ok(true),
@@ -574,6 +542,8 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
+    use super::super::transaction::Item;
+    use super::super::write::tests::now;
     use super::*;
     use crate::domain::Timestamp;
 
@@ -637,14 +607,7 @@ mod tests {
             caller: id,
         };
         let found = found_of(&owner, org);
-        let plan = path
-            .plan(
-                "t",
-                &found,
-                &Attempt::default(),
-                crate::domain::Clock::system().now(),
-            )
-            .unwrap();
+        let plan = path.plan("t", &found, &Attempt::default(), now()).unwrap();
         assert!(matches!(plan, Plan::Refuse(MemberRefusal::LastOwner)));
         for (_, rejection) in super::super::write::tests::every_rejection(&[
             Guard::Member,
@@ -655,13 +618,7 @@ mod tests {
         ]) {
             // What was read moved on (the same member's or user's roles changed, the last
             // other owner left): read again; the plan then refuses or writes anew.
-            let step = path
-                .decide(
-                    &rejection,
-                    &Attempt::default(),
-                    crate::domain::Clock::system().now(),
-                )
-                .unwrap();
+            let step = path.decide(&rejection, &Attempt::default(), now()).unwrap();
             assert!(
                 matches!(step, super::super::write::Step::LookAgain),
                 "{step:?}"
@@ -703,14 +660,7 @@ mod tests {
         // No membership stored: removed since their token was issued.
         let found = found_of(&member, org);
         for path in [&promote, &remove] {
-            let plan = path
-                .plan(
-                    "t",
-                    &found,
-                    &Attempt::default(),
-                    crate::domain::Clock::system().now(),
-                )
-                .unwrap();
+            let plan = path.plan("t", &found, &Attempt::default(), now()).unwrap();
             assert!(matches!(
                 plan,
                 Plan::Refuse(MemberRefusal::Denied(Denied::NotMember))
@@ -720,12 +670,7 @@ mod tests {
         let mut items: Vec<Item> = found.iter().cloned().collect();
         items.push(caller_item(org, &caller, Role::Employee));
         let plan = promote
-            .plan(
-                "t",
-                &Found::new(items),
-                &Attempt::default(),
-                crate::domain::Clock::system().now(),
-            )
+            .plan("t", &Found::new(items), &Attempt::default(), now())
             .unwrap();
         assert!(matches!(
             plan,
@@ -735,12 +680,7 @@ mod tests {
         let mut items: Vec<Item> = found.iter().cloned().collect();
         items.push(caller_item(org, &caller, Role::Admin));
         let Plan::Write(tx, _) = promote
-            .plan(
-                "t",
-                &Found::new(items),
-                &Attempt::default(),
-                crate::domain::Clock::system().now(),
-            )
+            .plan("t", &Found::new(items), &Attempt::default(), now())
             .unwrap()
         else {
             panic!("an admin promotes an employee");
@@ -773,12 +713,7 @@ mod tests {
         items.push(item(Entity::Profile, &profile_key, &profile));
         let leave = change(org, id, MemberChange::Remove, id);
         let Plan::Write(tx, MemberChanged::Removed) = leave
-            .plan(
-                "t",
-                &Found::new(items),
-                &Attempt::default(),
-                crate::domain::Clock::system().now(),
-            )
+            .plan("t", &Found::new(items), &Attempt::default(), now())
             .unwrap()
         else {
             panic!("an admin leaves");
@@ -788,16 +723,15 @@ mod tests {
         assert_eq!(all.last(), Some(&Guard::Profile));
         let (_, moved) = tx.actions().last().unwrap();
         let moved = moved.update().unwrap();
-        assert_eq!(
-            moved.update_expression(),
-            "SET #org = :to, #updated = :updated"
-        );
-        let to = moved.expression_attribute_values().unwrap()[":to"].clone();
-        assert_eq!(to, attribute(&elsewhere));
-        assert_eq!(
-            moved.expression_attribute_values().unwrap()[":from"],
-            attribute(&org)
-        );
+        // SET updated_at, organization = the oldest other organization, on condition that
+        // it points at the one left.
+        assert_eq!(moved.update_expression(), "SET #n0 = :v0, #n1 = :v1");
+        assert_eq!(moved.condition_expression(), Some("#n1 = :v2"));
+        let names = moved.expression_attribute_names().unwrap();
+        assert_eq!(names["#n1"], ORGANIZATION);
+        let values = moved.expression_attribute_values().unwrap();
+        assert_eq!(values[":v1"], attribute(&elsewhere));
+        assert_eq!(values[":v2"], attribute(&org));
     }
 
     /// The items a `BatchGetItem` would have found for `current`.

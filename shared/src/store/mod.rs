@@ -36,6 +36,7 @@ mod capacity;
 mod customer_changes;
 mod customers;
 mod error;
+mod expression;
 mod idempotency;
 mod invitations;
 mod items;

@@ -12,14 +12,13 @@
 //! is refused (`TooLarge`), not renamed in part.
 
 use crate::auth::{Action, Authorized};
-use crate::domain::Now;
-use crate::domain::{Invitation, Membership, OrgId, OrgName, Organization, UserId};
+use crate::domain::{Invitation, Membership, Now, OrgId, OrgName, Organization, UserId};
 
 use super::idempotency::StoredAnswer;
-use super::items::{record, string, Entity};
-use super::keys::{Key, PK};
+use super::items::{record, string, Entity, ID, NAME, ORGANIZATION};
+use super::keys::Key;
 use super::members::{admit, hold_caller, Denied};
-use super::transaction::{Condition, Item, Transaction};
+use super::transaction::{Condition, Path, Transaction, Update};
 use super::write::{Attempt, Idempotent, Plan, Reads, Replay, WriteError, WritePath};
 use super::{Found, Store, StoreError};
 
@@ -58,7 +57,7 @@ struct Rename<'a> {
     caller: UserId,
 }
 
-/// `SET <path> = :name` on `key`, on `condition`.
+/// `SET <path> = name` on `key`, on `condition`.
 fn set_name(
     tx: &mut Transaction<Guard>,
     guard: Guard,
@@ -67,34 +66,8 @@ fn set_name(
     condition: Condition,
     name: &OrgName,
 ) {
-    let mut names = condition.names;
-    let placeholders: Vec<String> = path
-        .iter()
-        .enumerate()
-        .map(|(i, part)| {
-            names.insert(format!("#p{i}"), (*part).to_owned());
-            format!("#p{i}")
-        })
-        .collect();
-    let mut values = condition.values;
-    values.insert(":name".to_owned(), string(name.as_str()));
-    let expression = format!("SET {} = :name", placeholders.join("."));
-    tx.update_when(
-        guard,
-        key,
-        &expression,
-        &condition.expression,
-        names,
-        values,
-    );
-}
-
-fn exists() -> Condition {
-    Condition {
-        expression: "attribute_exists(#pk)".to_owned(),
-        names: [("#pk".to_owned(), PK.to_owned())].into(),
-        values: Item::new(),
-    }
+    let update = Update::new().set(Path::of(path), string(name.as_str()));
+    tx.update(guard, key, &update, Some(&condition));
 }
 
 /// The organization's members and pending invitations, among its partition as read: each
@@ -152,27 +125,34 @@ impl WritePath for Rename<'_> {
             return Ok(Plan::Refuse(RenameRefusal::TooLarge));
         }
         let mut tx = Transaction::new(table);
-        let at_name = Condition::equals("name", string(current.name.as_str()));
+        let at_name = Condition::equals(NAME, string(current.name.as_str()));
         set_name(
             &mut tx,
             Guard::Name,
             &Key::organization(self.org),
-            &["name"],
+            &[NAME],
             at_name,
             self.name,
         );
         for member in &members {
             let side = Key::user_organization(member.user_id, self.org);
-            set_name(&mut tx, Guard::Copy, &side, &["name"], exists(), self.name);
-        }
-        for invitation in &invited {
-            let side = Key::invitee(self.org, &invitation.email);
-            let ours = Condition::equals("id", string(&invitation.id.to_string()));
             set_name(
                 &mut tx,
                 Guard::Copy,
                 &side,
-                &["organization", "name"],
+                &[NAME],
+                Condition::item_exists(),
+                self.name,
+            );
+        }
+        for invitation in &invited {
+            let side = Key::invitee(self.org, &invitation.email);
+            let ours = Condition::equals(ID, string(&invitation.id.to_string()));
+            set_name(
+                &mut tx,
+                Guard::Copy,
+                &side,
+                &[ORGANIZATION, NAME],
                 ours,
                 self.name,
             );

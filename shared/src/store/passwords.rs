@@ -5,16 +5,13 @@
 //! refused. The user item also records when the password changed: sessions started before
 //! then are refused at their next refresh.
 
-use crate::domain::Now;
-use std::collections::HashMap;
-
 use crate::auth::RefreshToken;
-use crate::domain::{PasswordHash, User};
+use crate::domain::{Now, PasswordHash, User};
 
 use super::items::{number, string, PASSWORD_HASH};
 use super::keys::Key;
 use super::sessions::session_item;
-use super::transaction::{Item, Rejection, Transaction};
+use super::transaction::{Condition, Rejection, Transaction, Update};
 use super::write::{Attempt, Plan, PlanOf, Reads, Replay, Step, StepOf, WriteError, WritePath};
 use super::{Found, Store, StoreError};
 
@@ -64,15 +61,9 @@ impl WritePath for ChangePassword<'_> {
             Key::username(&user.username),
             Key::user_email(&user.email),
         ] {
-            let (expression, names, values) = new_hash(self.old, self.new, self.now_ms);
-            tx.update_when(
-                Guard::Hash,
-                &key,
-                &expression,
-                "#hash = :old",
-                names,
-                values,
-            );
+            let as_read = Condition::equals(PASSWORD_HASH, string(self.old.as_phc()));
+            let update = new_hash(self.new, self.now_ms);
+            tx.update(Guard::Hash, &key, &update, Some(&as_read));
         }
         tx.create(
             Guard::Fresh,
@@ -101,25 +92,10 @@ impl WritePath for ChangePassword<'_> {
 
 /// The update of one login item to the new hash and the time it changed: the three items
 /// carry the same record, as log-in reads any of them.
-fn new_hash(
-    old: &PasswordHash,
-    new: &PasswordHash,
-    changed_at_ms: u64,
-) -> (String, HashMap<String, String>, Item) {
-    let names = HashMap::from(
-        [("#hash", PASSWORD_HASH), ("#changed", PASSWORD_CHANGED_AT)]
-            .map(|(k, v)| (k.to_owned(), v.to_owned())),
-    );
-    let values = Item::from([
-        (":old".to_owned(), string(old.as_phc())),
-        (":new".to_owned(), string(new.as_phc())),
-        (":changed".to_owned(), number(changed_at_ms)),
-    ]);
-    (
-        "SET #hash = :new, #changed = :changed".to_owned(),
-        names,
-        values,
-    )
+fn new_hash(new: &PasswordHash, changed_at_ms: u64) -> Update {
+    Update::new()
+        .set(PASSWORD_HASH, string(new.as_phc()))
+        .set(PASSWORD_CHANGED_AT, number(changed_at_ms))
 }
 
 impl Store {
@@ -149,6 +125,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::super::write::tests::every_rejection;
+    use super::super::write::tests::now;
     use super::*;
     use crate::domain::{Email, PersonName, Timestamp, UserId, Username};
 
@@ -176,13 +153,7 @@ mod tests {
             now_ms: 1,
         };
         for (failed, rejection) in every_rejection(&[Guard::Hash, Guard::Fresh]) {
-            let step = path
-                .decide(
-                    &rejection,
-                    &Attempt::default(),
-                    crate::domain::Clock::system().now(),
-                )
-                .unwrap();
+            let step = path.decide(&rejection, &Attempt::default(), now()).unwrap();
             match step {
                 Step::Refuse(ChangedMeanwhile) => assert!(failed.contains(&Guard::Hash)),
                 Step::Impossible(_) => assert!(!failed.contains(&Guard::Hash)),

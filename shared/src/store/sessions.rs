@@ -12,21 +12,19 @@
 //! refreshing at once, or a client retrying a refresh whose answer it lost, all get the same
 //! pair and stay logged in. After the grace, it is reuse, and revokes the session.
 
-use std::collections::HashMap;
-
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::auth::RefreshToken;
 use crate::domain::{Email, Now, OrgRole, Timestamp, UserId};
 
 use super::backoff::Backoff;
+use super::expression::{put_item, update_item};
 use super::items::{bare_item, field, number, string, Entity, EXPIRES_AT, MEMBERSHIPS, USER_ID};
 use super::keys::Key;
 use super::passwords::PASSWORD_CHANGED_AT;
-use super::transaction::{CommitError, Item, Transaction};
+use super::transaction::{CommitError, Compare, Condition, Item, Operand, Transaction, Update};
 use super::{Store, StoreError};
 
 const CURRENT: &str = "current";
@@ -78,17 +76,13 @@ impl Store {
         token: &RefreshToken,
         expires_at: u64,
     ) -> Result<(), StoreError> {
-        self.client
+        let created_at = self.now().timestamp();
+        let call = self
+            .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(session_item(
-                token,
-                expires_at,
-                &self.now().timestamp(),
-            )))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await?;
+            .set_item(Some(session_item(token, expires_at, &created_at)));
+        put_item(call, &Condition::item_absent()).send().await?;
         Ok(())
     }
 
@@ -167,19 +161,14 @@ impl Store {
     /// or one rotated away, which is reuse all the same). `false`, changing nothing, for any
     /// other token: unknown sessions, other users' sessions, wrong secrets.
     pub async fn log_out(&self, token: &RefreshToken, now: u64) -> Result<bool, StoreError> {
-        let revoked = self
+        let current = Condition::equals(USER_ID, string(&token.user.to_string()))
+            .and(Condition::equals(CURRENT, string(&token.digest())));
+        let call = self
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(Key::session(token.session).to_item()))
-            .update_expression("SET #revoked = if_not_exists(#revoked, :now)")
-            .condition_expression("#user = :user AND #current = :presented")
-            .expression_attribute_names("#revoked", REVOKED_AT)
-            .expression_attribute_names("#user", USER_ID)
-            .expression_attribute_names("#current", CURRENT)
-            .expression_attribute_values(":now", number(now))
-            .expression_attribute_values(":user", string(&token.user.to_string()))
-            .expression_attribute_values(":presented", string(&token.digest()))
+            .set_key(Some(Key::session(token.session).to_item()));
+        let revoked = update_item(call, &revocation(now), Some(&current))
             .send()
             .await;
         match revoked {
@@ -204,17 +193,14 @@ impl Store {
     /// Revokes `token`'s session, every token of it, when it is `token.user`'s. Only after the
     /// token proved to be one the session issued.
     async fn revoke(&self, token: &RefreshToken, now: u64) -> Result<(), StoreError> {
-        let revoked = self
+        let theirs = Condition::item_exists()
+            .and(Condition::equals(USER_ID, string(&token.user.to_string())));
+        let call = self
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(Key::session(token.session).to_item()))
-            .update_expression("SET #revoked = if_not_exists(#revoked, :now)")
-            .condition_expression("attribute_exists(pk) AND #user = :user")
-            .expression_attribute_names("#revoked", REVOKED_AT)
-            .expression_attribute_names("#user", USER_ID)
-            .expression_attribute_values(":now", number(now))
-            .expression_attribute_values(":user", AttributeValue::S(token.user.to_string()))
+            .set_key(Some(Key::session(token.session).to_item()));
+        let revoked = update_item(call, &revocation(now), Some(&theirs))
             .send()
             .await;
         match revoked {
@@ -223,6 +209,12 @@ impl Store {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// A session revoked at `now`, or at the time it already was.
+fn revocation(now: u64) -> Update {
+    let first = Operand::OrElse(REVOKED_AT.into(), number(now));
+    Update::new().set_to(REVOKED_AT, first)
 }
 
 /// Whether a single-item update was refused by its condition (and changed nothing).
@@ -257,29 +249,22 @@ fn rotation(
     expires_at: u64,
     now: Now,
 ) -> Transaction<Guard> {
-    let names = HashMap::from(
-        [
-            ("#current", CURRENT),
-            ("#expires", EXPIRES_AT),
-            ("#rotated", "rotated_at"),
-            ("#rotated_unix", ROTATED_AT),
-            ("#user", USER_ID),
-            ("#revoked", REVOKED_AT),
-        ]
-        .map(|(k, v)| (k.to_owned(), v.to_owned())),
-    );
-    let values = Item::from(
-        [
-            (":next", string(&next.digest())),
-            (":presented", string(&presented.digest())),
-            (":user", string(&presented.user.to_string())),
-            (":expires", number(expires_at)),
-            (":now", number(now.unix())),
-            (":rotated", string(now.timestamp().as_str())),
-            (":rotated_unix", number(now.unix())),
-        ]
-        .map(|(k, v)| (k.to_owned(), v)),
-    );
+    let update = Update::new()
+        .set(CURRENT, string(&next.digest()))
+        .set(EXPIRES_AT, number(expires_at))
+        .set("rotated_at", string(now.timestamp().as_str()))
+        .set(ROTATED_AT, number(now.unix()));
+    let current = Condition::equals(CURRENT, string(&presented.digest()))
+        .and(Condition::equals(
+            USER_ID,
+            string(&presented.user.to_string()),
+        ))
+        .and(Condition::compare(
+            EXPIRES_AT,
+            Compare::Greater,
+            number(now.unix()),
+        ))
+        .and(Condition::absent(REVOKED_AT));
     let mut kept = bare_item(
         Entity::RotatedToken,
         &Key::rotated_token(presented.session, &presented.digest()),
@@ -287,16 +272,8 @@ fn rotation(
     kept.insert(USER_ID.to_owned(), string(&presented.user.to_string()));
     kept.insert(EXPIRES_AT.to_owned(), number(expires_at));
     let mut tx = Transaction::new(table);
-    tx.update_when(
-        Guard::Current,
-        &Key::session(presented.session),
-        "SET #current = :next, #expires = :expires, #rotated = :rotated, \
-         #rotated_unix = :rotated_unix",
-        "#current = :presented AND #user = :user AND #expires > :now \
-         AND attribute_not_exists(#revoked)",
-        names,
-        values,
-    )
-    .create(Guard::Fresh, kept);
+    let session = Key::session(presented.session);
+    tx.update(Guard::Current, &session, &update, Some(&current))
+        .create(Guard::Fresh, kept);
     tx
 }

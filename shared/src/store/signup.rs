@@ -1,21 +1,21 @@
 //! Sign-up: every item in one transaction, each guarded, so a clash writes nothing.
 
 use crate::auth::RefreshToken;
-use crate::domain::Now;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 
-use crate::domain::{Email, OrgMembership, OrgRole, PasswordHash, Signup, User, UserId};
+use crate::domain::{Email, Now, OrgMembership, OrgRole, PasswordHash, Signup, User, UserId};
 
 use super::customers::CustomerItems;
+use super::expression::put_item;
 use super::idempotency::StoredAnswer;
 use super::items::{
     attribute, bare_item, field, item, listed_item, number, string, Entity, MEMBERSHIPS, OWNERS,
     PASSWORD_HASH, USER_ID,
 };
-use super::keys::{Key, ListKey, PK};
+use super::keys::{Key, ListKey};
 use super::sessions::session_item;
-use super::transaction::{Item, Rejection, Transaction};
+use super::transaction::{Condition, Item, Rejection, Transaction};
 use super::write::{Attempt, Idempotent, Plan, Reads, Replay, Step, WriteError, WritePath};
 use super::{Found, Store, StoreError};
 
@@ -244,15 +244,14 @@ impl Store {
     /// (the backfill, `make backfill-username-looks`): one conditional `PutItem`, which a
     /// second run and a concurrent sign-up of a look-alike both meet safely.
     pub async fn claim_username_look(&self, user: &User) -> Result<LookClaim, StoreError> {
-        let put = self
+        let theirs =
+            Condition::item_absent().or(Condition::equals(USER_ID, string(&user.id.to_string())));
+        let call = self
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(skeleton_claim(user)))
-            .condition_expression("attribute_not_exists(#pk) OR #user = :user")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#user", USER_ID)
-            .expression_attribute_values(":user", string(&user.id.to_string()))
+            .set_item(Some(skeleton_claim(user)));
+        let put = put_item(call, &theirs)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;

@@ -7,34 +7,15 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem, Update,
+    TransactWriteItem,
 };
 
+use super::expression::Placeholders;
+pub use super::expression::{Compare, Condition, Operand, Path, Update};
 use super::keys::Key;
 use super::{Store, StoreError};
 
 pub type Item = HashMap<String, AttributeValue>;
-
-const MUST_NOT_EXIST: &str = "attribute_not_exists(pk)";
-
-/// A condition expression with its placeholders.
-#[derive(Clone, Debug)]
-pub struct Condition {
-    pub expression: String,
-    pub names: HashMap<String, String>,
-    pub values: Item,
-}
-
-impl Condition {
-    /// The item's `attribute` equals `value`.
-    pub fn equals(attribute: &str, value: AttributeValue) -> Self {
-        Self {
-            expression: "#c = :c".to_owned(),
-            names: HashMap::from([("#c".to_owned(), attribute.to_owned())]),
-            values: Item::from([(":c".to_owned(), value)]),
-        }
-    }
-}
 
 pub struct Transaction<R> {
     table: String,
@@ -134,19 +115,14 @@ impl<R: Copy + PartialEq> Transaction<R> {
     /// stands at its key: absent, or its `expires_at` (Unix seconds) is before `now`. A live
     /// one comes back in the cancellation reasons.
     pub fn keep_answer(&mut self, item: Item, now: u64) -> &mut Self {
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk) OR #expires < :now")
-            .expression_attribute_names("#expires", super::table::TTL_ATTRIBUTE)
-            .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .build()
-            .expect("table and item are set");
-        self.actions.push((
-            Tag::KeptAnswer,
-            TransactWriteItem::builder().put(put).build(),
-        ));
+        let expired = Condition::compare(
+            super::table::TTL_ATTRIBUTE,
+            Compare::Less,
+            AttributeValue::N(now.to_string()),
+        );
+        let free = Condition::item_absent().or(expired);
+        let put = self.put_action(item, &free, ReturnValuesOnConditionCheckFailure::AllOld);
+        self.actions.push((Tag::KeptAnswer, put));
         self
     }
 
@@ -156,41 +132,60 @@ impl<R: Copy + PartialEq> Transaction<R> {
         item: Item,
         returning: ReturnValuesOnConditionCheckFailure,
     ) -> &mut Self {
+        let put = self.put_action(item, &Condition::item_absent(), returning);
+        self.push(role, put)
+    }
+
+    fn put_action(
+        &self,
+        item: Item,
+        condition: &Condition,
+        returning: ReturnValuesOnConditionCheckFailure,
+    ) -> TransactWriteItem {
+        let mut placeholders = Placeholders::default();
+        let expression = placeholders.condition(condition);
+        let (names, values) = placeholders.into_maps();
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
-            .condition_expression(MUST_NOT_EXIST)
+            .condition_expression(expression)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
             .return_values_on_condition_check_failure(returning)
+            .build()
+            .expect("table and item are set");
+        TransactWriteItem::builder().put(put).build()
+    }
+
+    /// Writes `item` over whatever stands at its key, when `condition` (if any) holds of it.
+    pub fn replace(&mut self, role: R, item: Item, condition: Option<&Condition>) -> &mut Self {
+        let mut placeholders = Placeholders::default();
+        let expression = condition.map(|c| placeholders.condition(c));
+        let (names, values) = placeholders.into_maps();
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .set_condition_expression(expression)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
             .build()
             .expect("table and item are set");
         self.push(role, TransactWriteItem::builder().put(put).build())
     }
 
-    /// Writes `item` over whatever stands at its key, when `condition` (if any) holds of it.
-    pub fn replace(&mut self, role: R, item: Item, condition: Option<&Condition>) -> &mut Self {
-        let mut put = Put::builder().table_name(&self.table).set_item(Some(item));
-        if let Some(condition) = condition {
-            put = put
-                .condition_expression(&condition.expression)
-                .set_expression_attribute_names(Some(condition.names.clone()))
-                .set_expression_attribute_values(Some(condition.values.clone()));
-        }
-        let put = put.build().expect("table and item are set");
-        self.push(role, TransactWriteItem::builder().put(put).build())
-    }
-
     /// Deletes the item at `key`, when `condition` (if any) holds of it.
     pub fn delete(&mut self, role: R, key: &Key, condition: Option<&Condition>) -> &mut Self {
-        let mut delete = Delete::builder()
+        let mut placeholders = Placeholders::default();
+        let expression = condition.map(|c| placeholders.condition(c));
+        let (names, values) = placeholders.into_maps();
+        let delete = Delete::builder()
             .table_name(&self.table)
-            .set_key(Some(key.to_item()));
-        if let Some(condition) = condition {
-            delete = delete
-                .condition_expression(&condition.expression)
-                .set_expression_attribute_names(Some(condition.names.clone()))
-                .set_expression_attribute_values(Some(condition.values.clone()));
-        }
-        let delete = delete.build().expect("table and key are set");
+            .set_key(Some(key.to_item()))
+            .set_condition_expression(expression)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .build()
+            .expect("table and key are set");
         self.push(role, TransactWriteItem::builder().delete(delete).build())
     }
 
@@ -198,13 +193,14 @@ impl<R: Copy + PartialEq> Transaction<R> {
     /// the item there (a `ConditionCheck`): the caller's own membership at the role read.
     /// Like every action, it conflicts with another in-flight transaction naming the item.
     pub fn check(&mut self, role: R, key: &Key, condition: &Condition) -> &mut Self {
-        // DynamoDB refuses an empty map of values.
-        let values = Some(condition.values.clone()).filter(|v| !v.is_empty());
+        let mut placeholders = Placeholders::default();
+        let expression = placeholders.condition(condition);
+        let (names, values) = placeholders.into_maps();
         let check = ConditionCheck::builder()
             .table_name(&self.table)
             .set_key(Some(key.to_item()))
-            .condition_expression(&condition.expression)
-            .set_expression_attribute_names(Some(condition.names.clone()))
+            .condition_expression(expression)
+            .set_expression_attribute_names(names)
             .set_expression_attribute_values(values)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
@@ -215,55 +211,32 @@ impl<R: Copy + PartialEq> Transaction<R> {
         )
     }
 
-    /// An update expression on `key`, applied when `condition` holds (its placeholders may
-    /// be among `names` and `values`); when it fails, DynamoDB returns the item as it was.
-    pub fn update_when(
-        &mut self,
-        role: R,
-        key: &Key,
-        expression: &str,
-        condition: &str,
-        names: HashMap<String, String>,
-        values: Item,
-    ) -> &mut Self {
-        self.update_action(role, key, expression, Some(condition), names, values)
-    }
-
-    /// An update expression on `key`; `names` and `values` are its placeholders.
+    /// `update` of the item at `key`, applied when `condition` (if any) holds; when it
+    /// fails, DynamoDB returns the item as it was.
     pub fn update(
         &mut self,
         role: R,
         key: &Key,
-        expression: &str,
-        names: HashMap<String, String>,
-        values: Item,
+        update: &Update,
+        condition: Option<&Condition>,
     ) -> &mut Self {
-        self.update_action(role, key, expression, None, names, values)
-    }
-
-    fn update_action(
-        &mut self,
-        role: R,
-        key: &Key,
-        expression: &str,
-        condition: Option<&str>,
-        names: HashMap<String, String>,
-        values: Item,
-    ) -> &mut Self {
-        let mut update = Update::builder()
+        let mut placeholders = Placeholders::default();
+        let expression = placeholders.update(update);
+        let condition = condition.map(|c| placeholders.condition(c));
+        let returning = condition
+            .as_ref()
+            .map(|_| ReturnValuesOnConditionCheckFailure::AllOld);
+        let (names, values) = placeholders.into_maps();
+        let update = aws_sdk_dynamodb::types::Update::builder()
             .table_name(&self.table)
             .set_key(Some(key.to_item()))
             .update_expression(expression)
-            .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(Some(values));
-        if let Some(condition) = condition {
-            update = update
-                .condition_expression(condition)
-                .return_values_on_condition_check_failure(
-                    ReturnValuesOnConditionCheckFailure::AllOld,
-                );
-        }
-        let update = update.build().expect("table, key and expression are set");
+            .set_condition_expression(condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .set_return_values_on_condition_check_failure(returning)
+            .build()
+            .expect("table, key and expression are set");
         self.push(role, TransactWriteItem::builder().update(update).build())
     }
 

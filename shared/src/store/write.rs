@@ -307,6 +307,11 @@ pub(super) mod tests {
     use super::super::transaction::Item;
     use super::*;
 
+    /// The time a pure plan or decision is tested at.
+    pub fn now() -> Now {
+        crate::domain::Clock::system().now()
+    }
+
     /// Every subset of `guards`, each failed guard with no item: what a pure decision is
     /// tested over.
     pub fn every_rejection<G: Copy + PartialEq>(guards: &[G]) -> Vec<(Vec<G>, Rejection<G>)> {
