@@ -57,19 +57,6 @@ struct Rename<'a> {
     caller: UserId,
 }
 
-/// `SET <path> = name` on `key`, on `condition`.
-fn set_name(
-    tx: &mut Transaction<Guard>,
-    guard: Guard,
-    key: &Key,
-    path: &[&str],
-    condition: Condition,
-    name: &OrgName,
-) {
-    let update = Update::new().set(Path::of(path), string(name.as_str()));
-    tx.update(guard, key, &update, Some(&condition));
-}
-
 /// The organization's members and pending invitations, among its partition as read: each
 /// holds a copy of its name.
 fn copies(found: &Found, now: Now) -> Result<(Vec<Membership>, Vec<Invitation>), StoreError> {
@@ -125,37 +112,24 @@ impl WritePath for Rename<'_> {
             return Ok(Plan::Refuse(RenameRefusal::TooLarge));
         }
         let mut tx = Transaction::new(table);
+        let named = |path: &[&str]| Update::new().set(Path::of(path), string(self.name.as_str()));
+        let (flat, nested) = (named(&[NAME]), named(&[ORGANIZATION, NAME]));
         let at_name = Condition::equals(NAME, string(current.name.as_str()));
-        set_name(
-            &mut tx,
+        tx.update(
             Guard::Name,
             &Key::organization(self.org),
-            &[NAME],
-            at_name,
-            self.name,
+            &flat,
+            Some(&at_name),
         );
+        let standing = Condition::item_exists();
         for member in &members {
             let side = Key::user_organization(member.user_id, self.org);
-            set_name(
-                &mut tx,
-                Guard::Copy,
-                &side,
-                &[NAME],
-                Condition::item_exists(),
-                self.name,
-            );
+            tx.update(Guard::Copy, &side, &flat, Some(&standing));
         }
         for invitation in &invited {
             let side = Key::invitee(self.org, &invitation.email);
             let ours = Condition::equals(ID, string(&invitation.id.to_string()));
-            set_name(
-                &mut tx,
-                Guard::Copy,
-                &side,
-                &[ORGANIZATION, NAME],
-                ours,
-                self.name,
-            );
+            tx.update(Guard::Copy, &side, &nested, Some(&ours));
         }
         hold_caller(&mut tx, Guard::Caller, (self.org, self.caller), role);
         Ok(Plan::Write(tx, Renamed::Done(Box::new(renamed))))

@@ -159,9 +159,7 @@ impl<R: Copy + PartialEq> Transaction<R> {
 
     /// Writes `item` over whatever stands at its key, when `condition` (if any) holds of it.
     pub fn replace(&mut self, role: R, item: Item, condition: Option<&Condition>) -> &mut Self {
-        let mut placeholders = Placeholders::default();
-        let expression = condition.map(|c| placeholders.condition(c));
-        let (names, values) = placeholders.into_maps();
+        let (expression, names, values) = rendered(condition);
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
@@ -175,9 +173,7 @@ impl<R: Copy + PartialEq> Transaction<R> {
 
     /// Deletes the item at `key`, when `condition` (if any) holds of it.
     pub fn delete(&mut self, role: R, key: &Key, condition: Option<&Condition>) -> &mut Self {
-        let mut placeholders = Placeholders::default();
-        let expression = condition.map(|c| placeholders.condition(c));
-        let (names, values) = placeholders.into_maps();
+        let (expression, names, values) = rendered(condition);
         let delete = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(key.to_item()))
@@ -268,6 +264,20 @@ impl<R: Copy + PartialEq> Transaction<R> {
             .map(|_| ())
             .map_err(|error| classify(&roles, error))
     }
+}
+
+/// An optional condition's text and placeholders, as an action's builder takes them.
+fn rendered(
+    condition: Option<&Condition>,
+) -> (
+    Option<String>,
+    Option<HashMap<String, String>>,
+    Option<Item>,
+) {
+    let mut placeholders = Placeholders::default();
+    let expression = condition.map(|c| placeholders.condition(c));
+    let (names, values) = placeholders.into_maps();
+    (expression, names, values)
 }
 
 /// Cancellation reason codes that mean DynamoDB is shedding load: try later.

@@ -173,10 +173,8 @@ impl Store {
             };
             if let Some(idempotent) = idempotent {
                 let answer = (idempotent.answer)(&outcome);
-                tx.keep_answer(
-                    record_item(idempotent.record, &answer, now.unix()),
-                    now.unix(),
-                );
+                let kept = record_item(idempotent.record, &answer, now.unix());
+                tx.keep_answer(kept, now.unix());
             }
             let step = match tx.commit(self).await {
                 Ok(()) => return Ok(outcome),
