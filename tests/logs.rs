@@ -46,9 +46,13 @@ async fn a_500_logs_its_cause_once_with_the_request_id_and_answers_none_of_it() 
     request
         .headers_mut()
         .insert(shared::serve::PANIC_HEADER, "1".parse().unwrap());
-    let response = shared::serve::guarded(&env.app, request, Function::CreateCustomer)
-        .await
-        .unwrap();
+    let response = shared::serve::guarded(
+        &env.app,
+        request,
+        shared::http::Handlers::of(Function::CreateCustomer),
+    )
+    .await
+    .unwrap();
     let (status, answer) = read(response);
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(!answer.to_string().contains("panic"), "{answer}");

@@ -30,7 +30,7 @@ async fn exercised() -> HashMap<Function, Actions> {
         used.entry(Function::Fallback).or_default().extend(actions);
     };
     for function in Function::ALL {
-        shared::serve::warm_up(&env.app, function).await;
+        shared::serve::warm_up(&env.app, shared::http::Handlers::of(function)).await;
         record(function, env);
     }
     let (owner, other, third) = (env.member().await, env.member().await, env.member().await);

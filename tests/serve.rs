@@ -15,18 +15,26 @@ async fn a_panic_answers_a_json_500_and_the_process_serves_the_next_request() {
     request
         .headers_mut()
         .insert(shared::serve::PANIC_HEADER, "1".parse().unwrap());
-    let response = shared::serve::guarded(&env.app, request, Function::CreateCustomer)
-        .await
-        .expect("a panic is an answer, not an error");
+    let response = shared::serve::guarded(
+        &env.app,
+        request,
+        shared::http::Handlers::of(Function::CreateCustomer),
+    )
+    .await
+    .expect("a panic is an answer, not an error");
     let (status, answer) = read(response);
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(answer["error"]["code"], "internal_error");
     assert!(env.calls.take().is_empty(), "it panicked before any work");
 
     let request = with_token(post_json("/api/customers/", &body), &m.token);
-    let response = shared::serve::guarded(&env.app, request, Function::CreateCustomer)
-        .await
-        .unwrap();
+    let response = shared::serve::guarded(
+        &env.app,
+        request,
+        shared::http::Handlers::of(Function::CreateCustomer),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         read(response).0,
         StatusCode::CREATED,
@@ -54,7 +62,7 @@ async fn every_warm_up_rehearses_its_functions_request_reading_only_and_never_fa
     let before = env.scan().await;
     env.calls.take();
     for function in F::ALL {
-        let status = shared::serve::warm_up(app, function).await;
+        let status = shared::serve::warm_up(app, shared::http::Handlers::of(function)).await;
         let (calls, answer): (&[&str], _) = match function {
             // Nobody's customer, nobody's organization: found missing by the read that
             // also opens the connection.
@@ -88,7 +96,7 @@ async fn every_warm_up_rehearses_its_functions_request_reading_only_and_never_fa
     let down = Box::leak(Box::new(crm_tests::app_with_store_down().await));
     let started = std::time::Instant::now();
     // Refused at once (503) or timed out (none), depending on how the address fails here.
-    let status = shared::serve::warm_up(down, F::ReadCustomers).await;
+    let status = shared::serve::warm_up(down, shared::http::Handlers::of(F::ReadCustomers)).await;
     assert!(
         status.is_none_or(|status| status == StatusCode::SERVICE_UNAVAILABLE),
         "{status:?}"
@@ -126,7 +134,7 @@ async fn every_request_writes_one_emf_object_of_the_specified_shape() {
         )
     };
     let send = |request, function| async move {
-        shared::serve::guarded(app, request, function)
+        shared::serve::guarded(app, request, shared::http::Handlers::of(function))
             .await
             .unwrap()
     };

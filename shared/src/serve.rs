@@ -10,21 +10,22 @@ use lambda_http::{service_fn, Body, Request, RequestExt, Response};
 use tracing::Instrument;
 
 use crate::app::App;
-use crate::domain::{unix_now_ms, Email, OrgId, OrgRole, PasswordHash, Role, UserId};
-use crate::http::{route_of, ApiError, ErrorCode, Function, Operation, Route};
+use crate::domain::{unix_now_ms, Email, OrgId, OrgRole, Role, UserId};
+use crate::http::{route_of, ApiError, ErrorCode, Function, Handlers, Operation, Route};
 use crate::metrics::{self, RequestReport, Tally};
 
 /// How long cold start waits for the warm-up call before going on without it.
 const WARM_UP_LIMIT: Duration = Duration::from_secs(1);
 
-/// Runs `function`: logs, configuration and warm-up once, then requests. Fails (and so the
-/// function refuses to start) only when the configuration is unusable.
-pub async fn run(function: Function) -> Result<(), lambda_http::Error> {
+/// Runs the function whose handlers are `handlers` (its binary names its own table, so that
+/// it links only its own handlers): logs, configuration and warm-up once, then requests.
+/// Fails (and so the function refuses to start) only when the configuration is unusable.
+pub async fn run(handlers: &'static Handlers) -> Result<(), lambda_http::Error> {
     crate::telemetry::init();
     // Lives as long as the execution environment; requests borrow it from their own tasks.
     let app: &'static App = Box::leak(Box::new(App::from_env().await?));
-    warm_up(app, function).await;
-    lambda_http::run(service_fn(move |request| guarded(app, request, function))).await
+    warm_up(app, handlers).await;
+    lambda_http::run(service_fn(move |request| guarded(app, request, handlers))).await
 }
 
 /// Makes the first request cost what a warm one does. Resolves credentials and the endpoint
@@ -47,11 +48,11 @@ pub async fn run(function: Function) -> Result<(), lambda_http::Error> {
 ///
 /// Whatever happens, init goes on: a function that cannot reach DynamoDB yet may later.
 /// Returns the rehearsal's status, when it finished in time.
-pub async fn warm_up(app: &'static App, function: Function) -> Option<StatusCode> {
+pub async fn warm_up(app: &'static App, handlers: &'static Handlers) -> Option<StatusCode> {
     let work = async {
-        let hashing = function.checks_passwords();
-        if hashing || function.rehearsal().method != Method::GET {
-            let hashed = hashing.then(|| tokio::task::spawn_blocking(PasswordHash::warm_up));
+        let hashing = handlers.warm_passwords;
+        if hashing.is_some() || handlers.function.rehearsal().method != Method::GET {
+            let hashed = hashing.map(tokio::task::spawn_blocking);
             if let Err(error) = app.store.warm_up().await {
                 tracing::warn!(error = %error.report(), "warm-up failed; serving anyway");
             }
@@ -61,7 +62,7 @@ pub async fn warm_up(app: &'static App, function: Function) -> Option<StatusCode
                 }
             }
         }
-        rehearse(app, function)
+        rehearse(app, handlers)
             .instrument(tracing::debug_span!("rehearsal"))
             .await
     };
@@ -76,7 +77,7 @@ pub async fn warm_up(app: &'static App, function: Function) -> Option<StatusCode
 
 /// One request of the function's rehearsal route, through the same adapter and JSON as a real
 /// invocation. A failure is logged and ignored: the rehearsal only saves time.
-async fn rehearse(app: &'static App, function: Function) -> Option<StatusCode> {
+async fn rehearse(app: &'static App, handlers: &'static Handlers) -> Option<StatusCode> {
     use lambda_http::{request::LambdaRequest, Context, LambdaEvent, Service};
     let organization = OrgId::generate();
     // RFC 2606's `.invalid`: nobody's address, so that the token carries one, as real ones do.
@@ -89,7 +90,8 @@ async fn rehearse(app: &'static App, function: Function) -> Option<StatusCode> {
             role: Role::Owner,
         }],
     );
-    let event = rehearsal_event(function.rehearsal(), organization, &token.access_token);
+    let route = handlers.function.rehearsal();
+    let event = rehearsal_event(route, organization, &token.access_token);
     // From text, as the runtime has it: the same parsing code runs.
     let payload: LambdaRequest = match serde_json::from_str(&event.to_string()) {
         Ok(payload) => payload,
@@ -100,7 +102,7 @@ async fn rehearse(app: &'static App, function: Function) -> Option<StatusCode> {
     };
     // All a request runs, its metrics line made but not written.
     let mut adapter = lambda_http::Adapter::from(service_fn(move |request| async move {
-        answer_and_report(app, request, function).await.0
+        answer_and_report(app, request, handlers).await.0
     }));
     let response = adapter
         .call(LambdaEvent::new(payload, Context::default()))
@@ -158,9 +160,9 @@ fn rehearsal_event(route: &Route, organization: OrgId, token: &str) -> serde_jso
 pub async fn guarded(
     app: &'static App,
     request: Request,
-    function: Function,
+    handlers: &'static Handlers,
 ) -> Result<Response<Body>, lambda_http::Error> {
-    let (answer, report) = answer_and_report(app, request, function).await;
+    let (answer, report) = answer_and_report(app, request, handlers).await;
     if let Some(line) = report {
         app.metrics.emit(line);
     }
@@ -171,7 +173,7 @@ pub async fn guarded(
 async fn answer_and_report(
     app: &'static App,
     request: Request,
-    function: Function,
+    handlers: &'static Handlers,
 ) -> (Result<Response<Body>, lambda_http::Error>, Option<String>) {
     let started = Instant::now();
     let span = request_span(&request);
@@ -185,7 +187,7 @@ async fn answer_and_report(
         if request.headers().contains_key(PANIC_HEADER) {
             panic!("{PANIC_HEADER} asked for a panic");
         }
-        function.handle(app, request).await
+        handlers.handle(app, request).await
     });
     let answer = match tokio::spawn(task.instrument(span.clone())).await {
         Ok(answer) => answer,
@@ -199,7 +201,7 @@ async fn answer_and_report(
         let tally = *tally.lock().unwrap_or_else(|e| e.into_inner());
         report(
             app,
-            function,
+            handlers.function,
             route,
             response,
             (started, tally, request_id.as_deref()),

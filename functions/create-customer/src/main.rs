@@ -4,5 +4,5 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::serve::run(shared::http::Function::CreateCustomer).await
+    shared::serve::run(&shared::http::handlers::CREATE_CUSTOMER).await
 }

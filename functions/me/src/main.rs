@@ -5,5 +5,5 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::serve::run(shared::http::Function::Me).await
+    shared::serve::run(&shared::http::handlers::ME).await
 }

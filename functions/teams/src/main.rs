@@ -12,5 +12,5 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::serve::run(shared::http::Function::Teams).await
+    shared::serve::run(&shared::http::handlers::TEAMS).await
 }

@@ -10,6 +10,7 @@ mod customer_changes;
 mod customers;
 mod error;
 mod form;
+pub mod handlers;
 mod idempotency;
 mod invitations;
 mod login;
@@ -28,6 +29,7 @@ use serde::Serialize;
 pub use auth::Gate;
 pub use body::MAX_BODY_BYTES;
 pub use error::{ApiError, ErrorCode, FieldErrors};
+pub use handlers::Handlers;
 pub use routes::{route_of, Function, Operation, Route, ROUTES};
 
 pub(crate) fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Response<Body> {

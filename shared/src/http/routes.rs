@@ -15,11 +15,9 @@ use lambda_http::{Body, Request, RequestExt, Response};
 
 use crate::app::App;
 
-use super::auth::{self, Gate, Granted};
-use super::{
-    cors, customer_changes, customers, invitations, login, members, organizations, passwords,
-    respond, session, signup, users, ApiError,
-};
+use super::auth::{self, Gate};
+use super::handlers::Handlers;
+use super::{cors, respond, ApiError};
 
 /// A Lambda function of the API: one binary under `functions/`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -253,11 +251,25 @@ impl Function {
         self == F::Fallback || route.function == self
     }
 
-    /// Answers one request as this function: the route table finds the operation, and every
-    /// error becomes the API's JSON error. A CORS preflight from an allowed origin is
-    /// answered for every path the table has, and any answer to such an origin says so.
+    /// Answers one request as this function, through its table of handlers (see
+    /// [`Handlers::handle`]): what tests send requests through. A binary serves through its
+    /// own table, so that it links only its own handlers.
     pub async fn handle(
         self,
+        app: &App,
+        request: Request,
+    ) -> Result<Response<Body>, lambda_http::Error> {
+        Handlers::of(self).handle(app, request).await
+    }
+}
+
+impl Handlers {
+    /// Answers one request: the route table finds the operation, the dispatcher admits the
+    /// caller, this table's handler answers, and every error becomes the API's JSON error. A
+    /// CORS preflight from an allowed origin is answered for every path the table has, and
+    /// any answer to such an origin says so.
+    pub async fn handle(
+        &self,
         app: &App,
         request: Request,
     ) -> Result<Response<Body>, lambda_http::Error> {
@@ -330,60 +342,12 @@ impl Operation {
         }
     }
 
-    /// The handler, with what the dispatcher proved of the caller: each handler takes the
-    /// proof its gate gives, so a handler cannot be reached without its check.
-    async fn call(
-        self,
-        app: &App,
-        request: Request,
-        granted: Granted,
-    ) -> Result<Response<Body>, ApiError> {
-        use Granted as G;
-        match (self, granted) {
-            (O::SignUp, G::Anyone) => signup::sign_up(app, request).await,
-            (O::LogIn, G::Anyone) => login::log_in(app, request).await,
-            (O::Refresh, G::Anyone) => session::refresh(app, request).await,
-            (O::LogOut, G::Anyone) => session::log_out(app, request).await,
-            (O::Me, G::Caller(caller)) => users::me(app, caller).await,
-            (O::ChangePassword, G::Caller(caller)) => {
-                passwords::change_password(app, request, caller).await
-            }
-            (O::AcceptInvitation, G::Caller(caller)) => {
-                invitations::accept(app, request, caller).await
-            }
-            (O::CreateCustomer, G::Named(admission)) => {
-                customers::create(app, request, admission).await
-            }
-            (O::ListCustomers, G::Named(admission)) => {
-                customers::list(app, request, admission).await
-            }
-            (O::GetCustomer, G::Named(admission)) => {
-                customers::get_one(app, request, admission).await
-            }
-            (O::UpdateCustomer, G::Named(admission)) => {
-                customer_changes::update(app, request, admission).await
-            }
-            (O::DeleteCustomer, G::Named(admission)) => {
-                customer_changes::delete(app, request, admission).await
-            }
-            (O::GetOrganization, G::Member(member)) => organizations::get(app, member).await,
-            (O::RenameOrganization, G::Member(member)) => {
-                organizations::rename(app, request, member).await
-            }
-            (O::ListMembers, G::Member(member)) => members::list(app, request, member).await,
-            (O::UpdateMember, G::Member(member)) => members::update(app, request, member).await,
-            (O::RemoveMember, G::Member(member)) => members::remove(app, request, member).await,
-            (O::CreateInvitation, G::Member(member)) => {
-                invitations::create(app, request, member).await
-            }
-            (O::ListInvitations, G::Member(member)) => invitations::list(app, member).await,
-            (O::RevokeInvitation, G::Member(member)) => {
-                invitations::revoke(app, request, member).await
-            }
-            (operation, _) => Err(ApiError::internal(format!(
-                "{operation:?}: its gate does not give what its handler takes"
-            ))),
-        }
+    /// The function whose route it is (each operation has one route).
+    pub fn function(self) -> Function {
+        ROUTES
+            .iter()
+            .find(|route| route.operation == self)
+            .map_or(F::Fallback, |route| route.function)
     }
 }
 
@@ -426,14 +390,14 @@ fn allowed(path: &str) -> Vec<&'static str> {
 
 /// The method is checked before the caller or the body: a 405 needs no token.
 async fn dispatch(
-    function: Function,
+    handlers: &Handlers,
     app: &App,
     request: Request,
 ) -> Result<Response<Body>, ApiError> {
     let path = request.uri().path().to_owned();
     let found = ROUTES
         .iter()
-        .filter(|r| r.method == *request.method() && function.serves(r))
+        .filter(|r| r.method == *request.method() && handlers.function.serves(r))
         .find_map(|r| r.matches(&path).map(|parameters| (r, parameters)));
     let Some((route, parameters)) = found else {
         let allow = allowed(&path);
@@ -453,7 +417,7 @@ async fn dispatch(
         request.with_path_parameters(parameters)
     };
     let granted = auth::admit(app, &request, route.operation.gate()).await?;
-    route.operation.call(app, request, granted).await
+    handlers.call(route.operation, app, request, granted).await
 }
 
 #[cfg(test)]
@@ -468,6 +432,23 @@ mod tests {
             .filter(|f| f.checks_passwords())
             .collect();
         assert_eq!(hashing, [F::Signup, F::Login, F::Fallback]);
+        // Their tables, and theirs only, warm it (and so link it).
+        for function in F::ALL {
+            let table = Handlers::of(function);
+            assert_eq!(table.function, function);
+            assert_eq!(
+                table.warm_passwords.is_some(),
+                function.checks_passwords(),
+                "{function:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_operation_belongs_to_the_function_its_route_names() {
+        for route in &ROUTES {
+            assert_eq!(route.operation.function(), route.function);
+        }
     }
 
     #[test]
