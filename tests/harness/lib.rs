@@ -395,8 +395,9 @@ impl TestEnv {
 }
 
 impl TestEnv {
-    /// A token for `user` as a member of `org` with `role`: how a user who joined another
-    /// organization would be seen (no route adds members yet).
+    /// A token claiming `user` is a member of `org` with `role`, whether or not it is stored:
+    /// what a token issued before a removal or a demotion says. Customer routes trust it for
+    /// its lifetime; writes that grant, change or remove membership do not.
     pub fn token_as_member(&self, user: &str, org: &str, role: shared::domain::Role) -> String {
         let user = shared::domain::UserId::parse(user).expect("a user id");
         let organization = shared::domain::OrgId::parse(org).expect("an org id");
