@@ -5,7 +5,6 @@
 use crm_tests::{read, TestEnv};
 use lambda_http::http::StatusCode;
 use serde_json::json;
-use shared::http::Function;
 
 /// Log lines written through `tracing`, kept for a test to read.
 #[derive(Clone, Default)]
@@ -46,13 +45,10 @@ async fn a_500_logs_its_cause_once_with_the_request_id_and_answers_none_of_it() 
     request
         .headers_mut()
         .insert(shared::serve::PANIC_HEADER, "1".parse().unwrap());
-    let response = shared::serve::guarded(
-        &env.app,
-        request,
-        shared::http::Handlers::of(Function::CreateCustomer),
-    )
-    .await
-    .unwrap();
+    let response =
+        shared::serve::guarded(&env.app, request, &shared::http::handlers::CREATE_CUSTOMER)
+            .await
+            .unwrap();
     let (status, answer) = read(response);
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(!answer.to_string().contains("panic"), "{answer}");

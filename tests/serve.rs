@@ -15,26 +15,20 @@ async fn a_panic_answers_a_json_500_and_the_process_serves_the_next_request() {
     request
         .headers_mut()
         .insert(shared::serve::PANIC_HEADER, "1".parse().unwrap());
-    let response = shared::serve::guarded(
-        &env.app,
-        request,
-        shared::http::Handlers::of(Function::CreateCustomer),
-    )
-    .await
-    .expect("a panic is an answer, not an error");
+    let response =
+        shared::serve::guarded(&env.app, request, &shared::http::handlers::CREATE_CUSTOMER)
+            .await
+            .expect("a panic is an answer, not an error");
     let (status, answer) = read(response);
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(answer["error"]["code"], "internal_error");
     assert!(env.calls.take().is_empty(), "it panicked before any work");
 
     let request = with_token(post_json("/api/customers/", &body), &m.token);
-    let response = shared::serve::guarded(
-        &env.app,
-        request,
-        shared::http::Handlers::of(Function::CreateCustomer),
-    )
-    .await
-    .unwrap();
+    let response =
+        shared::serve::guarded(&env.app, request, &shared::http::handlers::CREATE_CUSTOMER)
+            .await
+            .unwrap();
     assert_eq!(
         read(response).0,
         StatusCode::CREATED,

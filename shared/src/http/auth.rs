@@ -78,9 +78,8 @@ impl Admission {
     /// The same admission, knowing the caller's role in `org` from their membership: for a
     /// token that leaves `org` out.
     pub(super) async fn knowing(&self, app: &App, org: OrgId) -> Result<Self, ApiError> {
-        let role = app.store.member_role(org, self.caller.user).await?;
         Ok(Self {
-            caller: self.caller.knowing(org, role),
+            caller: knowing(app, &self.caller, org).await?,
             action: self.action,
         })
     }
@@ -139,10 +138,7 @@ async fn authorized(
     org: OrgId,
 ) -> Result<Authorized, ApiError> {
     let caller = match caller.may(action, org) {
-        Access::Unlisted => {
-            let role = app.store.member_role(org, caller.user).await?;
-            caller.knowing(org, role)
-        }
+        Access::Unlisted => knowing(app, &caller, org).await?,
         _ => caller,
     };
     caller
@@ -153,6 +149,14 @@ async fn authorized(
                 ApiError::Forbidden(NOT_MEMBER)
             }
         })
+}
+
+/// `caller`, knowing their role in `org` from one strongly consistent read of their
+/// membership: for a token that leaves `org` out (a caller in more organizations than a
+/// token carries).
+async fn knowing(app: &App, caller: &Caller, org: OrgId) -> Result<Caller, ApiError> {
+    let role = app.store.member_role(org, caller.user).await?;
+    Ok(caller.knowing(org, role))
 }
 
 #[cfg(test)]
