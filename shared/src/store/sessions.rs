@@ -93,7 +93,7 @@ impl Store {
     /// rotated to `next` within the grace, the same answer, at no extra call. Otherwise, one
     /// `GetItem` of that digest tells reuse of an issued token (which revokes the session)
     /// from a guess (which changes nothing). A refresh of the same token in flight at the
-    /// same moment is waited for, then seen as the grace sees it.
+    /// same moment is waited for, then read (one `GetItem` a pause) and seen as the grace sees it.
     pub async fn rotate_session(
         &self,
         presented: &RefreshToken,
@@ -111,8 +111,17 @@ impl Store {
                 Err(CommitError::Rejected(rejection)) => {
                     break (rejection.existing(Guard::Current).cloned(), user?);
                 }
-                // Another refresh of this very token is in flight: see what it did.
-                Err(CommitError::Contended) if backoff.wait().await => {}
+                // Another refresh of this very token is in flight: once it is done, see what
+                // it did (a read never conflicts) rather than racing it again.
+                Err(CommitError::Contended) if backoff.wait().await => {
+                    let session = self.get_item(&Key::session(presented.session)).await?;
+                    if session.is_some_and(|s| {
+                        live_session_of(&s, presented.user, now.unix())
+                            && just_rotated_to(&s, next, now)
+                    }) {
+                        return self.renewed(presented, user?, now).await;
+                    }
+                }
                 Err(CommitError::Contended) => {
                     return Err(StoreError::internal("a session kept being refreshed"))
                 }
