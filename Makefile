@@ -6,7 +6,7 @@ CARGO ?= cargo
 # How long the conflict-faithful store holds a committed transaction's items.
 CONFLICT_WINDOW_MS ?= 10
 
-.PHONY: test run lint fmt clippy check-table backfill-username-looks bench
+.PHONY: test run lint fmt clippy check-table backfill-username-looks bench bootstraps
 # `make bench`: the release profile of template.yaml's bootstraps (host architecture);
 # BENCH_PROFILE=bench builds faster without LTO (CI's short run).
 BENCH_PROFILE ?= release
@@ -46,6 +46,14 @@ backfill-username-looks:
 	TABLE_NAME=$${TABLE_NAME:-crm-local} \
 	AWS_ENDPOINT_URL_DYNAMODB=$${AWS_ENDPOINT_URL_DYNAMODB:-http://127.0.0.1:$${LOCAL_DYNAMODB_PORT:-8000}} \
 	$(CARGO) run --quiet --locked -p crm-tests --bin backfill-username-looks
+
+## Every function's arm64 bootstrap (release profile) in one build, into
+## target/lambda/<function>/bootstrap, with its size against its limit. `sam build` then
+## finds each one built. Needs cargo-lambda (scripts/requirements-run.txt, with zig).
+bootstraps:
+	source scripts/venv.sh scripts/requirements-run.txt && \
+	cargo lambda build --release --arm64 --locked $(patsubst functions/%,-p %,$(wildcard functions/*))
+	python3 scripts/check-bootstraps.py
 
 ## Cold start, first and warm requests, peak RSS and size of every function's bootstrap and
 ## of a Python boto3 peer, then the per-path library benchmark. BENCH_ROUNDS (default 10)

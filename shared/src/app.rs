@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
-use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 
 use crate::auth::Tokens;
-use crate::config::{Config, ConfigError, Origins};
+use crate::config::{AwsSettings, Config, ConfigError, Origins};
 use crate::metrics::MetricsConfig;
 use crate::store::Store;
 
@@ -19,17 +19,14 @@ pub struct App {
 }
 
 impl App {
-    /// Reads the configuration (see [`Config`]) and the standard AWS settings (region,
-    /// credentials, `AWS_ENDPOINT_URL_DYNAMODB`). Fails, and so the function refuses to
-    /// start, when any is missing or unusable.
+    /// Reads the configuration (see [`Config`]) and the standard AWS settings (see
+    /// [`AwsSettings`]). Fails, and so the function refuses to start, when any is missing or
+    /// unusable.
     pub async fn from_env() -> Result<Self, ConfigError> {
         let config = Config::from_env()?;
         let tokens = Tokens::new(&config.tokens)?;
-        let sdk = aws_config::defaults(BehaviorVersion::latest())
-            .http_client(https_client())
-            .load()
-            .await;
-        let client = aws_sdk_dynamodb::Client::from_conf(dynamodb_config(&sdk).build());
+        let aws = AwsSettings::from_env()?;
+        let client = aws_sdk_dynamodb::Client::from_conf(dynamodb_config(sdk_config(aws)).build());
         let app = Self::new(Store::new(client, config.table), tokens);
         Ok(Self {
             metrics: config.metrics,
@@ -61,10 +58,32 @@ pub fn https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
         .build_https()
 }
 
-/// Timeouts sized for an API behind API Gateway (29 s limit) on Lambda: a stalled
-/// connection fails fast and the SDK's standard retries (3 attempts) get to try again.
-pub fn dynamodb_config(sdk: &SdkConfig) -> aws_sdk_dynamodb::config::Builder {
-    aws_sdk_dynamodb::config::Builder::from(sdk)
+/// The DynamoDB client's settings from the function's AWS settings: the standard behaviour
+/// of this SDK version (retries, 3 attempts), the shared HTTPS client.
+fn sdk_config(aws: AwsSettings) -> aws_sdk_dynamodb::config::Builder {
+    let credentials = Credentials::new(
+        aws.access_key_id,
+        aws.secret_access_key,
+        aws.session_token,
+        None,
+        "environment",
+    );
+    let mut config = aws_sdk_dynamodb::config::Builder::new()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(aws.region))
+        .credentials_provider(credentials)
+        .http_client(https_client());
+    config.set_endpoint_url(aws.endpoint);
+    config
+}
+
+/// What every DynamoDB client here adds to `config`: the capacity meter, and timeouts sized
+/// for an API behind API Gateway (29 s limit) on Lambda: a stalled connection fails fast and
+/// the SDK's standard retries (3 attempts) get to try again.
+pub fn dynamodb_config(
+    config: aws_sdk_dynamodb::config::Builder,
+) -> aws_sdk_dynamodb::config::Builder {
+    config
         .interceptor(crate::store::CapacityMeter)
         .timeout_config(
             TimeoutConfig::builder()

@@ -54,6 +54,69 @@ pub struct Config {
     pub metrics: crate::metrics::MetricsConfig,
 }
 
+/// The standard AWS settings, as the Lambda service gives them to a function: its region,
+/// the credentials of its execution role, and where DynamoDB is when not at AWS.
+///
+/// Read here rather than through `aws-config`, whose default chain (profiles, SSO, web
+/// identity, assume-role through STS, the instance metadata service) a Lambda function never
+/// uses: it was 0.4 MiB of every bootstrap. The variables are the SDKs' own, read in their
+/// order: `AWS_REGION`, else `AWS_DEFAULT_REGION`; `AWS_ACCESS_KEY_ID`,
+/// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`; `AWS_ENDPOINT_URL_DYNAMODB`, else
+/// `AWS_ENDPOINT_URL`, both ignored when `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is `true`.
+/// The role's credentials stay the same for an execution environment's life, so they are
+/// read once, at cold start. Operator tools, which run with a person's profile, use
+/// `aws-config` (tests/harness/operator.rs).
+#[derive(Clone)]
+pub struct AwsSettings {
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+    pub endpoint: Option<String>,
+}
+
+impl std::fmt::Debug for AwsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AwsSettings")
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AwsSettings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    }
+
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let required = |name: &str| {
+            var(name).ok_or_else(|| {
+                ConfigError(format!(
+                    "{name} must be set (the Lambda service sets it; locally, any value)"
+                ))
+            })
+        };
+        let ignore_endpoints = var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        let endpoint = if ignore_endpoints {
+            None
+        } else {
+            var("AWS_ENDPOINT_URL_DYNAMODB").or_else(|| var("AWS_ENDPOINT_URL"))
+        };
+        Ok(Self {
+            region: var("AWS_REGION")
+                .or_else(|| var("AWS_DEFAULT_REGION"))
+                .ok_or_else(|| ConfigError("AWS_REGION must be set".into()))?,
+            access_key_id: required("AWS_ACCESS_KEY_ID")?,
+            secret_access_key: required("AWS_SECRET_ACCESS_KEY")?,
+            session_token: var("AWS_SESSION_TOKEN"),
+            endpoint,
+        })
+    }
+}
+
 /// Origins allowed to call the API from a browser: exact (`https://app.example.com`), or
 /// any port of one scheme and host (`http://localhost:*`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -203,6 +266,60 @@ mod tests {
         );
         assert!(config.tokens.previous_secret.is_none());
         assert!(!format!("{config:?}").contains(&key), "secrets never print");
+    }
+
+    fn aws(vars: &[(&str, &str)]) -> Result<AwsSettings, ConfigError> {
+        AwsSettings::from_vars(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    #[test]
+    fn aws_settings_are_read_as_the_sdks_read_them() {
+        let keys = [
+            ("AWS_ACCESS_KEY_ID", "AKID"),
+            ("AWS_SECRET_ACCESS_KEY", "s3cr3t"),
+        ];
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut vars = keys.to_vec();
+            vars.extend_from_slice(extra);
+            aws(&vars)
+        };
+        let missing = with(&[]).unwrap_err();
+        assert!(missing.0.contains("AWS_REGION"), "{missing}");
+        let lambda = with(&[
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_DEFAULT_REGION", "us-east-1"),
+        ])
+        .unwrap();
+        assert_eq!(lambda.region, "eu-west-1", "AWS_REGION first");
+        assert_eq!(lambda.endpoint, None, "AWS itself");
+        assert!(
+            !format!("{lambda:?}").contains("s3cr3t"),
+            "secrets never print"
+        );
+        let region = ("AWS_DEFAULT_REGION", "us-east-1");
+        assert_eq!(with(&[region]).unwrap().region, "us-east-1");
+        let general = ("AWS_ENDPOINT_URL", "http://127.0.0.1:1");
+        let dynamodb = ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:2");
+        let endpoint = |extra: &[_]| with(&[&[region], extra].concat()).unwrap().endpoint;
+        assert_eq!(endpoint(&[general]).as_deref(), Some("http://127.0.0.1:1"));
+        assert_eq!(
+            endpoint(&[general, dynamodb]).as_deref(),
+            Some("http://127.0.0.1:2")
+        );
+        let ignore = ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true");
+        assert_eq!(endpoint(&[general, dynamodb, ignore]), None);
+        for key in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
+            let vars: Vec<_> = [keys[0], keys[1], region]
+                .into_iter()
+                .filter(|(name, _)| *name != key)
+                .collect();
+            let refused = aws(&vars).unwrap_err();
+            assert!(refused.0.contains(key), "{refused}");
+        }
     }
 
     #[test]

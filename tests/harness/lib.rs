@@ -117,7 +117,7 @@ impl TestEnv {
         let front = DynamoFront::wrap(shared::app::https_client(), window);
         let client = Client::from_conf(
             adjust(
-                dynamodb_config(&sdk)
+                dynamodb_config(aws_sdk_dynamodb::config::Builder::from(&sdk))
                     .interceptor(calls.clone())
                     .http_client(front.clone()),
             )
@@ -340,7 +340,12 @@ pub async fn app_with_store_down() -> App {
     drop(dead);
     let sdk = sdk_config(&format!("http://127.0.0.1:{port}")).await;
     App::new(
-        Store::new(Client::from_conf(dynamodb_config(&sdk).build()), "crm-down"),
+        Store::new(
+            Client::from_conf(
+                dynamodb_config(aws_sdk_dynamodb::config::Builder::from(&sdk)).build(),
+            ),
+            "crm-down",
+        ),
         test_tokens(),
     )
 }

@@ -1,6 +1,7 @@
 //! Who is calling: signed access tokens (issued at sign-up, log-in and refresh, checked on
 //! every other route) and the opaque refresh tokens that renew them.
 
+mod hs256;
 mod invitation;
 mod permissions;
 mod refresh;

@@ -172,6 +172,7 @@ impl std::fmt::Debug for Tokens {
 
 impl Tokens {
     pub fn new(config: &TokenConfig) -> Result<Self, ConfigError> {
+        super::hs256::install();
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[&config.issuer]);
         validation.set_audience(&[&config.audience]);
