@@ -52,7 +52,7 @@ backfill-username-looks:
 ## finds each one built. Needs cargo-lambda (scripts/requirements-run.txt, with zig).
 bootstraps:
 	source scripts/venv.sh scripts/requirements-run.txt && \
-	cargo lambda build --release --arm64 --locked $(patsubst functions/%,-p %,$(wildcard functions/*))
+	cargo lambda build --release --arm64 --locked
 	python3 scripts/check-bootstraps.py
 
 ## Cold start, first and warm requests, peak RSS and size of every function's bootstrap and

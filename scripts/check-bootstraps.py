@@ -17,9 +17,9 @@ AARCH64 = 183  # ELF e_machine
 # MiB, by function (binary) name.
 LIMITS_MIB = {
     "fallback": 6.0,
-    "read-customers": 4.75,
-    "me": 4.75,
-    "session": 4.75,
+    "read-customers": 4.5,
+    "me": 4.5,
+    "session": 4.5,
 }
 OTHERS_MIB = 5.0
 FUNCTIONS = sorted(p.name for p in Path("functions").iterdir() if p.is_dir())
