@@ -1,36 +1,42 @@
 #!/usr/bin/env bash
-# The README's curl walk-through: sign up, log in, create, change and list customers, then a
-# team: invite, accept, work as an employee, be removed.
-# `make run` prints these lines; CI runs this file against the running API.
+# The walk-through: a first session (sign up, create and change a customer, list them: the
+# README's copy is generated from it, tests/docs.rs), then sessions and a team: log in,
+# refresh, a new password, invite, accept, work as an employee, be removed.
+# `make run` prints these lines; CI runs this file against the running API (API=... for
+# another, such as a deployed stack: docs/deploy.md).
 set -euo pipefail
 API=${API:-http://127.0.0.1:9000}
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 # ---- walk-through ----
+# Sign up: a user, their organization and its first access token, in one call.
 U=jane$RANDOM
 SIGNUP=$(curl -sS --fail-with-body -X POST "$API/api/users/" -H 'content-type: application/json' \
   -d "{\"email\":\"$U@example.com\",\"username\":\"$U\",\"first_name\":\"Jane\",\"last_name\":\"Doe\",\"password\":\"correct horse battery\"}")
 echo "$SIGNUP"
 ORG=$(echo "$SIGNUP" | json '["organization"]["id"]')
-LOGIN=$(curl -sS --fail-with-body -X POST "$API/api/auth/login/" -H 'content-type: application/json' \
-  -d "{\"username\":\"$U\",\"password\":\"correct horse battery\"}")
-TOKEN=$(echo "$LOGIN" | json '["access_token"]')
-# Access tokens live 15 minutes; the refresh token renews them (once each: it rotates).
-REFRESH=$(echo "$LOGIN" | json '["refresh_token"]')
-TOKEN=$(curl -sS --fail-with-body -X POST "$API/api/auth/refresh/" -H 'content-type: application/json' \
-  -d "{\"refresh_token\":\"$REFRESH\"}" | json '["access_token"]')
+TOKEN=$(echo "$SIGNUP" | json '["access_token"]')
+# A customer of the organization, then a change to it (If-Match: the ETag it came with).
 PAT=$(curl -sS --fail-with-body -X POST "$API/api/customers/" -H 'content-type: application/json' \
   -H "authorization: Bearer $TOKEN" \
   -d "{\"organization\":\"$ORG\",\"email\":\"pat.lee@example.com\",\"first_name\":\"Pat\",\"last_name\":\"Lee\"}")
 echo "$PAT"
 ID=$(echo "$PAT" | json '["id"]')
-# Correct it (If-Match: the ETag it came with), then remove it: its email and code are free again.
 curl -sS --fail-with-body -X PATCH "$API/api/customers/$ID/" -H 'content-type: application/json' \
   -H "authorization: Bearer $TOKEN" -H 'if-match: "1"' -d '{"status":"inactive","phone":"+1 555 0100"}'
 echo
+# The organization's customers, newest first.
+curl -sS --fail-with-body "$API/api/customers/?organization=$ORG&limit=10" -H "authorization: Bearer $TOKEN"
+echo
+# ---- a team ----
+# Log in; access tokens live 15 minutes, and the refresh token renews them (it rotates).
+LOGIN=$(curl -sS --fail-with-body -X POST "$API/api/auth/login/" -H 'content-type: application/json' \
+  -d "{\"username\":\"$U\",\"password\":\"correct horse battery\"}")
+REFRESH=$(echo "$LOGIN" | json '["refresh_token"]')
+TOKEN=$(curl -sS --fail-with-body -X POST "$API/api/auth/refresh/" -H 'content-type: application/json' \
+  -d "{\"refresh_token\":\"$REFRESH\"}" | json '["access_token"]')
+# Remove the customer: its email and code are free again.
 curl -sS --fail-with-body -X DELETE "$API/api/customers/$ID/" -H "authorization: Bearer $TOKEN" -w '%{http_code}\n'
 curl -sS --fail-with-body "$API/api/users/me/" -H "authorization: Bearer $TOKEN"
-echo
-curl -sS --fail-with-body "$API/api/customers/?organization=$ORG&limit=10" -H "authorization: Bearer $TOKEN"
 echo
 # A new password: earlier sessions end at their next refresh; the answer is a new session.
 curl -sS --fail-with-body -X POST "$API/api/users/me/password/" -H 'content-type: application/json' \
