@@ -114,11 +114,7 @@ impl Store {
                 // Another refresh of this very token is in flight: once it is done, see what
                 // it did (a read never conflicts) rather than racing it again.
                 Err(CommitError::Contended) if backoff.wait().await => {
-                    let session = self.get_item(&Key::session(presented.session)).await?;
-                    if session.is_some_and(|s| {
-                        live_session_of(&s, presented.user, now.unix())
-                            && just_rotated_to(&s, next, now)
-                    }) {
+                    if self.rotated_meanwhile(presented, next, now).await? {
                         return self.renewed(presented, user?, now).await;
                     }
                 }
@@ -142,6 +138,21 @@ impl Store {
         // so someone holds a copy. Revoke the whole family.
         self.revoke(presented, now.unix()).await?;
         Ok(Rotation::Reused)
+    }
+
+    /// Whether another refresh of `presented` has moved its live session to `next` within
+    /// the grace: one `GetItem`, which no transaction in flight can cancel.
+    async fn rotated_meanwhile(
+        &self,
+        presented: &RefreshToken,
+        next: &RefreshToken,
+        now: Now,
+    ) -> Result<bool, StoreError> {
+        let session = self.get_item(&Key::session(presented.session)).await?;
+        Ok(session.is_some_and(|session| {
+            live_session_of(&session, presented.user, now.unix())
+                && just_rotated_to(&session, next, now)
+        }))
     }
 
     /// The answer to a refresh whose session now stands at its successor: the user's roles,
