@@ -6,7 +6,7 @@ CARGO ?= cargo
 # How long the conflict-faithful store holds a committed transaction's items.
 CONFLICT_WINDOW_MS ?= 10
 
-.PHONY: test run lint fmt clippy check-table backfill-username-looks bench bootstraps
+.PHONY: test run lint fmt clippy check-table backfill-username-looks bench bootstraps docs
 # `make bench`: the release profile of template.yaml's bootstraps (host architecture);
 # BENCH_PROFILE=bench builds faster without LTO; BENCH_PROFILE=dev is CI's smoke run on the
 # debug build `make test` and `make run` share (its figures mean nothing; it shows the bench
@@ -50,6 +50,11 @@ backfill-username-looks:
 	TABLE_NAME=$${TABLE_NAME:-crm-local} \
 	AWS_ENDPOINT_URL_DYNAMODB=$${AWS_ENDPOINT_URL_DYNAMODB:-http://127.0.0.1:$${LOCAL_DYNAMODB_PORT:-8000}} \
 	$(CARGO) run --quiet --locked -p crm-tests --bin backfill-username-looks
+
+## openapi.yaml as one static page that opens offline, .local/docs/api.html (Redoc, from a
+## pinned and hash-checked wheel: scripts/api-reference.py).
+docs:
+	source scripts/venv.sh scripts/requirements.txt && python scripts/api-reference.py
 
 ## Every function's arm64 bootstrap (release profile) in one build, into
 ## target/lambda/<function>/bootstrap, with its size against its limit. `sam build` then
