@@ -17,11 +17,14 @@ BENCH_PATHS = $(if $(filter dev,$(BENCH_PROFILE)),test,bench)
 
 ## Every test, twice: on the plain emulator, then on a store that applies DynamoDB's
 ## transaction conflict rule (no emulator does). Embedded dynoxide, or
-## AWS_ENDPOINT_URL_DYNAMODB when set. Needs only cargo.
+## AWS_ENDPOINT_URL_DYNAMODB when set. Needs only cargo. The second pass selects the
+## integration tests out of the whole workspace, so that it resolves features as the first
+## did and reuses its build (`-p crm-tests` would rebuild tokio and the SDK without the
+## dev-dependency features the workspace's unit tests bring).
 test:
 	$(CARGO) test --workspace --locked
 	@echo "== again, under DynamoDB's conflict rule ($(CONFLICT_WINDOW_MS) ms window)"
-	CRM_TEST_CONFLICT_WINDOW_MS=$(CONFLICT_WINDOW_MS) $(CARGO) test --locked -p crm-tests
+	CRM_TEST_CONFLICT_WINDOW_MS=$(CONFLICT_WINDOW_MS) $(CARGO) test --workspace --locked --test '*'
 
 lint: fmt clippy
 
@@ -72,4 +75,4 @@ bench:
 	source scripts/venv.sh scripts/requirements-bench.txt && \
 	$(CARGO) run --quiet --locked -p crm-tests --bin cold-start -- \
 		target/$(BENCH_DIR) scripts/bench/peer.py
-	$(CARGO) $(BENCH_PATHS) --locked -p crm-tests --bench paths
+	$(CARGO) $(BENCH_PATHS) --workspace --locked --bench paths
