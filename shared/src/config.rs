@@ -234,12 +234,17 @@ impl Config {
 mod tests {
     use super::*;
 
-    pub fn from(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        Config::from_vars(|name| {
+    /// A source of variables holding exactly `vars`.
+    fn table<'a>(vars: &'a [(&str, &str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| {
             vars.iter()
                 .find(|(k, _)| *k == name)
                 .map(|(_, v)| (*v).to_owned())
-        })
+        }
+    }
+
+    pub fn from(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::from_vars(table(vars))
     }
 
     #[test]
@@ -269,11 +274,7 @@ mod tests {
     }
 
     fn aws(vars: &[(&str, &str)]) -> Result<AwsSettings, ConfigError> {
-        AwsSettings::from_vars(|name| {
-            vars.iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| (*v).to_owned())
-        })
+        AwsSettings::from_vars(table(vars))
     }
 
     #[test]
