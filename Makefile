@@ -9,8 +9,8 @@ CONFLICT_WINDOW_MS ?= 10
 .PHONY: test run lint fmt clippy check-table backfill-username-looks bench bootstraps docs
 # `make bench`: the release profile of template.yaml's bootstraps (host architecture);
 # BENCH_PROFILE=bench builds faster without LTO; BENCH_PROFILE=dev is CI's smoke run on the
-# debug build `make test` and `make run` share (its figures mean nothing; it shows the bench
-# still runs).
+# debug bootstraps `make run` then serves from, and the per-path benchmark as a test on
+# `make test`'s build (its figures mean nothing; it shows the bench still runs).
 BENCH_PROFILE ?= release
 BENCH_DIR = $(if $(filter bench,$(BENCH_PROFILE)),release,$(if $(filter dev,$(BENCH_PROFILE)),debug,$(BENCH_PROFILE)))
 BENCH_PATHS = $(if $(filter dev,$(BENCH_PROFILE)),test,bench)
