@@ -6,7 +6,7 @@ CARGO ?= cargo
 # How long the conflict-faithful store holds a committed transaction's items.
 CONFLICT_WINDOW_MS ?= 10
 
-.PHONY: test run lint fmt clippy check-table backfill-username-looks bench bootstraps docs
+.PHONY: test run lint fmt clippy check-table backfill-username-looks backfill-customer-index bench bootstraps docs
 # `make bench`: the release profile of template.yaml's bootstraps (host architecture);
 # BENCH_PROFILE=bench builds faster without LTO; BENCH_PROFILE=dev is CI's smoke run on the
 # debug bootstraps `make run` then serves from, and the per-path benchmark as a test on
@@ -54,6 +54,14 @@ backfill-username-looks:
 	AWS_ENDPOINT_URL_DYNAMODB=$${AWS_ENDPOINT_URL_DYNAMODB:-http://127.0.0.1:$${LOCAL_DYNAMODB_PORT:-8000}} \
 	$(CARGO) run --quiet --locked -p crm-tests --bin backfill-username-looks
 
+## Files every customer written before search under its rows, filters and words, so lists,
+## filters and search find it; the same table variables as check-table. Safe while the API
+## serves; a second run (or one after a crash) does only what is left.
+backfill-customer-index:
+	TABLE_NAME=$${TABLE_NAME:-crm-local} \
+	AWS_ENDPOINT_URL_DYNAMODB=$${AWS_ENDPOINT_URL_DYNAMODB:-http://127.0.0.1:$${LOCAL_DYNAMODB_PORT:-8000}} \
+	$(CARGO) run --quiet --locked -p crm-tests --bin backfill-customer-index
+
 ## openapi.yaml as one static page that opens offline, .local/docs/api.html (Redoc, from a
 ## pinned and hash-checked wheel: scripts/api-reference.py).
 docs:
@@ -76,3 +84,4 @@ bench:
 	$(CARGO) run --quiet --locked -p crm-tests --bin cold-start -- \
 		target/$(BENCH_DIR) scripts/bench/peer.py
 	$(CARGO) $(BENCH_PATHS) --workspace --locked --bench paths
+	$(CARGO) $(BENCH_PATHS) --workspace --locked --bench search

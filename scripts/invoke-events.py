@@ -103,6 +103,11 @@ def main():
            customer=jane["customer"]["id"], token=token)
     page = invoke("read-customers", "list-customers.json", 200, org=org, token=token)
     assert len(page["customers"]) == 4, page
+    found = invoke("read-customers", "search-customers.json", 200, org=org, token=token)
+    assert [c["company_name"] for c in found["customers"]] == ["Acme Corp"], found
+    by_name = invoke("read-customers", "list-customers-by-name.json", 200, org=org, token=token)
+    names = [c["name"] for c in by_name["customers"]]
+    assert len(names) == 4 and names == sorted(names, key=str.casefold), by_name
     newest = page["customers"][0]["id"]
     updated = invoke("change-customer", "update-customer.json", 200, customer=newest, token=token)
     assert updated["status"] == "inactive" and updated["version"] == 2, updated

@@ -21,11 +21,20 @@ PAT=$(curl -sS --fail-with-body -X POST "$API/api/customers/" -H 'content-type: 
   -d "{\"organization\":\"$ORG\",\"email\":\"pat.lee@example.com\",\"first_name\":\"Pat\",\"last_name\":\"Lee\"}")
 echo "$PAT"
 ID=$(echo "$PAT" | json '["id"]')
+ME=$(echo "$SIGNUP" | json '["user"]["id"]')
 curl -sS --fail-with-body -X PATCH "$API/api/customers/$ID/" -H 'content-type: application/json' \
-  -H "authorization: Bearer $TOKEN" -H 'if-match: "1"' -d '{"status":"inactive","phone":"+1 555 0100"}'
+  -H "authorization: Bearer $TOKEN" -H 'if-match: "1"' \
+  -d "{\"status\":\"vip\",\"phone\":\"+1 555 0100\",\"owner_id\":\"$ME\",\"tags\":[\"Lead\"]}"
 echo
 # The organization's customers, newest first.
 curl -sS --fail-with-body "$API/api/customers/?organization=$ORG&limit=10" -H "authorization: Bearer $TOKEN"
+echo
+# Find them: the beginning of any word, in any case or accent; mine, tagged lead; by name.
+curl -sS --fail-with-body "$API/api/customers/?organization=$ORG&q=LEE" -H "authorization: Bearer $TOKEN"
+echo
+curl -sS --fail-with-body "$API/api/customers/?organization=$ORG&owner=me&tag=lead" -H "authorization: Bearer $TOKEN"
+echo
+curl -sS --fail-with-body "$API/api/customers/?organization=$ORG&sort=name&limit=10" -H "authorization: Bearer $TOKEN"
 echo
 # ---- a team ----
 # Log in; access tokens live 15 minutes, and the refresh token renews them (it rotates).

@@ -152,8 +152,8 @@ async fn a_lost_answer_is_retried_with_the_same_token_and_applied_once() {
     assert_eq!(status, StatusCode::CREATED, "{answer}");
     assert_eq!(
         env.item_count().await,
-        before + 3,
-        "one record and its two claims"
+        before + 3 + crm_tests::index_items(&answer),
+        "one record, its two claims, rows, filter entries and words"
     );
     env.assert_invariants().await;
 }

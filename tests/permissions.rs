@@ -217,6 +217,7 @@ async fn read_every_way(env: &TestEnv, token: &str, org: &str, customer: &str) {
         format!("/api/customers/{customer}"),
         format!("/api/customers?organization={org}"),
         format!("/api/customers?organization={org}&email=standalone@example.com"),
+        format!("/api/customers?organization={org}&q=standalone"),
     ] {
         assert_eq!(
             env.get_customers(token, &path).await.0,

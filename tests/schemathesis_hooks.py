@@ -4,7 +4,9 @@ Refusals that depend on stored state (a `user_id` naming no user) are told apart
 body, like the emulator's 500s. Rules of the API that relate one value to another, which JSON Schema cannot state, are
 kept in generated bodies, so that a schema-valid request is a valid one: a sign-up's
 `password_confirm` equals its `password`, and a customer's `organization` (a UUID) is the
-one the conformance user belongs to (a change cannot move a customer to another). Values
+one the conformance user belongs to (a change cannot move a customer to another), and an
+`owner_id` (a UUID) names that user, who is a member. In a list's query, `q` and `sort`
+exclude each other (a search has its own order): a request with both keeps `q`. Values
 that break the schema are left as generated. The `entity-tags` format of `If-Match`, and
 `email-address`, get generators of their own.
 
@@ -70,7 +72,16 @@ def map_body(ctx, body):
         body["password_confirm"] = body["password"]
     if _is_uuid(body.get("organization")) and os.environ.get("CRM_ORG"):
         body["organization"] = os.environ["CRM_ORG"]
+    if _is_uuid(body.get("owner_id")) and os.environ.get("CRM_USER"):
+        body["owner_id"] = os.environ["CRM_USER"]
     return body
+
+
+@schemathesis.hook
+def map_query(ctx, query):
+    if isinstance(query, dict) and "q" in query and "sort" in query:
+        del query["sort"]
+    return query
 
 
 @schemathesis.check
@@ -107,6 +118,15 @@ STATE_DEPENDENT_REFUSALS = (
 )
 
 
+# Query parameters that exclude each other, which OpenAPI cannot state of separate
+# parameters (only of one object parameter, which generated clients cannot send): `sort`
+# with `q`. `map_query` drops `sort` from such requests; the coverage phase builds its
+# requests without that hook, so its one 400 is told apart here, by its body.
+CROSS_PARAMETER_REFUSALS = (
+    {"sort": "a search is ordered by the word matched, then by id: send q or sort, not both"},
+)
+
+
 def refused_for_stored_state(response) -> bool:
     if response.status_code != 400:
         return False
@@ -114,7 +134,7 @@ def refused_for_stored_state(response) -> bool:
         fields = response.json()["error"]["fields"]
     except (ValueError, KeyError, TypeError):
         return False
-    return fields in STATE_DEPENDENT_REFUSALS
+    return fields in STATE_DEPENDENT_REFUSALS or fields in CROSS_PARAMETER_REFUSALS
 
 
 @schemathesis.check

@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::de::DeserializeOwned;
 use shared::domain::{
-    Customer, CustomerLink, Membership, OrgId, OrgMembership, OrgRole, Organization, ProfileId,
-    ProfileType, Role, User, UserId, UserProfile, Vendor,
+    Customer, CustomerLink, CustomerOrder, Membership, OrgId, OrgMembership, OrgRole, Organization,
+    ProfileId, ProfileType, Role, User, UserId, UserProfile, Vendor,
 };
 use shared::store::keys::{Key, ListKey, GSI1_PK, GSI1_SK, PK, SK};
 use shared::store::Entity;
@@ -65,6 +65,9 @@ pub fn check(items: &[Item]) -> Report {
                 claim @ (Entity::CustomerOfUser | Entity::CustomerEmail | Entity::CustomerCode),
             ) => {
                 table.customer_claim(item, &key, claim, &mut problems);
+            }
+            Some(Entity::CustomerRow | Entity::CustomerFacet | Entity::CustomerWord) => {
+                table.customer_index_entry(item, &key, &mut problems);
             }
             Some(Entity::Session) => table.session(item, &key, &mut problems),
             Some(Entity::RotatedToken) => rotated_token(item, &key, &mut problems),
@@ -389,13 +392,27 @@ impl<'a> Table<'a> {
         };
         let org = customer.organization;
         expect_key(key, &Key::customer(customer.id), problems);
-        expect_list(item, &ListKey::customer(org, customer.id), problems);
         self.require("organization", &Key::organization(org), problems);
         let id = customer.id.to_string();
         let mut claims = vec![
             ("email claim", Key::customer_email(org, &customer.email)),
             ("code claim", Key::customer_code(org, &customer.code)),
         ];
+        claims.extend(CustomerOrder::ALL.map(|order| {
+            (
+                "row of an ordered list",
+                Key::customer_row(order, &customer),
+            )
+        }));
+        for entry in index_entries(&customer) {
+            let found = self.require("filter or word entry", &entry, problems);
+            if found.is_some_and(|found| text(found, "customer_id") != Some(id.as_str())) {
+                problems.push(format!(
+                    "its entry {}/{} belongs to another customer",
+                    entry.pk, entry.sk
+                ));
+            }
+        }
         match customer.user_id {
             Some(user) => {
                 claims.push(("org#user claim", Key::customer_of_user(org, user)));
@@ -473,6 +490,44 @@ impl<'a> Table<'a> {
             ));
         }
     }
+}
+
+impl Table<'_> {
+    /// A row, filter entry or word names an existing customer whose index has this very
+    /// key: no entry outlives its customer or a change of what it was filed under.
+    fn customer_index_entry(&self, item: &Item, key: &Key, problems: &mut Vec<String>) {
+        let Some(customer_id) =
+            text(item, "customer_id").and_then(|id| shared::domain::CustomerId::parse(id).ok())
+        else {
+            problems.push("no customer_id".into());
+            return;
+        };
+        let Some(record) = self.require("customer", &Key::customer(customer_id), problems) else {
+            return;
+        };
+        let Some(customer) = parse::<Customer>(record, &mut Vec::new()) else {
+            problems.push("its customer is unreadable".into());
+            return;
+        };
+        let filed = CustomerOrder::ALL
+            .iter()
+            .map(|order| Key::customer_row(*order, &customer))
+            .chain(index_entries(&customer))
+            .any(|expected| expected == *key);
+        if !filed {
+            problems.push(format!(
+                "outlived: its customer {customer_id} is not filed under this key"
+            ));
+        }
+    }
+}
+
+/// The filter entries and words a customer is filed under.
+fn index_entries(customer: &Customer) -> Vec<Key> {
+    crate::customer_index_keys(customer)
+        .into_iter()
+        .skip(CustomerOrder::ALL.len())
+        .collect()
 }
 
 fn number(item: &Item, name: &str) -> Option<u64> {

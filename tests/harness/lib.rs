@@ -651,3 +651,32 @@ pub fn s<'a>(item: &'a Item, name: &str) -> &'a str {
         .and_then(|v| v.as_s().ok())
         .unwrap_or_else(|| panic!("{name} is not a string attribute"))
 }
+
+/// The keys a customer is filed under: its rows (one per order, first), its filter entries
+/// and its words.
+pub fn customer_index_keys(customer: &shared::domain::Customer) -> Vec<shared::store::keys::Key> {
+    use shared::store::keys::Key;
+    let org = customer.organization;
+    let rows = shared::domain::CustomerOrder::ALL
+        .into_iter()
+        .map(|order| Key::customer_row(order, customer));
+    let facets = customer
+        .facets()
+        .into_iter()
+        .map(|facet| Key::customer_facet(org, &facet, customer.id));
+    let words = customer
+        .search_words()
+        .into_iter()
+        .map(|word| Key::customer_word(org, &word, customer.id));
+    rows.chain(facets).chain(words).collect()
+}
+
+/// The items a customer is filed under beside its record and claims (a row in each order,
+/// an entry per filter value and per word), from the customer as the API returned it.
+pub fn index_items(customer: &serde_json::Value) -> usize {
+    let customer: shared::domain::Customer =
+        serde_json::from_value(customer.clone()).expect("the API answers with a customer");
+    shared::domain::CustomerOrder::ALL.len()
+        + customer.facets().len()
+        + customer.search_words().len()
+}

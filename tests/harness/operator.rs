@@ -1,4 +1,5 @@
-//! What the operator tools (`check-table`, `backfill-username-looks`) share: a client for the
+//! What the operator tools (`check-table`, `backfill-username-looks`,
+//! `backfill-customer-index`) share: a client for the
 //! table they are pointed at, and reading it whole.
 //!
 //! The table is `TABLE_NAME` (default `crm-local`, the `make run` table); the DynamoDB is the
@@ -10,7 +11,8 @@ use aws_sdk_dynamodb::config::Credentials;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::Client;
 use shared::domain::User;
-use shared::store::{report, Entity, LookClaim, Store};
+use shared::store::keys::Key;
+use shared::store::{report, Entity, LookClaim, Refiled, Store};
 
 use crate::Item;
 
@@ -113,6 +115,53 @@ pub async fn backfill_username_looks(
         match claim.map_err(|e| format!("claiming {}'s look: {}", user.id, report(&e)))? {
             LookClaim::Theirs => done.claimed += 1,
             LookClaim::TakenBy(holder) => done.look_alikes.push((user, holder)),
+        }
+    }
+    Ok(done)
+}
+
+/// What `backfill-customer-index` did.
+#[derive(Debug, Default)]
+pub struct IndexBackfilled {
+    pub filed: usize,
+    /// Already filed (by a write since search, or a run before).
+    pub already: usize,
+    /// Deleted between the scan and their turn.
+    pub gone: usize,
+}
+
+/// Files every customer that has no row yet under its rows, filters and words, oldest
+/// first. A customer that has its created-order row was filed by its last write (or by a
+/// run before), so a second run, or one after a crash, does only what is left.
+pub async fn backfill_customer_index(
+    store: &Store,
+    items: &[Item],
+) -> Result<IndexBackfilled, String> {
+    let keys: std::collections::HashSet<(String, String)> = items
+        .iter()
+        .filter_map(Key::of_item)
+        .map(|key| (key.pk, key.sk))
+        .collect();
+    let mut customers = items
+        .iter()
+        .filter(|item| item.get("entity") == Some(&Entity::Customer.attribute()))
+        .map(|item| {
+            serde_dynamo::aws_sdk_dynamodb_1::from_item::<shared::domain::Customer>(item.clone())
+                .map_err(|e| format!("an unreadable customer ({e}): {:?}", item.get("pk")))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    customers.sort_by_key(|customer| customer.id);
+    let mut done = IndexBackfilled::default();
+    for customer in customers {
+        let row = Key::customer_row(shared::domain::CustomerOrder::Created, &customer);
+        if keys.contains(&(row.pk, row.sk)) {
+            done.already += 1;
+            continue;
+        }
+        let refiled = store.refile_customer(customer.id).await;
+        match refiled.map_err(|e| format!("filing customer {}: {e:?}", customer.id))? {
+            Refiled::Filed => done.filed += 1,
+            Refiled::Gone => done.gone += 1,
         }
     }
     Ok(done)

@@ -8,6 +8,6 @@ mod refresh;
 mod tokens;
 
 pub use invitation::InvitationToken;
-pub use permissions::{permits, Access, Action, Authorized};
+pub use permissions::{may_reassign, permits, Access, Action, Authorized};
 pub use refresh::RefreshToken;
 pub use tokens::{AccessToken, Caller, TokenError, Tokens};

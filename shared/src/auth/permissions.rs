@@ -33,10 +33,14 @@ pub enum Action {
     RenameOrganization,
     /// Leave (an owner only while another owner stays: the store checks that).
     Leave,
+    /// Make any member the owner of a customer, or take a customer from its owner. Without
+    /// it a member may only take an unassigned customer, or give up their own (see
+    /// [`may_reassign`]).
+    AssignCustomers,
 }
 
 impl Action {
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 17] = [
         Self::CreateCustomers,
         Self::ReadCustomers,
         Self::ChangeCustomers,
@@ -53,6 +57,7 @@ impl Action {
         Self::ManageOwners,
         Self::RenameOrganization,
         Self::Leave,
+        Self::AssignCustomers,
     ];
 
     /// The permission's name, as a 403 names it.
@@ -74,6 +79,7 @@ impl Action {
             Self::ManageOwners => "manage_owners",
             Self::RenameOrganization => "rename_organization",
             Self::Leave => "leave_organization",
+            Self::AssignCustomers => "assign_customers",
         }
     }
 }
@@ -117,6 +123,21 @@ pub fn permits(role: Role, action: Action) -> bool {
                 | A::Leave
         ),
     }
+}
+
+/// Whether `caller`, whose role is `role`, may move a customer's owner from `from` to `to`:
+/// with [`Action::AssignCustomers`] to and from anyone; without it, only to themselves from
+/// nobody, or from themselves to nobody. Not moving it needs nothing.
+pub fn may_reassign(
+    role: Role,
+    caller: crate::domain::UserId,
+    from: Option<crate::domain::UserId>,
+    to: Option<crate::domain::UserId>,
+) -> bool {
+    from == to
+        || permits(role, Action::AssignCustomers)
+        || (from.is_none() && to == Some(caller))
+        || (from == Some(caller) && to.is_none())
 }
 
 /// Proof that a caller may do a route's action in an organization: made only by
@@ -225,6 +246,7 @@ mod tests {
             (A::ManageOwners, true, false, false),
             (A::RenameOrganization, true, false, false),
             (A::Leave, true, true, true),
+            (A::AssignCustomers, true, true, false),
         ];
         assert_eq!(rows.len(), Action::ALL.len());
         for (action, owner, admin, employee) in rows {
@@ -235,6 +257,38 @@ mod tests {
                 employee,
                 "employee {action:?}"
             );
+        }
+    }
+
+    /// Without `assign_customers` a member takes an unassigned customer or gives up their
+    /// own, and nothing else.
+    #[test]
+    fn who_may_move_a_customers_owner() {
+        use crate::domain::UserId;
+        let (me, other) = (UserId::generate(), UserId::generate());
+        let moves = [
+            (None, Some(me), true),
+            (Some(me), None, true),
+            (Some(me), Some(me), true),
+            (Some(other), Some(other), true),
+            (None, None, true),
+            (None, Some(other), false),
+            (Some(other), Some(me), false),
+            (Some(other), None, false),
+            (Some(me), Some(other), false),
+        ];
+        for (from, to, employee) in moves {
+            assert_eq!(
+                may_reassign(Role::Employee, me, from, to),
+                employee,
+                "{from:?} → {to:?}"
+            );
+            for role in [Role::Owner, Role::Admin] {
+                assert!(
+                    may_reassign(role, me, from, to),
+                    "{role:?} {from:?} → {to:?}"
+                );
+            }
         }
     }
 

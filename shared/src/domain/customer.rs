@@ -10,8 +10,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    CompanyName, CustomerId, CustomerName, Email, OrgId, PersonName, Phone, ProfileId, ProfileType,
-    Timestamp, UserId,
+    Address, CompanyName, CustomerId, CustomerName, Email, OrgId, PersonName, Phone, ProfileId,
+    ProfileType, Tag, Timestamp, UserId,
 };
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,6 +30,13 @@ impl CustomerType {
             _ => Err("must be \"individual\" or \"business\""),
         }
     }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Individual => "individual",
+            Self::Business => "business",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,14 +45,29 @@ pub enum CustomerStatus {
     #[default]
     Active,
     Inactive,
+    Prospect,
+    Vip,
 }
 
 impl CustomerStatus {
+    pub const ALL: [Self; 4] = [Self::Active, Self::Inactive, Self::Prospect, Self::Vip];
+
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
         match raw.trim() {
             "active" => Ok(Self::Active),
             "inactive" => Ok(Self::Inactive),
-            _ => Err("must be \"active\" or \"inactive\""),
+            "prospect" => Ok(Self::Prospect),
+            "vip" => Ok(Self::Vip),
+            _ => Err("must be \"active\", \"inactive\", \"prospect\" or \"vip\""),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Inactive => "inactive",
+            Self::Prospect => "prospect",
+            Self::Vip => "vip",
         }
     }
 }
@@ -112,6 +134,13 @@ pub struct Customer {
     pub customer_type: CustomerType,
     pub status: CustomerStatus,
     pub company_name: Option<CompanyName>,
+    /// The member responsible for the customer. Records from before owners have none.
+    #[serde(default)]
+    pub owner_id: Option<UserId>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+    #[serde(default)]
+    pub address: Address,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// Counts the record's writes; its `ETag`. Records from before versions read as 1.
@@ -146,7 +175,7 @@ impl Customer {
 /// The fields a client sets on a customer, by their JSON names: what creation reads and
 /// what PATCH accepts (`organization` only to name the customer's own). The rest of the
 /// record (`id`, `user_profile`, `created_at`, `updated_at`, `version`) is the server's.
-pub const CUSTOMER_FIELDS: [&str; 11] = [
+pub const CUSTOMER_FIELDS: [&str; 14] = [
     "organization",
     "user_id",
     "email",
@@ -158,6 +187,9 @@ pub const CUSTOMER_FIELDS: [&str; 11] = [
     "status",
     "company_name",
     "code",
+    "owner_id",
+    "tags",
+    "address",
 ];
 
 /// A customer-creation request that passed validation.
@@ -175,6 +207,9 @@ pub struct CustomerForm {
     pub company_name: Option<CompanyName>,
     /// `None`: the server generates one.
     pub code: Option<CustomerCode>,
+    pub owner_id: Option<UserId>,
+    pub tags: Vec<Tag>,
+    pub address: Address,
 }
 
 impl CustomerForm {
@@ -200,6 +235,9 @@ impl CustomerForm {
             status,
             company_name,
             code,
+            owner_id,
+            tags,
+            address,
         } = self.clone();
         Customer {
             id: CustomerId::generate(),
@@ -215,6 +253,9 @@ impl CustomerForm {
             customer_type,
             status,
             company_name,
+            owner_id,
+            tags,
+            address,
             created_at: now.clone(),
             updated_at: now.clone(),
             version: 1,
@@ -255,6 +296,11 @@ pub struct CustomerPatch {
     pub status: Option<CustomerStatus>,
     pub company_name: Option<Option<CompanyName>>,
     pub code: Option<CustomerCode>,
+    pub owner_id: Option<Option<UserId>>,
+    /// Replaces the whole list.
+    pub tags: Option<Vec<Tag>>,
+    /// Replaces the whole address.
+    pub address: Option<Address>,
 }
 
 impl CustomerPatch {
@@ -274,6 +320,9 @@ impl CustomerPatch {
             status: new_status,
             company_name: new_company_name,
             code: new_code,
+            owner_id: new_owner,
+            tags: new_tags,
+            address: new_address,
         } = self.clone();
         let Customer {
             id,
@@ -289,6 +338,9 @@ impl CustomerPatch {
             customer_type,
             status,
             company_name,
+            owner_id,
+            tags,
+            address,
             created_at,
             updated_at: _,
             version,
@@ -311,6 +363,9 @@ impl CustomerPatch {
             customer_type: new_customer_type.unwrap_or(customer_type),
             status: new_status.unwrap_or(status),
             company_name: new_company_name.unwrap_or(company_name),
+            owner_id: new_owner.unwrap_or(owner_id),
+            tags: new_tags.unwrap_or(tags),
+            address: new_address.unwrap_or(address),
             created_at,
             updated_at: at.clone(),
             version: version + 1,
@@ -407,6 +462,9 @@ pub(super) mod tests {
             status: CustomerStatus::Active,
             company_name: None,
             code: None,
+            owner_id: None,
+            tags: Vec::new(),
+            address: Address::default(),
         }
     }
 

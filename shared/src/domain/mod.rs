@@ -7,8 +7,11 @@ mod email;
 mod idempotency;
 mod ids;
 mod invitation;
+mod listing;
 mod organization;
+mod organizing;
 mod password;
+mod search;
 mod session;
 mod signup;
 mod text;
@@ -28,12 +31,15 @@ pub use email::Email;
 pub use idempotency::{Idempotency, IdempotencyKey, IdempotencyScope, IDEMPOTENCY_SECONDS};
 pub use ids::{CustomerId, InvitationId, OrgId, ProfileId, SessionId, UserId, VendorId};
 pub use invitation::{rfc3339, Invitation, InvitationNotice, OrgRef, INVITATION_SECONDS};
+pub use listing::{CustomerOrder, CustomerQuery, Driver, Facet, Sort};
 pub use organization::{
     Member, MemberNames, Membership, OrgMembership, OrgRole, Organization, Role, Vendor,
 };
+pub use organizing::{Address, Country, Tag, MAX_TAGS};
 #[cfg(feature = "test-hooks")]
 pub use password::checks;
 pub use password::{Password, PasswordHash, DUMMY_HASH};
+pub use search::{search_fold, words, SearchQuery, MAX_INDEXED_WORDS};
 pub use session::{delay_after, LoginFailures, LoginName, FAILURE_WINDOW_SECONDS, FREE_FAILURES};
 pub use signup::{Signup, SignupForm};
 pub use text::{CompanyName, CustomerName, OrgName, PersonName, Phone};

@@ -1,9 +1,9 @@
 //! Sign-up as pure data: validated input in, every record it creates out.
 
 use super::{
-    Customer, CustomerForm, CustomerName, CustomerStatus, CustomerType, Email, Membership, OrgId,
-    OrgName, Organization, Password, PersonName, ProfileId, ProfileType, Role, Timestamp, User,
-    UserId, UserProfile, Username, Vendor, VendorId,
+    Address, Customer, CustomerForm, CustomerName, CustomerStatus, CustomerType, Email, Membership,
+    OrgId, OrgName, Organization, Password, PersonName, ProfileId, ProfileType, Role, Timestamp,
+    User, UserId, UserProfile, Username, Vendor, VendorId,
 };
 
 /// A sign-up request that passed validation.
@@ -88,5 +88,8 @@ fn own_customer(user: &User, organization: OrgId) -> CustomerForm {
         status: CustomerStatus::Active,
         company_name: None,
         code: None,
+        owner_id: None,
+        tags: Vec::new(),
+        address: Address::default(),
     }
 }

@@ -74,6 +74,10 @@ impl Phone {
         }
         Ok(Self(phone.to_owned()))
     }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 #[cfg(test)]

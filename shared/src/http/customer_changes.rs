@@ -8,8 +8,8 @@ use serde_json::{Map, Value};
 
 use crate::app::App;
 use crate::domain::{
-    CompanyName, CustomerCode, CustomerId, CustomerName, CustomerPatch, CustomerStatus,
-    CustomerType, Email, IdempotencyScope, OrgId, PersonName, Phone, Precondition, UserId,
+    Address, CompanyName, CustomerCode, CustomerId, CustomerName, CustomerPatch, CustomerStatus,
+    CustomerType, Email, IdempotencyScope, OrgId, PersonName, Phone, Precondition, Tag, UserId,
     CUSTOMER_FIELDS,
 };
 use crate::store::{Change, Changed, CustomerRefusal, Idempotent, StoredAnswer, WriteError};
@@ -71,7 +71,7 @@ async fn change(
             let access = |org| admission.may(org);
             let store = &app.store;
             store
-                .change_customer(id, change, access, precondition, idempotent)
+                .change_customer(id, user, change, access, precondition, idempotent)
                 .await
         }
     };
@@ -138,6 +138,9 @@ fn parse_patch(object: Map<String, Value>) -> Result<CustomerPatch, ApiError> {
         status: form.settable("status", CustomerStatus::parse),
         company_name: form.nullable("company_name", CompanyName::parse),
         code: form.settable("code", CustomerCode::parse),
+        owner_id: form.nullable("owner_id", UserId::parse),
+        tags: form.value("tags", Tag::parse_list),
+        address: form.value("address", Address::parse),
     };
     form.finish(Some(patch))
 }

@@ -8,9 +8,11 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::app::App;
+use crate::auth::{may_reassign, Action};
 use crate::domain::{
-    etag, CompanyName, Customer, CustomerCode, CustomerForm, CustomerId, CustomerName,
-    CustomerStatus, CustomerType, Email, IdempotencyScope, OrgId, PersonName, Phone, UserId,
+    etag, Address, CompanyName, Customer, CustomerCode, CustomerForm, CustomerId, CustomerName,
+    CustomerQuery, CustomerStatus, CustomerType, Driver, Email, IdempotencyScope, OrgId,
+    PersonName, Phone, SearchQuery, Sort, Tag, UserId,
 };
 use crate::store::{Claimed, CustomerCreated, Idempotent, StoredAnswer};
 
@@ -36,7 +38,10 @@ pub(super) async fn create(
         &body,
     )?;
     let form = parse_form(body)?;
-    admission.admit(app, form.organization).await?;
+    let authorized = admission.admit(app, form.organization).await?;
+    if !may_reassign(authorized.role(), caller.user, None, form.owner_id) {
+        return Err(ApiError::Lacks(Action::AssignCustomers));
+    }
     let idempotent = idempotency.as_ref().map(|record| Idempotent {
         record,
         answer: &created_answer,
@@ -138,8 +143,10 @@ struct Page {
 struct ListQuery {
     organization: OrgId,
     limit: usize,
-    after: Option<CustomerId>,
+    /// Where in the query's index the page starts (from the cursor).
+    after: Option<String>,
     exact: Option<Exact>,
+    query: CustomerQuery,
 }
 
 enum Exact {
@@ -152,11 +159,13 @@ pub(super) async fn list(
     request: Request,
     admission: Admission,
 ) -> Result<Response<Body>, ApiError> {
-    let query = parse_list_query(Form::query(&request))?;
-    let org = query.organization;
+    let caller = admission.caller().user;
+    let list = parse_list_query(Form::query(&request), caller)?;
+    let org = list.organization;
     admission.admit(app, org).await?;
-    let page = match query.exact {
-        // One read of the claim, which carries the customer; the list shape, 0 or 1 long.
+    let page = match list.exact {
+        // One read of the claim, which carries the customer; the list shape, 0 or 1 long,
+        // with the rest of the query applied to it.
         Some(exact) => {
             let claimed = match &exact {
                 Exact::Email(email) => Claimed::Email(email),
@@ -164,17 +173,23 @@ pub(super) async fn list(
             };
             let found = app.store.customer_by(org, claimed).await?;
             Page {
-                customers: found.into_iter().collect(),
+                customers: found
+                    .into_iter()
+                    .filter(|c| list.query.matches(c))
+                    .collect(),
                 next_cursor: None,
             }
         }
         None => {
             let page = app
                 .store
-                .customers_page(org, query.limit, query.after)
+                .customers_matching(org, &list.query, list.limit, list.after)
                 .await?;
+            let fingerprint = list.query.fingerprint();
             Page {
-                next_cursor: page.last.map(|last| cursor::encode(org, last)),
+                next_cursor: page
+                    .next
+                    .map(|position| cursor::encode(org, &fingerprint, &position)),
                 customers: page.customers,
             }
         }
@@ -182,7 +197,9 @@ pub(super) async fn list(
     Ok(json_response(StatusCode::OK, &page))
 }
 
-fn parse_list_query(mut form: Form) -> Result<ListQuery, ApiError> {
+/// The list's parameters: the organization, a page, an exact lookup, and the search,
+/// filters and order. A cursor is accepted only with the parameters it was minted for.
+fn parse_list_query(mut form: Form, caller: UserId) -> Result<ListQuery, ApiError> {
     let organization = form.required("organization", OrgId::parse);
     let limit = form
         .optional("limit", |raw| match raw.parse::<usize>() {
@@ -190,13 +207,6 @@ fn parse_list_query(mut form: Form) -> Result<ListQuery, ApiError> {
             _ => Err(format!("must be a whole number from 1 to {MAX_PAGE}")),
         })
         .unwrap_or(DEFAULT_PAGE);
-    let after = organization.and_then(|org| {
-        form.optional("cursor", |raw| match raw {
-            "" => Ok(None),
-            raw => cursor::decode(org, raw).map(Some),
-        })
-        .flatten()
-    });
     let exact = if form.has("email") && form.has("code") {
         form.reject("code", "use email or code, not both");
         None
@@ -204,13 +214,63 @@ fn parse_list_query(mut form: Form) -> Result<ListQuery, ApiError> {
         let email = form.optional("email", Email::parse).map(Exact::Email);
         email.or_else(|| form.optional("code", CustomerCode::parse).map(Exact::Code))
     };
-    let query = organization.map(|organization| ListQuery {
-        organization,
-        limit,
-        after,
-        exact,
+    let query = parse_customer_query(&mut form, caller);
+    let after = organization.zip(query.as_ref()).and_then(|(org, query)| {
+        let fingerprint = query.fingerprint();
+        form.optional("cursor", |raw| match raw {
+            "" => Ok(None),
+            raw => {
+                cursor::decode(org, &fingerprint, raw).and_then(|position| match query.driver() {
+                    Driver::Words(word) if !position.starts_with(&word) => {
+                        Err("is not a cursor this API returned")
+                    }
+                    _ => Ok(Some(position)),
+                })
+            }
+        })
+        .flatten()
     });
-    form.finish(query)
+    let list = organization
+        .zip(query)
+        .map(|(organization, query)| ListQuery {
+            organization,
+            limit,
+            after,
+            exact,
+            query,
+        });
+    form.finish(list)
+}
+
+/// `q`, `status`, `customer_type`, `owner` (`me`, `none` or a user id), `tag` and `sort`.
+/// A search has its own order: `sort` with `q` is refused.
+fn parse_customer_query(form: &mut Form, caller: UserId) -> Option<CustomerQuery> {
+    let q = form.optional("q", SearchQuery::parse).flatten();
+    let status = form.optional("status", CustomerStatus::parse);
+    let customer_type = form.optional("customer_type", CustomerType::parse);
+    let owner = form.optional("owner", |raw| match raw {
+        "me" => Ok(Some(caller)),
+        "none" => Ok(None),
+        raw => UserId::parse(raw)
+            .map(Some)
+            .map_err(|_| "must be me, none or a user id"),
+    });
+    let tag = form.optional("tag", Tag::parse);
+    let sort = form.optional("sort", Sort::parse);
+    if q.is_some() && sort.is_some() {
+        form.reject(
+            "sort",
+            "a search is ordered by the word matched, then by id: send q or sort, not both",
+        );
+    }
+    Some(CustomerQuery {
+        q,
+        status,
+        customer_type,
+        owner,
+        tag,
+        sort: sort.unwrap_or_default(),
+    })
 }
 
 /// A creation's fields. The struct literal names every field of [`CustomerForm`], so a new
@@ -228,6 +288,9 @@ fn parse_form(object: Map<String, Value>) -> Result<CustomerForm, ApiError> {
     let status = form.optional("status", CustomerStatus::parse);
     let company_name = form.optional("company_name", CompanyName::parse);
     let code = form.optional("code", CustomerCode::parse);
+    let owner_id = form.optional("owner_id", UserId::parse);
+    let tags = form.value("tags", Tag::parse_list);
+    let address = form.value("address", Address::parse);
     let fields = organization
         .zip(email)
         .map(|(organization, email)| CustomerForm {
@@ -242,6 +305,9 @@ fn parse_form(object: Map<String, Value>) -> Result<CustomerForm, ApiError> {
             status: status.unwrap_or_default(),
             company_name,
             code,
+            owner_id,
+            tags: tags.unwrap_or_default(),
+            address: address.unwrap_or_default(),
         });
     form.finish(fields)
 }

@@ -329,6 +329,10 @@ impl From<CustomerRefusal> for ApiError {
                 "a customer stays in its organization; create one in the other",
             ),
             CustomerRefusal::UserNotFound => Self::field("user_id", "no user has this id"),
+            CustomerRefusal::OwnerNotMember => Self::field(
+                "owner_id",
+                "must be a current member of the customer's organization",
+            ),
             CustomerRefusal::Taken { email, code, user } => Self::taken(
                 &[("email", email), ("code", code), ("user_id", user)],
                 "customer of this organization",

@@ -97,6 +97,22 @@ impl Form {
         self.required(name, parse)
     }
 
+    /// A field of any JSON type, null included, parsed from its value; absent is `None`.
+    pub fn value<T, E: ToString>(
+        &mut self,
+        name: &str,
+        parse: impl FnOnce(&Value) -> Result<T, E>,
+    ) -> Option<T> {
+        let parsed = parse(self.object.get(name)?);
+        match parsed {
+            Ok(value) => Some(value),
+            Err(e) => {
+                self.reject(name, e.to_string());
+                None
+            }
+        }
+    }
+
     /// Refuses every field not in `known`, so that a misspelt field is not silently ignored.
     pub fn only(&mut self, known: &[&str]) {
         let unknown: Vec<String> = self

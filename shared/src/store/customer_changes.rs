@@ -5,16 +5,16 @@
 //! the record is written only at the version that was read. So concurrent changes serialize
 //! on the record, and nothing is ever left pointing at a customer that is gone.
 
-use crate::auth::Access;
+use crate::auth::{may_reassign, Access, Action};
 use crate::domain::{
-    Customer, CustomerId, CustomerPatch, Now, OrgId, Precondition, ProfileType, UserProfile,
+    Customer, CustomerId, CustomerPatch, Now, OrgId, Precondition, ProfileType, UserId, UserProfile,
 };
 
-use super::customers::{CustomerItems, CustomerRefusal};
+use super::customers::{is_member, CustomerItems, CustomerRefusal};
 use super::idempotency::StoredAnswer;
 use super::items::{item, number, record, string, Entity, CUSTOMER_ID, VERSION};
 use super::keys::Key;
-use super::transaction::{Condition, Rejection, Transaction};
+use super::transaction::{Condition, Item, Rejection, Transaction};
 use super::write::{Attempt, Idempotent, Plan, Reads, Replay, Step, WriteError, WritePath};
 use super::{Found, Store, StoreError};
 
@@ -45,18 +45,29 @@ enum Guard {
     Profile,
     /// The user's link, which only this customer's writes touch.
     Link,
+    /// The customer's rows, filter entries and words, which only its writes touch.
+    Index,
 }
 
 /// Changing customer `id`, if `access` to its organization allows the change and
 /// `precondition` allows its version.
 struct ChangeCustomer<'a, F> {
     id: CustomerId,
+    caller: UserId,
     change: &'a Change,
     access: F,
     precondition: &'a Precondition,
 }
 
 impl<F> ChangeCustomer<'_, F> {
+    /// The member a patch makes the owner, if any.
+    fn owning(&self) -> Option<UserId> {
+        match self.change {
+            Change::Update(patch) => patch.owner_id.flatten(),
+            Change::Delete => None,
+        }
+    }
+
     /// The user a patch links, if any.
     fn linking(&self) -> Option<crate::domain::UserId> {
         match self.change {
@@ -76,6 +87,8 @@ impl<F: Fn(OrgId) -> Access> WritePath for ChangeCustomer<'_, F> {
         if let Some(user) = self.linking() {
             keys.extend([Key::user(user), Key::profile(user, ProfileType::Customer)]);
         }
+        let owner = self.owning().map(Key::user);
+        keys.extend(owner.filter(|key| !keys.contains(key)));
         Reads {
             keys,
             attributes: None,
@@ -94,8 +107,8 @@ impl<F: Fn(OrgId) -> Access> WritePath for ChangeCustomer<'_, F> {
             Some(item) => record(item)?,
             None => return Ok(Plan::Refuse(CustomerRefusal::NotFound)),
         };
-        match (self.access)(current.organization) {
-            Access::Allowed(_) => {}
+        let role = match (self.access)(current.organization) {
+            Access::Allowed(role) => role,
             Access::NotMember => return Ok(Plan::Refuse(CustomerRefusal::NotFound)),
             Access::Lacks(action) => return Ok(Plan::Refuse(CustomerRefusal::Lacks(action))),
             Access::Unlisted => {
@@ -103,7 +116,7 @@ impl<F: Fn(OrgId) -> Access> WritePath for ChangeCustomer<'_, F> {
                     current.organization,
                 )))
             }
-        }
+        };
         if !self.precondition.allows(current.version) {
             return Ok(Plan::Refuse(CustomerRefusal::PreconditionFailed));
         }
@@ -118,6 +131,16 @@ impl<F: Fn(OrgId) -> Access> WritePath for ChangeCustomer<'_, F> {
             return Ok(Plan::Refuse(CustomerRefusal::OrganizationFixed));
         }
         let next = patch.apply(&current, &now.timestamp());
+        if !may_reassign(role, self.caller, current.owner_id, next.owner_id) {
+            return Ok(Plan::Refuse(CustomerRefusal::Lacks(
+                Action::AssignCustomers,
+            )));
+        }
+        if let Some(owner) = next.owner_id.filter(|o| current.owner_id != Some(*o)) {
+            if !is_member(found, owner, current.organization)? {
+                return Ok(Plan::Refuse(CustomerRefusal::OwnerNotMember));
+            }
+        }
         let new_user = next.user_id.filter(|user| current.user_id != Some(*user));
         if new_user.is_some_and(|user| found.at(&Key::user(user)).is_none()) {
             return Ok(Plan::Refuse(CustomerRefusal::UserNotFound));
@@ -166,6 +189,7 @@ impl Store {
     pub async fn change_customer(
         &self,
         id: CustomerId,
+        caller: UserId,
         change: &Change,
         access: impl Fn(OrgId) -> Access + Sync,
         precondition: &Precondition,
@@ -173,6 +197,7 @@ impl Store {
     ) -> Result<Changed, WriteError<CustomerRefusal>> {
         let path = ChangeCustomer {
             id,
+            caller,
             change,
             access,
             precondition,
@@ -193,6 +218,7 @@ fn update(
     let new = CustomerItems::of(next);
     let owned = owned_by(current.id);
     let mut tx = Transaction::new(table);
+    move_index(&mut tx, &CustomerItems::of(current), &new);
     tx.replace(
         Guard::Version,
         new.record,
@@ -243,6 +269,23 @@ fn update(
     tx
 }
 
+/// Rewrites the rows (they carry the customer), adds the entries under keys the change
+/// brings, and deletes those it takes away; entries under unchanged keys are left alone.
+fn move_index(tx: &mut Transaction<Guard>, current: &CustomerItems, next: &CustomerItems) {
+    let (old, new) = (current.index_keys(), next.index_keys());
+    for key in old.iter().filter(|key| !new.contains(key)) {
+        tx.delete(Guard::Index, key, None);
+    }
+    let unchanged = |entry: &&Item| Key::of_item(entry).is_some_and(|key| old.contains(&key));
+    for item in next
+        .rows
+        .iter()
+        .chain(next.entries.iter().filter(|e| !unchanged(e)))
+    {
+        tx.replace(Guard::Index, item.clone(), None);
+    }
+}
+
 /// The transaction that removes `current` and every claim it holds. Pure.
 fn deletion(table: &str, current: &Customer) -> Transaction<Guard> {
     let org = current.organization;
@@ -267,6 +310,9 @@ fn deletion(table: &str, current: &Customer) -> Transaction<Guard> {
         )
         .delete(Guard::Link, &Key::user_customer(user, current.id), None);
     }
+    for key in CustomerItems::of(current).index_keys() {
+        tx.delete(Guard::Index, &key, None);
+    }
     tx
 }
 
@@ -290,7 +336,7 @@ mod tests {
     use super::super::write::tests::now;
     use super::*;
 
-    const GUARDS: [Guard; 7] = [
+    const GUARDS: [Guard; 8] = [
         Guard::Version,
         Guard::Owned,
         Guard::Email,
@@ -298,6 +344,7 @@ mod tests {
         Guard::User,
         Guard::Profile,
         Guard::Link,
+        Guard::Index,
     ];
 
     #[test]
@@ -305,6 +352,7 @@ mod tests {
         for precondition in [Precondition::Any, Precondition::Versions(vec![1])] {
             let path = ChangeCustomer {
                 id: CustomerId::generate(),
+                caller: UserId::generate(),
                 change: &Change::Delete,
                 access: |_| Access::Allowed(crate::domain::Role::Owner),
                 precondition: &precondition,
@@ -356,14 +404,64 @@ mod tests {
         };
         let next = patch.apply(&current, &crate::domain::Timestamp::now());
         let tx = update("t", &current, &next, false);
-        let roles: Vec<Option<Guard>> = tx.actions().map(|(role, _)| role).collect();
+        let roles: Vec<Option<Guard>> = tx
+            .actions()
+            .map(|(role, _)| role)
+            .filter(|role| *role != Some(Guard::Index))
+            .collect();
         use Guard::*;
         assert_eq!(roles, [Version, Owned, Email, Owned].map(Some));
-        let (_, delete) = tx.actions().nth(1).unwrap();
+        let (_, delete) = tx
+            .actions()
+            .filter(|(role, _)| *role != Some(Guard::Index))
+            .nth(1)
+            .unwrap();
         let old = Key::customer_email(current.organization, &current.email);
         assert_eq!(
             delete.delete().map(|d| Key::of_item(d.key())),
             Some(Some(old))
         );
+    }
+
+    /// The largest change there is (every claim moved, a new user linked with a new
+    /// profile, every filter value, all 20 tags and all indexed words replaced) stays within
+    /// DynamoDB's 100 items a transaction, with one left for the idempotency record.
+    #[test]
+    fn the_largest_change_fits_one_transaction() {
+        use crate::domain::{
+            CustomerName, CustomerStatus, CustomerType, Email, Tag, UserId, MAX_INDEXED_WORDS,
+            MAX_TAGS,
+        };
+        let tags = |prefix: &str| {
+            (0..MAX_TAGS)
+                .map(|i| Tag::parse(&format!("{prefix}{i}")).unwrap())
+                .collect::<Vec<_>>()
+        };
+        let name = |prefix: &str| {
+            let words: Vec<String> = (0..40).map(|i| format!("{prefix}{i}")).collect();
+            CustomerName::parse(&words.join(" ")).unwrap()
+        };
+        let mut current = crate::domain::sample_customer_form().to_customer();
+        current.user_id = Some(UserId::generate());
+        current.owner_id = Some(UserId::generate());
+        current.tags = tags("old");
+        current.name = name("old");
+        let patch = CustomerPatch {
+            user_id: Some(Some(UserId::generate())),
+            owner_id: Some(Some(UserId::generate())),
+            email: Some(Email::parse("new@example.com").unwrap()),
+            code: Some(crate::domain::CustomerCode::parse("NEW-1").unwrap()),
+            name: Some(name("new")),
+            status: Some(CustomerStatus::Vip),
+            customer_type: Some(CustomerType::Business),
+            tags: Some(tags("new")),
+            ..CustomerPatch::default()
+        };
+        let next = patch.apply(&current, &crate::domain::Timestamp::now());
+        assert_eq!(next.search_words().len(), MAX_INDEXED_WORDS);
+        let tx = update("t", &current, &next, true);
+        let actions = tx.actions().count();
+        assert!(actions < 100, "{actions} actions");
+        assert!(deletion("t", &current).actions().count() < 100);
     }
 }

@@ -5,22 +5,27 @@
 //! organization never conflict (see "Contention" in docs/data-model.md).
 
 use crate::auth::Action;
-use crate::domain::{Customer, CustomerForm, Now, ProfileType, UserId, UserProfile};
+use crate::domain::{
+    Customer, CustomerForm, CustomerId, CustomerOrder, Now, OrgId, OrgRole, ProfileType, UserId,
+    UserProfile,
+};
 
 use super::idempotency::StoredAnswer;
 use super::items::{
-    attribute, bare_item, field, item, listed_item, string, Entity, CUSTOMER, CUSTOMER_ID,
-    ORGANIZATION, UPDATED_AT,
+    attribute, bare_item, field, item, number, record, string, Entity, CUSTOMER, CUSTOMER_ID,
+    MEMBERSHIPS, ORGANIZATION, UPDATED_AT, VERSION,
 };
-use super::keys::{Key, ListKey, PK, SK};
-use super::transaction::{Item, Operand, Rejection, Transaction, Update};
+use super::keys::{Key, PK, SK};
+use super::transaction::{Condition, Item, Operand, Rejection, Transaction, Update};
 use super::write::{Attempt, Idempotent, Plan, Reads, Replay, Step, WriteError, WritePath};
 use super::{Found, Store, StoreError};
 
-/// The items one customer is made of. Every claim carries the whole customer: a second
-/// attempt to make the same user a customer gets the first one back from the cancellation
-/// reasons, and a lookup by email or code is one read. Every write of the record rewrites
-/// them in the same transaction.
+/// The items one customer is made of. Every claim, and every row of the ordered lists,
+/// carries the whole customer: a second attempt to make the same user a customer gets the
+/// first one back from the cancellation reasons, a lookup by email or code is one read, and
+/// a page of a list is one `Query`. Every write of the record rewrites them in the same
+/// transaction, so every list and search reads its own writes (see "Finding customers" in
+/// docs/data-model.md).
 pub(super) struct CustomerItems {
     pub record: Item,
     /// On the org#user key.
@@ -29,24 +34,42 @@ pub(super) struct CustomerItems {
     pub code_claim: Item,
     /// In the linked user's partition: what `/users/me` lists.
     pub user_link: Option<Item>,
+    /// One per order, each the whole customer.
+    pub rows: Vec<Item>,
+    /// One per filter value and per word: the customer's id only, so they change only when
+    /// their key does.
+    pub entries: Vec<Item>,
 }
 
 impl CustomerItems {
     pub fn of(customer: &Customer) -> Self {
         let org = customer.organization;
+        let id = string(&customer.id.to_string());
         let claim = |entity: Entity, key: Key| {
             let mut claim = bare_item(entity, &key);
-            claim.insert(CUSTOMER_ID.to_owned(), string(&customer.id.to_string()));
+            claim.insert(CUSTOMER_ID.to_owned(), id.clone());
             claim.insert(CUSTOMER.to_owned(), attribute(customer));
             claim
         };
+        let entry = |entity: Entity, key: Key| {
+            let mut entry = bare_item(entity, &key);
+            entry.insert(CUSTOMER_ID.to_owned(), id.clone());
+            entry
+        };
+        let facets = customer.facets().into_iter().map(|facet| {
+            entry(
+                Entity::CustomerFacet,
+                Key::customer_facet(org, &facet, customer.id),
+            )
+        });
+        let words = customer.search_words().into_iter().map(|word| {
+            entry(
+                Entity::CustomerWord,
+                Key::customer_word(org, &word, customer.id),
+            )
+        });
         Self {
-            record: listed_item(
-                Entity::Customer,
-                &Key::customer(customer.id),
-                &ListKey::customer(org, customer.id),
-                customer,
-            ),
+            record: item(Entity::Customer, &Key::customer(customer.id), customer),
             user_claim: customer
                 .user_id
                 .map(|user| claim(Entity::CustomerOfUser, Key::customer_of_user(org, user))),
@@ -65,7 +88,21 @@ impl CustomerItems {
                     &customer.link(),
                 )
             }),
+            rows: CustomerOrder::ALL
+                .into_iter()
+                .map(|order| claim(Entity::CustomerRow, Key::customer_row(order, customer)))
+                .collect(),
+            entries: facets.chain(words).collect(),
         }
+    }
+
+    /// The keys of the rows and entries.
+    pub fn index_keys(&self) -> Vec<Key> {
+        self.rows
+            .iter()
+            .chain(&self.entries)
+            .filter_map(Key::of_item)
+            .collect()
     }
 }
 
@@ -106,6 +143,8 @@ pub enum CustomerRefusal {
     OrganizationFixed,
     /// The user being linked does not exist.
     UserNotFound,
+    /// The owner named is not a member of the customer's organization.
+    OwnerNotMember,
     /// Another customer of the organization holds these.
     Taken { email: bool, code: bool, user: bool },
     /// The caller's token leaves the customer's organization out: their membership must be
@@ -150,16 +189,22 @@ impl WritePath for CreateCustomer<'_> {
     type Refusal = CustomerRefusal;
 
     fn reads(&self, attempt: &Attempt) -> Reads {
-        let Some(user) = self.looks_at_user(attempt) else {
-            return Reads::none();
-        };
-        Reads {
-            keys: vec![
+        let mut keys = Vec::new();
+        if let Some(user) = self.looks_at_user(attempt) {
+            keys.extend([
                 Key::customer_of_user(self.form.organization, user),
                 Key::user(user),
                 Key::profile(user, ProfileType::Customer),
-            ],
-            attributes: Some(vec![CUSTOMER]),
+            ]);
+        }
+        let owner = self.form.owner_id.map(Key::user);
+        keys.extend(owner.filter(|key| !keys.contains(key)));
+        if keys.is_empty() {
+            return Reads::none();
+        }
+        Reads {
+            keys,
+            attributes: Some(vec![CUSTOMER, MEMBERSHIPS]),
             partition: None,
         }
     }
@@ -171,6 +216,11 @@ impl WritePath for CreateCustomer<'_> {
         attempt: &Attempt,
         now: Now,
     ) -> Result<Plan<Guard, CustomerCreated, CustomerRefusal>, StoreError> {
+        if let Some(owner) = self.form.owner_id {
+            if !is_member(found, owner, self.form.organization)? {
+                return Ok(Plan::Refuse(CustomerRefusal::OwnerNotMember));
+            }
+        }
         let link = match (self.form.user_id, self.looks_at_user(attempt)) {
             (None, _) => Link::Standalone,
             (Some(_), None) => Link::Own,
@@ -263,6 +313,90 @@ impl Store {
     }
 }
 
+/// Whether `user` (whose `USER` item, if any, is among `found`, with its memberships) is a
+/// member of `org`. The user's item carries their roles, kept equal to their `MEMBER` items
+/// by every membership change; reading it needs no organization, which a change of a
+/// customer learns only from the record it reads in the same call.
+pub(super) fn is_member(found: &Found, user: UserId, org: OrgId) -> Result<bool, StoreError> {
+    let Some(item) = found.at(&Key::user(user)) else {
+        return Ok(false);
+    };
+    let roles: Vec<OrgRole> = match item.get(MEMBERSHIPS) {
+        Some(_) => field(item, MEMBERSHIPS)?,
+        None => Vec::new(),
+    };
+    Ok(roles.iter().any(|role| role.organization == org))
+}
+
+/// Filing a customer written before search under its rows, filters and words (the
+/// backfill, `make backfill-customer-index`).
+struct RefileCustomer {
+    id: CustomerId,
+}
+
+/// What a refiling did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refiled {
+    /// Its rows and entries are written (again: the same keys, the same values).
+    Filed,
+    /// No such customer (deleted meanwhile).
+    Gone,
+}
+
+impl WritePath for RefileCustomer {
+    type Guard = Guard;
+    type Outcome = Refiled;
+    type Refusal = CustomerRefusal;
+
+    fn reads(&self, _attempt: &Attempt) -> Reads {
+        Reads {
+            keys: vec![Key::customer(self.id)],
+            attributes: None,
+            partition: None,
+        }
+    }
+
+    /// Every row and entry put, on condition that the record is still at the version read:
+    /// a change meanwhile (which files the customer itself) makes it read again.
+    fn plan(
+        &self,
+        table: &str,
+        found: &Found,
+        _attempt: &Attempt,
+        _now: Now,
+    ) -> Result<Plan<Guard, Refiled, CustomerRefusal>, StoreError> {
+        let Some(item) = found.at(&Key::customer(self.id)) else {
+            return Ok(Plan::Done(Refiled::Gone));
+        };
+        let customer: Customer = record(item)?;
+        let items = CustomerItems::of(&customer);
+        let mut tx = Transaction::new(table);
+        let at_version =
+            Condition::equals(VERSION, number(customer.version)).or(Condition::absent(VERSION));
+        tx.check(Guard::Fresh, &Key::customer(self.id), &at_version);
+        for index in items.rows.into_iter().chain(items.entries) {
+            tx.replace(Guard::Fresh, index, None);
+        }
+        Ok(Plan::Write(tx, Refiled::Filed))
+    }
+
+    fn replayed(&self, _answer: StoredAnswer, _seen: &Found) -> Replay<Refiled> {
+        Replay::KeyReused
+    }
+}
+
+impl Store {
+    /// Files customer `id` under its rows, filters and words: one consistent `GetItem`
+    /// (through `BatchGetItem`) and one `TransactWriteItems`. Safe while the API serves and
+    /// safe to run again.
+    pub async fn refile_customer(
+        &self,
+        id: CustomerId,
+    ) -> Result<Refiled, WriteError<CustomerRefusal>> {
+        self.write(&RefileCustomer { id }, None).await
+    }
+}
+
 /// The transaction that creates `customer`, linked as `link` says. Pure.
 fn creation(table: &str, customer: &Customer, link: &Link) -> Transaction<Guard> {
     let items = CustomerItems::of(customer);
@@ -297,6 +431,9 @@ fn creation(table: &str, customer: &Customer, link: &Link) -> Transaction<Guard>
     tx.create(Guard::Fresh, items.record)
         .create(Guard::Email, items.email_claim)
         .create(Guard::Code, items.code_claim);
+    for index in items.rows.into_iter().chain(items.entries) {
+        tx.replace(Guard::Fresh, index, None);
+    }
     tx
 }
 
@@ -434,10 +571,13 @@ mod tests {
         let roles: Vec<Option<Guard>> = tx.actions().map(|(role, _)| role).collect();
         use Guard::*;
         assert_eq!(
-            roles,
+            roles[..6],
             [AlreadyCustomer, Fresh, Profile, Fresh, Email, Code].map(Some)
         );
-        let own = [
+        assert!(roles[6..].iter().all(|role| *role == Some(Fresh)));
+        let index = CustomerItems::of(&customer).index_keys();
+        assert_eq!(roles.len(), 6 + index.len(), "the rows, filters and words");
+        let mut own = vec![
             Key::customer_of_user(org, user),
             Key::user_customer(user, customer.id),
             Key::profile(user, ProfileType::Customer),
@@ -445,6 +585,7 @@ mod tests {
             Key::customer_email(org, &customer.email),
             Key::customer_code(org, &customer.code),
         ];
+        own.extend(index);
         for (_, action) in tx.actions() {
             let key = action
                 .put()

@@ -30,6 +30,12 @@ pub enum Entity {
     CustomerOfUser,
     CustomerEmail,
     CustomerCode,
+    /// A customer's place in one of its organization's ordered lists (the whole customer).
+    CustomerRow,
+    /// A customer under one value of a filter (its id).
+    CustomerFacet,
+    /// A word a customer is found by (its id).
+    CustomerWord,
     /// A customer that names a user, in the user's partition.
     UserCustomer,
     /// An organization a user belongs to, in the user's partition.
@@ -46,7 +52,7 @@ pub enum Entity {
 }
 
 impl Entity {
-    pub const ALL: [Entity; 20] = [
+    pub const ALL: [Entity; 23] = [
         Self::User,
         Self::Username,
         Self::UsernameSkeleton,
@@ -59,6 +65,9 @@ impl Entity {
         Self::CustomerOfUser,
         Self::CustomerEmail,
         Self::CustomerCode,
+        Self::CustomerRow,
+        Self::CustomerFacet,
+        Self::CustomerWord,
         Self::UserCustomer,
         Self::UserOrg,
         Self::Session,
@@ -84,6 +93,9 @@ impl Entity {
             Self::CustomerOfUser => "CUSTOMER_OF_USER",
             Self::CustomerEmail => "CUSTOMER_EMAIL",
             Self::CustomerCode => "CUSTOMER_CODE",
+            Self::CustomerRow => "CUSTOMER_ROW",
+            Self::CustomerFacet => "CUSTOMER_FACET",
+            Self::CustomerWord => "CUSTOMER_WORD",
             Self::UserCustomer => "USER_CUSTOMER",
             Self::UserOrg => "USER_ORG",
             Self::Session => "SESSION",

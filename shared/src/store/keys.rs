@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::domain::{
-    sha256_hex, CustomerCode, CustomerId, Email, Idempotency, InvitationId, LoginName, OrgId,
-    ProfileType, SessionId, UserId, Username, VendorId,
+    sha256_hex, Customer, CustomerCode, CustomerId, CustomerOrder, Email, Facet, Idempotency,
+    InvitationId, LoginName, OrgId, ProfileType, SessionId, UserId, Username, VendorId,
 };
 
 pub const PK: &str = "pk";
@@ -210,6 +210,63 @@ impl Key {
     /// A customer code is unique per organization.
     pub fn customer_code(org: OrgId, code: &CustomerCode) -> Self {
         key(format!("ORG#{org}#CODE#{code}"), "CUSTOMER_CODE")
+    }
+
+    /// A customer's row in one of its organization's ordered lists: each row carries the
+    /// whole customer, so a page of a list is one `Query`.
+    pub fn customer_row(order: CustomerOrder, customer: &Customer) -> Self {
+        let id = customer.id;
+        Key {
+            pk: Self::customer_rows_of(customer.organization, order),
+            sk: match order {
+                CustomerOrder::Created => id.to_string(),
+                CustomerOrder::Name => format!("{}#{id}", customer.name_key()),
+                CustomerOrder::Updated => format!("{}#{id}", customer.updated_at.as_str()),
+            },
+        }
+    }
+
+    /// The partition of an organization's list in `order`.
+    pub fn customer_rows_of(org: OrgId, order: CustomerOrder) -> String {
+        let order = match order {
+            CustomerOrder::Created => "CREATED",
+            CustomerOrder::Name => "NAME",
+            CustomerOrder::Updated => "UPDATED",
+        };
+        format!("ORG#{org}#CUSTOMERS#{order}")
+    }
+
+    /// A customer under one value of a filter, newest last.
+    pub fn customer_facet(org: OrgId, facet: &Facet, customer: CustomerId) -> Self {
+        Key {
+            pk: Self::customer_facet_of(org, facet),
+            sk: customer.to_string(),
+        }
+    }
+
+    /// The partition of the customers with one value of a filter. A tag is named by the
+    /// digest of its fold (a tag may hold any character, `#` included).
+    pub fn customer_facet_of(org: OrgId, facet: &Facet) -> String {
+        match facet {
+            Facet::Status(status) => format!("ORG#{org}#STATUS#{}", status.as_str()),
+            Facet::Type(kind) => format!("ORG#{org}#TYPE#{}", kind.as_str()),
+            Facet::Owner(Some(user)) => format!("ORG#{org}#OWNER#{user}"),
+            Facet::Owner(None) => format!("ORG#{org}#OWNER#NONE"),
+            Facet::Tag(folded) => format!("ORG#{org}#TAG#{}", sha256_hex(folded.as_bytes())),
+        }
+    }
+
+    /// A word a customer is found by (letters and digits only, folded), beside every other
+    /// customer's words: one partition per organization, whose sort keys spread by word.
+    pub fn customer_word(org: OrgId, word: &str, customer: CustomerId) -> Self {
+        Key {
+            pk: Self::customer_words_of(org),
+            sk: format!("{word}#{customer}"),
+        }
+    }
+
+    pub fn customer_words_of(org: OrgId) -> String {
+        format!("ORG#{org}#WORDS")
     }
 
     /// The key of an item read back.

@@ -19,7 +19,7 @@
 //! | [`Store::create_customer`] | `customers` | `TransactWriteItems`, after a `BatchGetItem` when naming another user |
 //! | [`Store::change_customer`] | `customer_changes` | `BatchGetItem`, then `TransactWriteItems` |
 //! | [`Store::customer`], [`Store::customer_by`], [`Store::organization`], [`Store::member_role`] | `reads` | `GetItem` |
-//! | [`Store::customers_page`] | `reads` | `Query` on `gsi1` |
+//! | [`Store::customers_matching`] | `listing` | `Query` of one index (strongly consistent); for a filter or a search, then `BatchGetItem` of the records |
 //! | [`Store::me`] | `reads` | `Query` of the user's partition |
 //! | [`Store::members_page`] | `members` | `Query` of the organization's partition (and a `BatchGetItem` of users whose memberships predate names) |
 //! | [`Store::change_member`] | `members` | `BatchGetItem` (with the caller's membership), then `TransactWriteItems` (holding it) |
@@ -41,6 +41,7 @@ mod idempotency;
 mod invitations;
 mod items;
 pub mod keys;
+mod listing;
 mod login;
 mod members;
 mod organizations;
@@ -62,16 +63,17 @@ use aws_sdk_dynamodb::Client;
 pub use backoff::MAX_ATTEMPTS;
 pub use capacity::CapacityMeter;
 pub use customer_changes::{Change, Changed};
-pub use customers::{CustomerCreated, CustomerRefusal};
+pub use customers::{CustomerCreated, CustomerRefusal, Refiled};
 pub use error::{report, Cause, StoreError};
 pub use idempotency::{Recorded, StoredAnswer};
 pub use invitations::{Accepted, InvitationRefusal, Invited, Revoked};
 pub use items::Entity;
+pub use listing::{CustomerPage, SCAN_LIMIT};
 pub use login::{Attempter, LoginAttempt, LoginRecord};
 pub use members::{Denied, MemberChange, MemberChanged, MemberPage, MemberRefusal};
 pub use organizations::{RenameRefusal, Renamed, MAX_RENAMED_COPIES};
 pub use passwords::ChangedMeanwhile;
-pub use reads::{Claimed, CustomerPage, Me};
+pub use reads::{Claimed, Me};
 pub use sessions::{Rotation, REFRESH_GRACE_SECONDS};
 pub use signup::{LookClaim, NamesTaken, SignupSaved};
 pub use write::{Idempotent, WriteError};

@@ -305,6 +305,8 @@ fn fresh_items(signup: &Signup) -> Vec<Item> {
     ];
     items.extend(customer.user_claim);
     items.extend(customer.user_link);
+    items.extend(customer.rows);
+    items.extend(customer.entries);
     items.extend(signup.profiles.iter().map(|profile| {
         let key = Key::profile(user.id, profile.profile_type);
         item(Entity::Profile, &key, profile)
