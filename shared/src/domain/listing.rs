@@ -148,14 +148,16 @@ impl CustomerQuery {
         }
     }
 
-    /// Whether every entry the driver reads is a match, so that a page needs read only one
-    /// entry more than it shows.
+    /// Whether the driver alone decides what matches, so that a page reads only one entry
+    /// more than it shows. A one-word search does: a customer with two words under the
+    /// prefix has two entries, and the second only makes a page shorter.
     pub fn driver_decides(&self) -> bool {
         match self.driver() {
             Driver::Rows(_) => self.facets().is_empty(),
             Driver::Facet(..) => self.facets().len() == 1,
-            // A customer may have two words with the prefix: its entries repeat.
-            Driver::Words(_) => false,
+            Driver::Words(_) => {
+                self.facets().is_empty() && self.q.as_ref().is_some_and(|q| q.words().len() == 1)
+            }
         }
     }
 
@@ -253,6 +255,12 @@ mod tests {
         assert_eq!(query.driver(), Driver::Rows(query.sort));
         query.q = SearchQuery::parse("acme gm").unwrap();
         assert_eq!(query.driver(), Driver::Words("acme".into()));
+        assert!(!query.driver_decides());
+        let one_word = CustomerQuery {
+            q: SearchQuery::parse("acme").unwrap(),
+            ..CustomerQuery::default()
+        };
+        assert!(one_word.driver_decides());
         let plain = CustomerQuery::default();
         assert_eq!(plain.driver(), Driver::Rows(Sort::default()));
         assert!(plain.driver_decides());
