@@ -87,6 +87,12 @@ echo
 # --disable-cors: cargo lambda's router would answer preflights itself, reflecting any origin
 # with credentials. The deployed API has no CORS configuration: API Gateway hands OPTIONS to
 # the $default route, whose fallback answers 405. Locally too (scripts/preflight.sh).
+# The table's stream, fed to the table-stream function as Lambda's event source mapping
+# feeds it (a table made before streams has none: FRESH=1 starts one that does).
+cargo build --quiet --locked -p crm-tests --bin stream-poller
+"${CARGO_TARGET_DIR:-target}/debug/stream-poller" --endpoint "$endpoint" --table "$table" \
+  --invoke-port "$api_port" --failures "$state/stream-failures.jsonl" &
+pids+=($!)
 cargo lambda watch --disable-cors --invoke-address 127.0.0.1 --invoke-port "$api_port" \
   --env-file "$state/watch.env" ${WATCH_FLAGS:-} &
 pids+=($!)

@@ -71,8 +71,9 @@ SAM_TOKEN=$(curl -sS --fail-with-body -X POST "$API/api/invitations/accept/" -H 
 KIM=$(curl -sS --fail-with-body -X POST "$API/api/customers/" -H 'content-type: application/json' \
   -H "authorization: Bearer $SAM_TOKEN" -d "{\"organization\":\"$ORG\",\"email\":\"kim@example.com\"}")
 KIM_ID=$(echo "$KIM" | json '["id"]')
+# Sam takes Kim (an employee may assign only themselves, and only an unassigned customer).
 curl -sS --fail-with-body -X PATCH "$API/api/customers/$KIM_ID/" -H 'content-type: application/json' \
-  -H "authorization: Bearer $SAM_TOKEN" -d '{"name":"Kim Park"}'
+  -H "authorization: Bearer $SAM_TOKEN" -d "{\"name\":\"Kim Park\",\"owner_id\":\"$SAM_ID\"}"
 echo
 CODE=$(curl -sS -o /dev/null -w '%{http_code}' -X DELETE "$API/api/customers/$KIM_ID/" \
   -H "authorization: Bearer $SAM_TOKEN")
@@ -82,6 +83,14 @@ echo
 # Jane removes Sam; Sam's next refresh no longer carries the organization.
 curl -sS --fail-with-body -X DELETE "$API/api/organizations/$ORG/members/$SAM_ID/" \
   -H "authorization: Bearer $TOKEN" -w '%{http_code}\n'
+# In the background (the table's stream), Sam's customers become unassigned.
+for _ in $(seq 1 60); do
+  OWNER=$(curl -sS --fail-with-body "$API/api/customers/$KIM_ID/" -H "authorization: Bearer $TOKEN" \
+    | json '["owner_id"]')
+  [ "$OWNER" = None ] && break
+  sleep 1
+done
+echo "Kim's owner after Sam left: $OWNER"; [ "$OWNER" = None ]
 SAM_TOKEN=$(curl -sS --fail-with-body -X POST "$API/api/auth/refresh/" -H 'content-type: application/json' \
   -d "{\"refresh_token\":\"$SAM_REFRESH\"}" | json '["access_token"]')
 CODE=$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$API/api/customers/" \

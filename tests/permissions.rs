@@ -237,14 +237,15 @@ async fn change_every_way(env: &TestEnv, token: &str, customer: &str, other: &st
     assert_eq!(status, StatusCode::NO_CONTENT);
 }
 
-/// What the template grants `function`, named as `CallLog` names actions.
-fn granted(template: &serde_norway::Value, function: Function) -> Actions {
+/// What the template grants the function that builds `binary`, named as `CallLog` names
+/// actions.
+fn granted(template: &serde_norway::Value, binary: &str) -> Actions {
     let resource = template["Resources"]
         .as_mapping()
         .expect("Resources")
         .values()
-        .find(|r| r["Metadata"]["BuildProperties"]["Binary"].as_str() == Some(function.binary()))
-        .unwrap_or_else(|| panic!("no function builds {}", function.binary()));
+        .find(|r| r["Metadata"]["BuildProperties"]["Binary"].as_str() == Some(binary))
+        .unwrap_or_else(|| panic!("no function builds {binary}"));
     let mut granted = Actions::new();
     for policy in resource["Properties"]["Policies"]
         .as_sequence()
@@ -269,15 +270,18 @@ fn granted(template: &serde_norway::Value, function: Function) -> Actions {
     granted
 }
 
+fn template() -> serde_norway::Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
+    serde_norway::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
 #[tokio::test]
 async fn every_function_is_granted_exactly_the_actions_its_code_calls() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
-    let template: serde_norway::Value =
-        serde_norway::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let template = template();
     let used = exercised().await;
     let mut problems = Vec::new();
     for function in Function::ALL {
-        let (used, granted) = (&used[&function], granted(&template, function));
+        let (used, granted) = (&used[&function], granted(&template, function.binary()));
         // A statement without a key condition grants every key, the warm-up's included.
         let covered = |action: &String| {
             granted.contains(action)
@@ -299,4 +303,40 @@ async fn every_function_is_granted_exactly_the_actions_its_code_calls() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The table-stream function's jobs, run from a real removal's stream record: granted
+/// exactly what they call (the stream's own reads and the failure queue are what SAM adds
+/// for the event source mapping).
+#[tokio::test]
+async fn the_stream_function_is_granted_exactly_what_its_jobs_call() {
+    let env = TestEnv::new().await;
+    let owner = env.member().await;
+    let employee = env.signed_up_user().await;
+    let employee = employee["user"]["id"].as_str().unwrap().to_owned();
+    env.join(&employee, &owner.org, shared::domain::Role::Employee)
+        .await;
+    let body =
+        json!({"organization": owner.org, "email": "owned@example.com", "owner_id": employee});
+    let (status, answer) = env.create_customer(&owner.token, &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let mut reader = env.stream_reader().await;
+    env.stream_event(&mut reader).await;
+    let path = format!("/api/organizations/{}/members/{employee}/", owner.org);
+    let removal = with_token(
+        request(Method::DELETE, &path, None, Body::Empty),
+        &owner.token,
+    );
+    assert_eq!(
+        env.send(Function::Teams, removal).await.0,
+        StatusCode::NO_CONTENT
+    );
+    let event = env.stream_event(&mut reader).await;
+    env.calls.take_actions();
+    let answer = shared::stream::handle(&env.app, event).await;
+    assert!(answer.batch_item_failures.is_empty(), "{answer:?}");
+    assert_eq!(
+        env.calls.take_actions(),
+        granted(&template(), "table-stream")
+    );
 }

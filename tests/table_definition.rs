@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use serde_norway::Value;
-use shared::store::table::{GLOBAL_INDEXES, KEY_ATTRIBUTES, TTL_ATTRIBUTE};
+use shared::store::table::{GLOBAL_INDEXES, KEY_ATTRIBUTES, STREAM_VIEW_TYPE, TTL_ATTRIBUTE};
 
 fn root() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
@@ -85,6 +85,10 @@ fn the_template_declares_the_table_the_code_uses() {
     let ttl = &table["TimeToLiveSpecification"];
     assert_eq!(ttl["AttributeName"].as_str(), Some(TTL_ATTRIBUTE));
     assert_eq!(ttl["Enabled"].as_bool(), Some(true));
+    assert_eq!(
+        table["StreamSpecification"]["StreamViewType"].as_str(),
+        Some(STREAM_VIEW_TYPE)
+    );
 }
 
 #[test]

@@ -16,4 +16,5 @@ pub mod http;
 pub mod metrics;
 pub mod serve;
 pub mod store;
+pub mod stream;
 pub mod telemetry;

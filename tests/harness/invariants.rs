@@ -103,6 +103,25 @@ pub fn dangling_employee_profiles(items: &[Item]) -> Vec<(UserId, OrgId)> {
         .collect()
 }
 
+/// (organization, user) for every member who left while owning customers there: what the
+/// table-stream function's job unassigns, and `check-table --repair` runs again (after a
+/// batch that ended in the failure queue, say).
+pub fn departed_owners(items: &[Item]) -> Vec<(OrgId, UserId)> {
+    let table = Table::index(items);
+    let mut departed: Vec<(OrgId, UserId)> = items
+        .iter()
+        .filter(|item| Entity::of(item) == Some(Entity::Customer))
+        .filter_map(|item| {
+            serde_dynamo::aws_sdk_dynamodb_1::from_item::<Customer>(item.clone()).ok()
+        })
+        .filter_map(|c| c.owner_id.map(|owner| (c.organization, owner)))
+        .filter(|(org, owner)| table.get(&Key::membership(*org, *owner)).is_none())
+        .collect();
+    departed.sort_by_key(|(org, owner)| (org.to_string(), owner.to_string()));
+    departed.dedup();
+    departed
+}
+
 struct Table<'a> {
     by_key: HashMap<(String, String), &'a Item>,
     /// user id to the roles their MEMBER items give them.
@@ -393,6 +412,10 @@ impl<'a> Table<'a> {
         let org = customer.organization;
         expect_key(key, &Key::customer(customer.id), problems);
         self.require("organization", &Key::organization(org), problems);
+        if let Some(owner) = customer.owner_id {
+            // Once the stream is drained: a departed member's customers are unassigned.
+            self.require("owner's membership", &Key::membership(org, owner), problems);
+        }
         let id = customer.id.to_string();
         let mut claims = vec![
             ("email claim", Key::customer_email(org, &customer.email)),

@@ -9,6 +9,7 @@ pub mod invariants;
 pub mod key;
 pub mod operator;
 mod server;
+pub mod stream;
 mod table;
 
 use std::collections::HashMap;
@@ -380,6 +381,31 @@ pub struct Member {
     pub org: String,
     pub token: String,
     pub signup: Value,
+}
+
+impl TestEnv {
+    /// A reader of this test's table stream, from its start: what Lambda's poller reads.
+    pub async fn stream_reader(&self) -> stream::StreamReader {
+        let client = aws_sdk_dynamodbstreams::Client::new(&sdk_config(endpoint()).await);
+        stream::StreamReader::new(client, &self.table)
+    }
+
+    /// The records written since `reader` last read that the template's filter lets
+    /// through, as the event Lambda hands the table-stream function.
+    pub async fn stream_event(
+        &self,
+        reader: &mut stream::StreamReader,
+    ) -> aws_lambda_events::event::dynamodb::Event {
+        let records: Vec<_> = reader
+            .read()
+            .await
+            .expect("the stream reads")
+            .into_iter()
+            .filter(stream::passes_filter)
+            .collect();
+        serde_json::from_value(stream::lambda_event(&records, &self.table))
+            .expect("the event Lambda sends")
+    }
 }
 
 impl TestEnv {

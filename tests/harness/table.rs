@@ -4,11 +4,12 @@
 use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    TimeToLiveSpecification,
 };
 use aws_sdk_dynamodb::Client;
 use shared::store::keys::{PK, SK};
-use shared::store::table::{GLOBAL_INDEXES, KEY_ATTRIBUTES, TTL_ATTRIBUTE};
+use shared::store::table::{GLOBAL_INDEXES, KEY_ATTRIBUTES, STREAM_VIEW_TYPE, TTL_ATTRIBUTE};
 
 fn key_schema(hash: &str, range: &str) -> Vec<KeySchemaElement> {
     [(hash, KeyType::Hash), (range, KeyType::Range)]
@@ -60,6 +61,12 @@ pub async fn create_table(
         .set_attribute_definitions(Some(attributes))
         .set_key_schema(Some(key_schema(PK, SK)))
         .set_global_secondary_indexes(Some(indexes))
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::from(STREAM_VIEW_TYPE))
+                .build()?,
+        )
         .send()
         .await?;
     client

@@ -34,7 +34,7 @@ pub enum Changed {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Guard {
+pub(super) enum Guard {
     /// The customer record at the version that was read.
     Version,
     /// Items that must still belong to this customer.
@@ -208,7 +208,7 @@ impl Store {
 
 /// The transaction that turns `current` into `next`, moving every claim whose value
 /// changed. Pure.
-fn update(
+pub(super) fn update(
     table: &str,
     current: &Customer,
     next: &Customer,

@@ -78,7 +78,7 @@ impl Store {
 
     /// One strongly consistent `Query` of `pk` (sort keys beginning with `prefix`), from
     /// after `after`, reading at most `limit` items: the items, and whether more follow.
-    async fn range(
+    pub(super) async fn range(
         &self,
         pk: String,
         prefix: Option<String>,

@@ -20,6 +20,7 @@
 //! | [`Store::change_customer`] | `customer_changes` | `BatchGetItem`, then `TransactWriteItems` |
 //! | [`Store::customer`], [`Store::customer_by`], [`Store::organization`], [`Store::member_role`] | `reads` | `GetItem` |
 //! | [`Store::customers_matching`] | `listing` | `Query` of one index (strongly consistent); for a filter or a search, then `BatchGetItem` of the records |
+//! | [`Store::unassign_departed_owner`] | `owners` | pages of `Query` of the owner's filter entries; for each customer `BatchGetItem` (record, membership), then `TransactWriteItems` (the table-stream function, not a route) |
 //! | [`Store::me`] | `reads` | `Query` of the user's partition |
 //! | [`Store::members_page`] | `members` | `Query` of the organization's partition (and a `BatchGetItem` of users whose memberships predate names) |
 //! | [`Store::change_member`] | `members` | `BatchGetItem` (with the caller's membership), then `TransactWriteItems` (holding it) |
@@ -45,6 +46,7 @@ mod listing;
 mod login;
 mod members;
 mod organizations;
+mod owners;
 mod passwords;
 mod reads;
 mod sessions;
@@ -72,6 +74,7 @@ pub use listing::{CustomerPage, SCAN_LIMIT};
 pub use login::{Attempter, LoginAttempt, LoginRecord};
 pub use members::{Denied, MemberChange, MemberChanged, MemberPage, MemberRefusal};
 pub use organizations::{RenameRefusal, Renamed, MAX_RENAMED_COPIES};
+pub use owners::Unassigned;
 pub use passwords::ChangedMeanwhile;
 pub use reads::{Claimed, Me};
 pub use sessions::{Rotation, REFRESH_GRACE_SECONDS};

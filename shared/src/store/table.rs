@@ -11,3 +11,6 @@ pub const GLOBAL_INDEXES: [(&str, &str, &str); 1] = [(GSI1, GSI1_PK, GSI1_SK)];
 /// Time to live: items with this attribute (Unix seconds) are removed once it has passed.
 /// DynamoDB removes them within days, not at once, so readers also check it themselves.
 pub const TTL_ATTRIBUTE: &str = "expires_at";
+
+/// The table's stream, which the table-stream function reads: old and new images.
+pub const STREAM_VIEW_TYPE: &str = "NEW_AND_OLD_IMAGES";
