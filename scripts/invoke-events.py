@@ -28,21 +28,26 @@ PLACEHOLDERS = {
 }
 
 
-def invoke(function, event, expected, **values):
+def run(function, event, **values):
+    """Fills `event`'s placeholders, invokes `function` with it, returns the answer."""
     text = (EVENTS / event).read_text()
     for name, value in values.items():
         text = text.replace(PLACEHOLDERS[name], value)
     OUT.mkdir(parents=True, exist_ok=True)
     filled = OUT / event
     filled.write_text(text)
-    run = subprocess.run(
+    invoked = subprocess.run(
         ["cargo", "lambda", "invoke", function, "--data-file", str(filled),
          "--invoke-address", "127.0.0.1", "--invoke-port", PORT],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )
-    if run.returncode != 0:
-        sys.exit(f"FAIL {event}: cargo lambda invoke exited {run.returncode}\n{run.stderr}")
-    response = json.loads(run.stdout)
+    if invoked.returncode != 0:
+        sys.exit(f"FAIL {event}: cargo lambda invoke exited {invoked.returncode}\n{invoked.stderr}")
+    return json.loads(invoked.stdout)
+
+
+def invoke(function, event, expected, **values):
+    response = run(function, event, **values)
     status = response["statusCode"]
     body = json.loads(response["body"]) if response.get("body") else None
     mark = "ok  " if status == expected else "FAIL"
@@ -84,20 +89,7 @@ def teams(org, token, jane, sam, sam_token):
 
 def invoke_stream(event, **values):
     """A stream event (not HTTP): the answer is the batch's failures, which must be none."""
-    text = (EVENTS / event).read_text()
-    for name, value in values.items():
-        text = text.replace(PLACEHOLDERS[name], value)
-    OUT.mkdir(parents=True, exist_ok=True)
-    filled = OUT / event
-    filled.write_text(text)
-    run = subprocess.run(
-        ["cargo", "lambda", "invoke", "table-stream", "--data-file", str(filled),
-         "--invoke-address", "127.0.0.1", "--invoke-port", PORT],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
-    )
-    if run.returncode != 0:
-        sys.exit(f"FAIL {event}: cargo lambda invoke exited {run.returncode}\n{run.stderr}")
-    response = json.loads(run.stdout)
+    response = run("table-stream", event, **values)
     ok = response.get("batchItemFailures") == []
     print(f"{'ok  ' if ok else 'FAIL'} {'table-stream':<16} {event:<40} {json.dumps(response)}")
     if not ok:

@@ -34,7 +34,8 @@ from schemathesis.specs.openapi.checks import (
 _tag = st.text(alphabet=[chr(c) for c in range(0x21, 0x7F) if c != 0x22], max_size=12)
 _one = st.one_of(_tag.map('"{}"'.format), _tag.map('W/"{}"'.format))
 # Addresses as openapi.yaml's Email describes them, the local part at most 64 characters
-# (which its pattern cannot say without a look-ahead that starves generation).
+# (its pattern states that with a look-ahead, which starves generation from the pattern
+# alone: this feeds it).
 _atom = "[A-Za-z0-9!$%&'*+/=?^_`{|}~-]{1,16}"
 schemathesis.openapi.format(
     "email-address",
