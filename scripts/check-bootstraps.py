@@ -20,6 +20,8 @@ LIMITS_MIB = {
     "read-customers": 4.5,
     "me": 4.5,
     "session": 4.5,
+    # Background work: no HTTP, no argon2 (3.91 MiB when it came, with issue 30).
+    "table-stream": 4.5,
 }
 OTHERS_MIB = 5.0
 FUNCTIONS = sorted(p.name for p in Path("functions").iterdir() if p.is_dir())
