@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use crate::app::App;
 use crate::domain::{OrgId, UserId};
-use crate::store::Entity;
+use crate::store::{report, CustomerRefusal, Entity, WriteError};
 
 /// What one stream record asks for.
 #[derive(Debug, PartialEq, Eq)]
@@ -54,14 +54,10 @@ impl Job {
         })
     }
 
-    pub async fn run(&self, app: &App) -> Result<(), crate::store::StoreError> {
+    pub async fn run(&self, app: &App) -> Result<(), WriteError<CustomerRefusal>> {
         match self {
             Self::UnassignOwner { org, user } => {
-                let count = app
-                    .store
-                    .unassign_departed_owner(*org, *user)
-                    .await
-                    .map_err(|e| crate::store::StoreError::internal(format!("{e:?}")))?;
+                let count = app.store.unassign_departed_owner(*org, *user).await?;
                 tracing::info!(organization = %org, user = %user, count, "customers unassigned");
                 Ok(())
             }
@@ -78,7 +74,11 @@ pub async fn handle(app: &App, event: Event) -> DynamoDbEventResponse {
             continue;
         };
         if let Err(e) = job.run(app).await {
-            tracing::error!(error = %crate::store::report(&e), ?job, "stream job failed; the batch is retried from it");
+            tracing::error!(
+                error = %report(&e),
+                ?job,
+                "stream job failed; the batch is retried from it"
+            );
             let mut failure = DynamoDbBatchItemFailure::default();
             failure.item_identifier = record.change.sequence_number.clone();
             response.batch_item_failures.push(failure);

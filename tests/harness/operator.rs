@@ -159,7 +159,7 @@ pub async fn backfill_customer_index(
             continue;
         }
         let refiled = store.refile_customer(customer.id).await;
-        match refiled.map_err(|e| format!("filing customer {}: {e:?}", customer.id))? {
+        match refiled.map_err(|e| format!("filing customer {}: {}", customer.id, report(&e)))? {
             Refiled::Filed => done.filed += 1,
             Refiled::Gone => done.gone += 1,
         }

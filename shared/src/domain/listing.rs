@@ -126,7 +126,7 @@ impl CustomerQuery {
         .collect()
     }
 
-    /// Whether `customer` matches every part of the query.
+    /// Whether `customer` matches every part of the query (wherever it was read from).
     pub fn matches(&self, customer: &Customer) -> bool {
         let facets = customer.facets();
         self.facets().iter().all(|f| facets.contains(f))
@@ -161,19 +161,26 @@ impl CustomerQuery {
         }
     }
 
-    /// With the search, a customer is shown at the first of its words (in order) that
-    /// begins with the leading word: the entry under `word` is the one that counts.
-    pub fn counts_at(&self, customer: &Customer, word: &str) -> bool {
+    /// Whether `customer`, read from the index entry under `word`, is shown there: it matches
+    /// the whole query and, under a search, `word` is the first of its words (in order)
+    /// that begins with the leading word, so a customer is shown once. Its words are folded
+    /// once for both.
+    pub fn shows(&self, customer: &Customer, word: &str) -> bool {
+        let facets = customer.facets();
+        if !self.facets().iter().all(|f| facets.contains(f)) {
+            return false;
+        }
         let Some(q) = &self.q else {
             return true;
         };
+        let words = customer.search_words();
         let leading = q.leading();
-        customer
-            .search_words()
-            .into_iter()
-            .filter(|w| w.starts_with(leading))
-            .min()
-            .is_some_and(|first| first == word)
+        q.matches(&words)
+            && words
+                .iter()
+                .filter(|w| w.starts_with(leading))
+                .min()
+                .is_some_and(|first| first == word)
     }
 
     /// A digest of the whole query, which a cursor carries: a cursor of one query is refused
@@ -274,8 +281,8 @@ mod tests {
             q: SearchQuery::parse("pat").unwrap(),
             ..CustomerQuery::default()
         };
-        assert!(query.counts_at(&c, "pat"));
-        assert!(!query.counts_at(&c, "patterson"));
+        assert!(query.shows(&c, "pat"));
+        assert!(!query.shows(&c, "patterson"));
     }
 
     #[test]

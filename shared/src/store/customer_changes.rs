@@ -89,11 +89,7 @@ impl<F: Fn(OrgId) -> Access> WritePath for ChangeCustomer<'_, F> {
         }
         let owner = self.owning().map(Key::user);
         keys.extend(owner.filter(|key| !keys.contains(key)));
-        Reads {
-            keys,
-            attributes: None,
-            partition: None,
-        }
+        Reads::items(keys)
     }
 
     fn plan(

@@ -349,11 +349,7 @@ impl WritePath for RefileCustomer {
     type Refusal = CustomerRefusal;
 
     fn reads(&self, _attempt: &Attempt) -> Reads {
-        Reads {
-            keys: vec![Key::customer(self.id)],
-            attributes: None,
-            partition: None,
-        }
+        Reads::items(vec![Key::customer(self.id)])
     }
 
     /// Every row and entry put, on condition that the record is still at the version read:

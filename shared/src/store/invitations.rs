@@ -204,14 +204,10 @@ impl WritePath for Revoke {
     type Refusal = InvitationRefusal;
 
     fn reads(&self, _attempt: &Attempt) -> Reads {
-        Reads {
-            keys: vec![
-                Key::invitation(self.org, self.id),
-                Key::membership(self.org, self.caller),
-            ],
-            attributes: None,
-            partition: None,
-        }
+        Reads::items(vec![
+            Key::invitation(self.org, self.id),
+            Key::membership(self.org, self.caller),
+        ])
     }
 
     fn plan(

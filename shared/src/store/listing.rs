@@ -147,7 +147,7 @@ fn walk(walked: Vec<Walked>, query: &CustomerQuery, limit: usize, more: bool) ->
     let count = walked.len();
     for (i, Walked { sort_key, customer }) in walked.into_iter().enumerate() {
         let word = sort_key.split_once('#').map_or("", |(word, _)| word);
-        let shown = customer.filter(|c| query.matches(c) && query.counts_at(c, word));
+        let shown = customer.filter(|c| query.shows(c, word));
         customers.extend(shown);
         if customers.len() == limit {
             let next = (i + 1 < count || more).then_some(sort_key);

@@ -173,15 +173,11 @@ impl Current {
 }
 
 pub(super) fn member_reads(org: OrgId, user: UserId) -> Reads {
-    Reads {
-        keys: vec![
-            Key::organization(org),
-            Key::user(user),
-            Key::membership(org, user),
-        ],
-        attributes: None,
-        partition: None,
-    }
+    Reads::items(vec![
+        Key::organization(org),
+        Key::user(user),
+        Key::membership(org, user),
+    ])
 }
 
 /// `None` when the organization or the user does not exist.

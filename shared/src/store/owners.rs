@@ -37,14 +37,10 @@ impl WritePath for UnassignCustomer {
 
     /// The record, and the member's membership: one who came back keeps their customers.
     fn reads(&self, _attempt: &Attempt) -> Reads {
-        Reads {
-            keys: vec![
-                Key::customer(self.id),
-                Key::membership(self.org, self.owner),
-            ],
-            attributes: None,
-            partition: None,
-        }
+        Reads::items(vec![
+            Key::customer(self.id),
+            Key::membership(self.org, self.owner),
+        ])
     }
 
     fn plan(

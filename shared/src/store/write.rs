@@ -63,6 +63,14 @@ impl Reads {
     pub fn none() -> Self {
         Self::default()
     }
+
+    /// The whole items at `keys`, and nothing else.
+    pub fn items(keys: Vec<Key>) -> Self {
+        Self {
+            keys,
+            ..Self::default()
+        }
+    }
 }
 
 /// What a use case makes of what it read.

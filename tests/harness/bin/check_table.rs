@@ -53,7 +53,10 @@ async fn main() -> ExitCode {
             match store.unassign_departed_owner(org, owner).await {
                 Ok(count) => unassigned += count,
                 Err(e) => {
-                    eprintln!("check-table: unassigning {owner}'s customers in {org}: {e:?}");
+                    eprintln!(
+                        "check-table: unassigning {owner}'s customers in {org}: {}",
+                        shared::store::report(&e)
+                    );
                     return ExitCode::from(2);
                 }
             }
