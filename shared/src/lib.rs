@@ -11,7 +11,7 @@
 pub mod app;
 pub mod auth;
 pub mod config;
-pub mod domain;
+pub use crm_domain as domain;
 pub mod http;
 pub mod metrics;
 pub mod serve;

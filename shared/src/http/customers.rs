@@ -5,22 +5,20 @@
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
-use serde_json::{Map, Value};
 
 use crate::app::App;
 use crate::auth::{may_reassign, Action};
 use crate::domain::{
-    etag, Address, CompanyName, Customer, CustomerCode, CustomerForm, CustomerId, CustomerName,
-    CustomerQuery, CustomerStatus, CustomerType, Driver, Email, IdempotencyScope, OrgId,
-    PersonName, Phone, SearchQuery, Sort, Tag, UserId,
+    etag, Customer, CustomerCode, CustomerForm, CustomerId, CustomerQuery, CustomerStatus,
+    CustomerType, Driver, Email, IdempotencyScope, OrgId, SearchQuery, Sort, Tag, UserId,
 };
 use crate::store::{Claimed, CustomerCreated, Idempotent, StoredAnswer};
 
 use super::auth::Admission;
 use super::body::json_object;
 use super::error::NO_SUCH_CUSTOMER;
-use super::form::Form;
 use super::{cursor, idempotency, json_response, located, ApiError};
+use crate::domain::Form;
 
 const DEFAULT_PAGE: usize = 20;
 const MAX_PAGE: usize = 100;
@@ -37,7 +35,7 @@ pub(super) async fn create(
         IdempotencyScope::CreateCustomer(caller.user),
         &body,
     )?;
-    let form = parse_form(body)?;
+    let form = CustomerForm::from_fields(body)?;
     let authorized = admission.admit(app, form.organization).await?;
     if !may_reassign(authorized.role(), caller.user, None, form.owner_id) {
         return Err(ApiError::Lacks(Action::AssignCustomers));
@@ -160,7 +158,7 @@ pub(super) async fn list(
     admission: Admission,
 ) -> Result<Response<Body>, ApiError> {
     let caller = admission.caller().user;
-    let list = parse_list_query(Form::query(&request), caller)?;
+    let list = parse_list_query(super::query_form(&request), caller)?;
     let org = list.organization;
     admission.admit(app, org).await?;
     let page = match list.exact {
@@ -239,7 +237,7 @@ fn parse_list_query(mut form: Form, caller: UserId) -> Result<ListQuery, ApiErro
             exact,
             query,
         });
-    form.finish(list)
+    Ok(form.finish(list)?)
 }
 
 /// `q`, `status`, `customer_type`, `owner` (`me`, `none` or a user id), `tag` and `sort`.
@@ -271,43 +269,4 @@ fn parse_customer_query(form: &mut Form, caller: UserId) -> Option<CustomerQuery
         tag,
         sort: sort.unwrap_or_default(),
     })
-}
-
-/// A creation's fields. The struct literal names every field of [`CustomerForm`], so a new
-/// field does not compile until it is read here.
-fn parse_form(object: Map<String, Value>) -> Result<CustomerForm, ApiError> {
-    let mut form = Form::new(object);
-    let organization = form.required("organization", OrgId::parse);
-    let user_id = form.optional("user_id", UserId::parse);
-    let email = form.required("email", Email::parse);
-    let name = form.optional("name", CustomerName::parse);
-    let first_name = form.optional("first_name", PersonName::parse);
-    let last_name = form.optional("last_name", PersonName::parse);
-    let phone = form.optional("phone", Phone::parse);
-    let customer_type = form.optional("customer_type", CustomerType::parse);
-    let status = form.optional("status", CustomerStatus::parse);
-    let company_name = form.optional("company_name", CompanyName::parse);
-    let code = form.optional("code", CustomerCode::parse);
-    let owner_id = form.optional("owner_id", UserId::parse);
-    let tags = form.value("tags", Tag::parse_list);
-    let address = form.value("address", Address::parse);
-    let fields = organization
-        .zip(email)
-        .map(|(organization, email)| CustomerForm {
-            organization,
-            user_id,
-            email,
-            name,
-            first_name,
-            last_name,
-            phone,
-            customer_type: customer_type.unwrap_or_default(),
-            status: status.unwrap_or_default(),
-            company_name,
-            code,
-            owner_id,
-            tags: tags.unwrap_or_default(),
-            address: address.unwrap_or_default(),
-        });
-    form.finish(fields)
 }

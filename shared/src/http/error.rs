@@ -3,8 +3,6 @@
 //! Shape: `{"error": {"code": "...", "message": "...", "fields": {"email": "..."}}}`;
 //! `fields` appears when the error is about particular fields.
 
-use std::collections::BTreeMap;
-
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
 use serde_json::json;
@@ -19,8 +17,7 @@ use crate::store::{
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ErrorCode(pub &'static str);
 
-/// Field name to what is wrong with it, in a stable order.
-pub type FieldErrors = BTreeMap<String, String>;
+pub use crate::domain::FieldErrors;
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -221,6 +218,12 @@ impl ApiError {
             _ => {}
         }
         response
+    }
+}
+
+impl From<FieldErrors> for ApiError {
+    fn from(errors: FieldErrors) -> Self {
+        Self::Validation(errors)
     }
 }
 

@@ -16,8 +16,8 @@ use crate::store::{Accepted, Idempotent, Invited, Revoked, StoredAnswer};
 
 use super::body::json_object;
 use super::error::NO_SUCH_INVITATION;
-use super::form::Form;
 use super::{idempotency, json_response, located, no_store, ApiError};
+use crate::domain::Form;
 
 /// An invitation as owners and admins see it; `token` only in the answer that made it.
 #[derive(Serialize)]

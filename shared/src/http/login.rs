@@ -10,9 +10,9 @@ use crate::domain::{Email, LoginName, PasswordHash, User, Username, DUMMY_HASH};
 use crate::store::{Attempter, LoginAttempt, LoginRecord};
 
 use super::body::json_object;
-use super::form::Form;
 use super::session::{new_session, pair, TokenPair};
 use super::{json_response, no_store, ApiError};
+use crate::domain::Form;
 
 /// One answer for a wrong password and an unknown user alike.
 const REFUSED: &str = "Invalid username, email or password.";
@@ -108,6 +108,6 @@ fn parse(request: &Request) -> Result<(LoginName, String), ApiError> {
     };
     match (name, password) {
         (Some(name), Some(password)) if !form.has_errors() => Ok((name, password)),
-        _ => Err(form.into_error()),
+        _ => Err(ApiError::Validation(form.into_errors())),
     }
 }

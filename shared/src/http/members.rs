@@ -16,8 +16,8 @@ use crate::store::{Idempotent, MemberChange, MemberChanged, StoredAnswer};
 
 use super::body::json_object;
 use super::error::NO_SUCH_MEMBER;
-use super::form::Form;
 use super::{cursor, idempotency, json_response, ApiError};
+use crate::domain::Form;
 
 const DEFAULT_PAGE: usize = 50;
 const MAX_PAGE: usize = 100;
@@ -34,7 +34,7 @@ pub(super) async fn list(
     member: Authorized,
 ) -> Result<Response<Body>, ApiError> {
     let org = member.organization();
-    let mut form = Form::query(&request);
+    let mut form = super::query_form(&request);
     let limit = form
         .optional("limit", |raw| match raw.parse::<usize>() {
             Ok(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),

@@ -9,7 +9,6 @@ mod cursor;
 mod customer_changes;
 mod customers;
 mod error;
-mod form;
 pub mod handlers;
 mod idempotency;
 mod invitations;
@@ -26,11 +25,27 @@ use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
 use serde::Serialize;
 
+use crate::domain::Form;
+
 pub use auth::Gate;
 pub use body::MAX_BODY_BYTES;
 pub use error::{ApiError, ErrorCode, FieldErrors};
 pub use handlers::Handlers;
 pub use routes::{route_of, Function, Operation, Route, ROUTES};
+
+/// A query string's parameters (the first value of each), read like a body's fields.
+pub(crate) fn query_form(request: &lambda_http::Request) -> Form {
+    use lambda_http::RequestExt;
+    let query = request.query_string_parameters();
+    let object = query
+        .iter()
+        .filter_map(|(name, _)| {
+            let first = query.first(name)?;
+            Some((name.to_owned(), serde_json::Value::String(first.to_owned())))
+        })
+        .collect();
+    Form::parameters(object)
+}
 
 pub(crate) fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Response<Body> {
     let json = serde_json::to_string(body).expect("response bodies serialize");

@@ -13,8 +13,8 @@ use crate::store::{Idempotent, Renamed, StoredAnswer};
 
 use super::auth::NOT_MEMBER;
 use super::body::json_object;
-use super::form::Form;
 use super::{idempotency, json_response, ApiError};
+use crate::domain::Form;
 
 /// The answer: the organization as its member sees it.
 #[derive(Serialize)]

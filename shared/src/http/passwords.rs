@@ -13,11 +13,11 @@ use crate::domain::{Password, PasswordHash};
 use crate::store::Attempter;
 
 use super::body::json_object;
-use super::form::Form;
 use super::login::{take_attempt, verify};
 use super::session::{new_session, pair};
 use super::{json_response, no_store, ApiError};
 use crate::auth::Caller;
+use crate::domain::Form;
 
 const WRONG: &str = "The current password is wrong.";
 const GONE: &str = "The access token's user no longer exists.";
@@ -86,5 +86,5 @@ fn parse(object: Map<String, Value>) -> Result<(String, String), ApiError> {
                 false
             }
         });
-    form.finish(current.zip(new))
+    Ok(form.finish(current.zip(new))?)
 }

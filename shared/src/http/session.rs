@@ -16,8 +16,8 @@ use crate::domain::{Email, OrgRole, UserId};
 use crate::store::Rotation;
 
 use super::body::json_object;
-use super::form::Form;
 use super::{json_response, no_store, ApiError};
+use crate::domain::Form;
 
 const REFUSED: &str = "The refresh token is invalid, expired or revoked; log in again.";
 
@@ -56,7 +56,7 @@ fn presented(request: &Request) -> Result<Result<RefreshToken, ()>, ApiError> {
     let raw = form.raw("refresh_token");
     match raw {
         Some(raw) if !form.has_errors() => Ok(RefreshToken::parse(&raw).map_err(|_| ())),
-        _ => Err(form.into_error()),
+        _ => Err(ApiError::Validation(form.into_errors())),
     }
 }
 

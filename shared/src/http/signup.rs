@@ -13,10 +13,10 @@ use crate::domain::{
 use crate::store::{Attempter, Idempotent, SignupSaved, StoredAnswer, WriteError};
 
 use super::body::json_object;
-use super::form::Form;
 use super::login::{take_attempt, verify};
 use super::session::{new_session, pair};
 use super::{idempotency, json_response, located, no_store, ApiError};
+use crate::domain::Form;
 
 /// What sign-up answers besides the tokens: also what is kept for a replay.
 #[derive(Serialize)]
@@ -195,6 +195,6 @@ fn parse(object: Map<String, Value>) -> Result<SignupForm, ApiError> {
                 organization_name,
             })
         }
-        _ => Err(form.into_error()),
+        _ => Err(ApiError::Validation(form.into_errors())),
     }
 }

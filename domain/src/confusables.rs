@@ -1,5 +1,5 @@
 //! UTS #39 prototypes (Unicode 18.0.0 confusables.txt), generated from the
-//! unicode-security crate by `cargo test -p shared --lib regenerate_confusables --
+//! unicode-security crate by `cargo test -p crm-domain --lib regenerate_confusables --
 //! --ignored`: a character's prototype is `PROTOTYPES[ENDS[i - 1]..ENDS[i]]` where
 //! `SOURCES[i]` is the character. 6710 characters.
 

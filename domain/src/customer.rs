@@ -214,7 +214,7 @@ pub struct CustomerForm {
 
 impl CustomerForm {
     /// The customer this form would create now by the system's clock: for tests.
-    #[cfg(test)]
+    #[cfg(any(test, feature = "test-support"))]
     pub fn to_customer(&self) -> Customer {
         self.to_customer_at(&Timestamp::now())
     }
@@ -444,28 +444,33 @@ pub fn etag(version: u64) -> String {
     format!("\"{version}\"")
 }
 
+/// A valid form with no user, name or code: what tests start from.
+#[cfg(any(test, feature = "test-support"))]
+pub fn sample_form() -> CustomerForm {
+    CustomerForm {
+        organization: OrgId::generate(),
+        user_id: None,
+        email: Email::parse("pat.lee@example.com").unwrap(),
+        name: None,
+        first_name: None,
+        last_name: None,
+        phone: None,
+        customer_type: CustomerType::Individual,
+        status: CustomerStatus::Active,
+        company_name: None,
+        code: None,
+        owner_id: None,
+        tags: Vec::new(),
+        address: Address::default(),
+    }
+}
+
 #[cfg(test)]
-pub(super) mod tests {
+mod tests {
     use super::*;
 
-    /// A valid form with no user, name or code: what domain tests start from.
-    pub(crate) fn form() -> CustomerForm {
-        CustomerForm {
-            organization: OrgId::generate(),
-            user_id: None,
-            email: Email::parse("pat.lee@example.com").unwrap(),
-            name: None,
-            first_name: None,
-            last_name: None,
-            phone: None,
-            customer_type: CustomerType::Individual,
-            status: CustomerStatus::Active,
-            company_name: None,
-            code: None,
-            owner_id: None,
-            tags: Vec::new(),
-            address: Address::default(),
-        }
+    fn form() -> CustomerForm {
+        sample_form()
     }
 
     #[test]

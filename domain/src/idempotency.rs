@@ -40,7 +40,7 @@ pub enum IdempotencyScope {
     /// Invitations into one organization by one caller.
     Invite(UserId, OrgId),
     /// Revoking one invitation, by one caller.
-    Revoke(UserId, crate::domain::InvitationId),
+    Revoke(UserId, crate::InvitationId),
     /// Accepting invitations, by one caller.
     Accept(UserId),
     /// Renaming one organization, by one caller.

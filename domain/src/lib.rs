@@ -1,9 +1,13 @@
-//! Values that can only hold valid data, and the records built from them. No I/O here.
+//! Values that can only hold valid data, and the records built from them. No I/O here, and
+//! no AWS: the Lambda functions use it through `shared::domain`, and the `crm` command-line
+//! tool checks a file with the same rules the API applies.
 
 mod confusables;
 mod customer;
+mod customer_fields;
 mod digest;
 mod email;
+pub mod form;
 mod idempotency;
 mod ids;
 mod invitation;
@@ -20,14 +24,16 @@ pub mod unicode;
 mod user;
 mod username;
 
-#[cfg(test)]
-pub(crate) use customer::tests::form as sample_customer_form;
+/// A valid form with no user, name or code: what tests start from.
+#[cfg(any(test, feature = "test-support"))]
+pub use customer::sample_form as sample_customer_form;
 pub use customer::{
     etag, Customer, CustomerCode, CustomerForm, CustomerLink, CustomerPatch, CustomerStatus,
     CustomerType, Precondition, CUSTOMER_FIELDS,
 };
 pub use digest::{hex, sha256_hex};
 pub use email::Email;
+pub use form::{FieldErrors, Form};
 pub use idempotency::{Idempotency, IdempotencyKey, IdempotencyScope, IDEMPOTENCY_SECONDS};
 pub use ids::{CustomerId, InvitationId, OrgId, ProfileId, SessionId, UserId, VendorId};
 pub use invitation::{rfc3339, Invitation, InvitationNotice, OrgRef, INVITATION_SECONDS};

@@ -1,9 +1,13 @@
 //! Reads fields out of a JSON object, collecting one message per bad field, so a client
-//! learns everything wrong with its request at once.
+//! learns everything wrong with its request at once. The API reads bodies and query strings
+//! with it; the `crm` tool checks a file's rows with the same parsers before sending them.
+
+use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use super::{ApiError, FieldErrors};
+/// Field name to what is wrong with it, in a stable order.
+pub type FieldErrors = BTreeMap<String, String>;
 
 pub struct Form {
     object: Map<String, Value>,
@@ -22,17 +26,9 @@ impl Form {
         }
     }
 
-    /// A query string's parameters (the first value of each), read like a body's fields.
-    pub fn query(request: &lambda_http::Request) -> Self {
-        use lambda_http::RequestExt;
-        let query = request.query_string_parameters();
-        let object = query
-            .iter()
-            .filter_map(|(name, _)| {
-                let first = query.first(name)?;
-                Some((name.to_owned(), Value::String(first.to_owned())))
-            })
-            .collect();
+    /// A query string's parameters, read like a body's fields except that a blank value is
+    /// a value like any other.
+    pub fn parameters(object: Map<String, Value>) -> Self {
         Self {
             object,
             errors: FieldErrors::new(),
@@ -156,15 +152,16 @@ impl Form {
         !self.errors.is_empty()
     }
 
-    pub fn into_error(self) -> ApiError {
-        ApiError::Validation(self.errors)
+    /// What was wrong, field by field.
+    pub fn into_errors(self) -> FieldErrors {
+        self.errors
     }
 
-    /// `value` when every field read well, else the 400 naming each bad one.
-    pub fn finish<T>(self, value: Option<T>) -> Result<T, ApiError> {
+    /// `value` when every field read well, else what is wrong with each bad one.
+    pub fn finish<T>(self, value: Option<T>) -> Result<T, FieldErrors> {
         match value {
             Some(value) if !self.has_errors() => Ok(value),
-            _ => Err(self.into_error()),
+            _ => Err(self.into_errors()),
         }
     }
 

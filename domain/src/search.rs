@@ -215,7 +215,7 @@ impl SearchQuery {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{CompanyName, CustomerName, Phone};
+    use crate::{CompanyName, CustomerName, Phone};
 
     #[test]
     fn case_width_and_accents_do_not_matter() {
@@ -229,7 +229,7 @@ mod tests {
 
     #[test]
     fn a_customer_is_found_by_the_words_of_its_fields() {
-        let mut customer = crate::domain::sample_customer_form().to_customer();
+        let mut customer = crate::sample_customer_form().to_customer();
         customer.name = CustomerName::parse("Jürgen Müller").unwrap();
         customer.company_name = Some(CompanyName::parse("ＡＣＭＥ GmbH").unwrap());
         customer.phone = Some(Phone::parse("+49 (30) 1234-567").unwrap());
@@ -257,7 +257,7 @@ mod tests {
 
     #[test]
     fn words_are_distinct_and_bounded() {
-        let mut customer = crate::domain::sample_customer_form().to_customer();
+        let mut customer = crate::sample_customer_form().to_customer();
         let many: Vec<String> = (0..40).map(|i| format!("w{i}")).collect();
         customer.name = CustomerName::parse(&format!("a A {}", many.join(" "))).unwrap();
         let words = customer.search_words();
@@ -279,7 +279,7 @@ mod tests {
 
     #[test]
     fn names_sort_by_their_words() {
-        let mut a = crate::domain::sample_customer_form().to_customer();
+        let mut a = crate::sample_customer_form().to_customer();
         let mut key = |name: &str| {
             a.name = CustomerName::parse(name).unwrap();
             a.name_key()

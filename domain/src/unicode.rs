@@ -138,7 +138,7 @@ pub fn is_single_script(text: &str) -> bool {
 mod tests {
     use super::*;
 
-    const TABLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/domain/confusables.rs");
+    const TABLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/confusables.rs");
 
     /// confusables.rs as the reference crate makes it: for every character that NFD keeps and
     /// that shows, its skeleton where that differs from itself.
@@ -167,7 +167,7 @@ mod tests {
             .collect();
         format!(
             "//! UTS #39 prototypes (Unicode {}.{}.{} confusables.txt), generated from the\n\
-             //! unicode-security crate by `cargo test -p shared --lib regenerate_confusables --\n\
+             //! unicode-security crate by `cargo test -p crm-domain --lib regenerate_confusables --\n\
              //! --ignored`: a character's prototype is `PROTOTYPES[ENDS[i - 1]..ENDS[i]]` where\n\
              //! `SOURCES[i]` is the character. {} characters.\n\n\
              #[rustfmt::skip]\nstatic SOURCES: [u32; {n}] = [{}];\n\
@@ -190,7 +190,7 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "writes src/domain/confusables.rs"]
+    #[ignore = "writes src/confusables.rs"]
     fn regenerate_confusables() {
         std::fs::write(TABLE, generated_table()).unwrap();
     }
@@ -200,7 +200,7 @@ mod tests {
         let stored = std::fs::read_to_string(TABLE).unwrap();
         assert!(
             stored == generated_table(),
-            "confusables.rs is stale: cargo test -p shared --lib regenerate_confusables -- --ignored"
+            "confusables.rs is stale: cargo test -p crm-domain --lib regenerate_confusables -- --ignored"
         );
     }
 

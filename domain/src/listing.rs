@@ -213,7 +213,7 @@ mod tests {
     use super::*;
 
     fn customer() -> Customer {
-        crate::domain::sample_customer_form().to_customer()
+        crate::sample_customer_form().to_customer()
     }
 
     #[test]
@@ -276,7 +276,7 @@ mod tests {
     #[test]
     fn a_customer_counts_once_under_a_search() {
         let mut c = customer();
-        c.name = crate::domain::CustomerName::parse("Pat Patterson").unwrap();
+        c.name = crate::CustomerName::parse("Pat Patterson").unwrap();
         let query = CustomerQuery {
             q: SearchQuery::parse("pat").unwrap(),
             ..CustomerQuery::default()
