@@ -119,6 +119,18 @@ async fn call(
             ),
             StatusCode::NO_CONTENT,
         ),
+        Operation::ImportCustomers => (
+            with_token(
+                post_json(
+                    "/api/customers/batch/",
+                    &json!({"organization": org, "customers": [
+                        {"email": format!("b{}@example.com", uuid::Uuid::now_v7().simple())}
+                    ]}),
+                ),
+                token,
+            ),
+            StatusCode::OK,
+        ),
         Operation::Me => (
             with_token(
                 request(Method::GET, "/api/users/me/", None, Body::Empty),

@@ -45,6 +45,8 @@ pub enum IdempotencyScope {
     Accept(UserId),
     /// Renaming one organization, by one caller.
     Rename(UserId, OrgId),
+    /// Batches of customers into one organization, by one caller.
+    ImportCustomers(UserId, OrgId),
 }
 
 /// One request's idempotency: which record it owns, and the fingerprint of its body.
@@ -82,6 +84,9 @@ impl Idempotency {
             IdempotencyScope::Revoke(user, id) => (format!("revoke\n{user}\n{id}"), ""),
             IdempotencyScope::Accept(user) => (format!("accept\n{user}"), ""),
             IdempotencyScope::Rename(user, org) => (format!("rename\n{user}\n{org}"), ""),
+            IdempotencyScope::ImportCustomers(user, org) => {
+                (format!("import-customers\n{user}\n{org}"), "")
+            }
         };
         let canonical = canonical_object(body, &SECRET_FIELDS);
         Self {

@@ -31,6 +31,7 @@ pub use customer::{
     etag, Customer, CustomerCode, CustomerForm, CustomerLink, CustomerPatch, CustomerStatus,
     CustomerType, Precondition, CUSTOMER_FIELDS,
 };
+pub use customer_fields::CustomerUpsert;
 pub use digest::{hex, sha256_hex};
 pub use email::Email;
 pub use form::{FieldErrors, Form};

@@ -259,6 +259,22 @@ impl TestEnv {
         read(response)
     }
 
+    /// POST /api/customers/batch/ for `organization` with `rows`, as the holder of `token`.
+    pub async fn import_customers(
+        &self,
+        token: &str,
+        organization: &str,
+        rows: &Value,
+    ) -> (StatusCode, Value) {
+        let body = serde_json::json!({"organization": organization, "customers": rows});
+        let request = with_token(post_json("/api/customers/batch/", &body), token);
+        let response = shared::http::Function::ChangeCustomer
+            .handle(&self.app, request)
+            .await
+            .expect("handlers answer every request");
+        read(response)
+    }
+
     /// POST /api/auth/login/.
     pub async fn login(&self, body: &Value) -> (StatusCode, Value) {
         let response = shared::http::Function::Login

@@ -37,10 +37,12 @@ pub enum Action {
     /// it a member may only take an unassigned customer, or give up their own (see
     /// [`may_reassign`]).
     AssignCustomers,
+    /// Upsert up to 100 customers at once by email (POST /api/customers/batch).
+    ImportCustomers,
 }
 
 impl Action {
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 18] = [
         Self::CreateCustomers,
         Self::ReadCustomers,
         Self::ChangeCustomers,
@@ -58,6 +60,7 @@ impl Action {
         Self::RenameOrganization,
         Self::Leave,
         Self::AssignCustomers,
+        Self::ImportCustomers,
     ];
 
     /// The permission's name, as a 403 names it.
@@ -80,6 +83,7 @@ impl Action {
             Self::RenameOrganization => "rename_organization",
             Self::Leave => "leave_organization",
             Self::AssignCustomers => "assign_customers",
+            Self::ImportCustomers => "import_customers",
         }
     }
 }

@@ -336,6 +336,13 @@ impl From<CustomerRefusal> for ApiError {
                 "owner_id",
                 "must be a current member of the customer's organization",
             ),
+            CustomerRefusal::LinkedElsewhere => Self::Conflict {
+                message: "The customer with this email is linked to another user.".to_owned(),
+                fields: FieldErrors::from([(
+                    "user_id".to_owned(),
+                    "the customer with this email is linked to another user".to_owned(),
+                )]),
+            },
             CustomerRefusal::Taken { email, code, user } => Self::taken(
                 &[("email", email), ("code", code), ("user_id", user)],
                 "customer of this organization",

@@ -15,8 +15,8 @@ use crate::domain::PasswordHash;
 use super::auth::Granted;
 use super::routes::{Function, Operation};
 use super::{
-    customer_changes, customers, invitations, login, members, organizations, passwords, session,
-    signup, users, ApiError,
+    customer_changes, customers, imports, invitations, login, members, organizations, passwords,
+    session, signup, users, ApiError,
 };
 
 /// A handler's answer, boxed: one table entry's type for every operation.
@@ -183,6 +183,9 @@ fn customer_changes(op: Operation, app: &App, request: Request, granted: Granted
             }
             (O::DeleteCustomer, G::Named(admission)) => {
                 customer_changes::delete(app, request, admission).await
+            }
+            (O::ImportCustomers, G::Named(admission)) => {
+                imports::import(app, request, admission).await
             }
             _ => not_served(F::ChangeCustomer, op),
         }

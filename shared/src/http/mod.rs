@@ -11,6 +11,7 @@ mod customers;
 mod error;
 pub mod handlers;
 mod idempotency;
+mod imports;
 mod invitations;
 mod login;
 mod members;

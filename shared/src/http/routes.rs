@@ -60,6 +60,7 @@ pub enum Operation {
     GetCustomer,
     UpdateCustomer,
     DeleteCustomer,
+    ImportCustomers,
     Me,
     ChangePassword,
     GetOrganization,
@@ -100,7 +101,7 @@ const fn route(
 use Function as F;
 use Operation as O;
 
-pub static ROUTES: [Route; 20] = [
+pub static ROUTES: [Route; 21] = [
     route(Method::POST, "/api/users", F::Signup, O::SignUp),
     route(Method::POST, "/api/auth/login", F::Login, O::LogIn),
     route(Method::POST, "/api/auth/refresh", F::Session, O::Refresh),
@@ -134,6 +135,12 @@ pub static ROUTES: [Route; 20] = [
         "/api/customers/{id}",
         F::ChangeCustomer,
         O::DeleteCustomer,
+    ),
+    route(
+        Method::POST,
+        "/api/customers/batch",
+        F::ChangeCustomer,
+        O::ImportCustomers,
     ),
     route(Method::GET, "/api/users/me", F::Me, O::Me),
     route(
@@ -298,6 +305,7 @@ impl Operation {
             O::GetCustomer => "getCustomer",
             O::UpdateCustomer => "updateCustomer",
             O::DeleteCustomer => "deleteCustomer",
+            O::ImportCustomers => "importCustomers",
             O::Me => "me",
             O::ChangePassword => "changePassword",
             O::GetOrganization => "getOrganization",
@@ -324,6 +332,7 @@ impl Operation {
             O::ListCustomers | O::GetCustomer => Gate::Named(A::ReadCustomers),
             O::UpdateCustomer => Gate::Named(A::ChangeCustomers),
             O::DeleteCustomer => Gate::Named(A::DeleteCustomers),
+            O::ImportCustomers => Gate::Named(A::ImportCustomers),
             O::GetOrganization => Gate::Member(A::ReadOrganization),
             O::ListMembers => Gate::Member(A::ListMembers),
             // What changing an admin or employee needs. Changing an owner, or making one,

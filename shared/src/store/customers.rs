@@ -147,6 +147,9 @@ pub enum CustomerRefusal {
     OwnerNotMember,
     /// Another customer of the organization holds these.
     Taken { email: bool, code: bool, user: bool },
+    /// The customer is linked to another user than the one named: a link is made once and
+    /// never moved by an import.
+    LinkedElsewhere,
     /// The caller's token leaves the customer's organization out: their membership must be
     /// read before the change can be decided.
     Unlisted(crate::domain::OrgId),
@@ -168,9 +171,9 @@ const CODE_ATTEMPTS: u32 = 3;
 
 /// Creating the customer `form` describes, for `caller`, whose right to act in the
 /// organization was settled from their token.
-struct CreateCustomer<'a> {
-    form: &'a CustomerForm,
-    caller: UserId,
+pub(super) struct CreateCustomer<'a> {
+    pub form: &'a CustomerForm,
+    pub caller: UserId,
 }
 
 impl CreateCustomer<'_> {

@@ -161,14 +161,29 @@ impl Store {
         path: &P,
         idempotent: Option<&Idempotent<'_, P::Outcome>>,
     ) -> Result<P::Outcome, WriteError<P::Refusal>> {
+        self.write_after(path, idempotent, None).await
+    }
+
+    /// [`Store::write`], its first attempt planned over `seen` instead of its own reads: a
+    /// batch reads what every row's path asks for at once, and each row only writes.
+    pub(super) async fn write_after<P: WritePath>(
+        &self,
+        path: &P,
+        idempotent: Option<&Idempotent<'_, P::Outcome>>,
+        mut seen: Option<Found>,
+    ) -> Result<P::Outcome, WriteError<P::Refusal>> {
         let record = idempotent.map(|i| i.record);
         let mut attempt = Attempt::default();
         let mut backoff = Backoff::new();
         loop {
             let now = self.now();
-            let found = self
-                .read_first(path.reads(&attempt), record, &attempt)
-                .await?;
+            let found = match seen.take() {
+                Some(found) => found,
+                None => {
+                    self.read_first(path.reads(&attempt), record, &attempt)
+                        .await?
+                }
+            };
             if let Some(kept) = found.record(record, now.unix())? {
                 return replay(path, kept, &found)?.ok_or_else(|| {
                     StoreError::internal("a replay lacked what its own reads find").into()
