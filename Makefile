@@ -6,7 +6,7 @@ CARGO ?= cargo
 # How long the conflict-faithful store holds a committed transaction's items.
 CONFLICT_WINDOW_MS ?= 10
 
-.PHONY: test run lint fmt clippy check-table backfill-username-looks backfill-customer-index bench bootstraps docs
+.PHONY: cli test run lint fmt clippy check-table backfill-username-looks backfill-customer-index bench bootstraps docs
 # `make bench`: the release profile of template.yaml's bootstraps (host architecture);
 # BENCH_PROFILE=bench builds faster without LTO; BENCH_PROFILE=dev is CI's smoke run on the
 # debug bootstraps `make run` then serves from, and the per-path benchmark as a test on
@@ -25,6 +25,10 @@ test:
 	$(CARGO) test --workspace --locked
 	@echo "== again, under DynamoDB's conflict rule ($(CONFLICT_WINDOW_MS) ms window)"
 	CRM_TEST_CONFLICT_WINDOW_MS=$(CONFLICT_WINDOW_MS) $(CARGO) test --workspace --locked --test '*'
+
+## The `crm` command-line tool (import, export), into ~/.cargo/bin.
+cli:
+	$(CARGO) install --locked --path cli
 
 lint: fmt clippy
 

@@ -46,6 +46,7 @@ async fn exercised() -> HashMap<Function, Actions> {
     read_every_way(env, &owner.token, &owner.org, &customer).await;
     record(Function::ReadCustomers, env);
     change_every_way(env, &owner.token, &customer, &third.user).await;
+    import_every_way(env, &owner.token, &owner.org, &owner.user).await;
     record(Function::ChangeCustomer, env);
     let me = request(Method::GET, "/api/users/me", None, Body::Empty);
     assert_eq!(
@@ -235,6 +236,26 @@ async fn change_every_way(env: &TestEnv, token: &str, customer: &str, other: &st
     assert_eq!(status, StatusCode::OK, "{answer}");
     let (status, _, _) = env.change_customer(token, customer, None, &[]).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
+}
+
+/// A batch: a creation, the caller making themselves a customer (their own profile moves,
+/// as a creation's), a change, and the answer kept under a key.
+async fn import_every_way(env: &TestEnv, token: &str, org: &str, caller: &str) {
+    let rows = json!([
+        {"email": "batch@example.com"},
+        {"email": "self@example.com", "user_id": caller},
+        {"email": "moved@example.com", "status": "vip"}
+    ]);
+    let body = json!({"organization": org, "customers": rows});
+    let keyed = with_header(
+        post_json("/api/customers/batch", &body),
+        "Idempotency-Key",
+        "b",
+    );
+    let (status, answer) = env
+        .send(Function::ChangeCustomer, with_token(keyed, token))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
 }
 
 /// What the template grants the function that builds `binary`, named as `CallLog` names

@@ -5,6 +5,7 @@
 mod calls;
 pub mod cost;
 mod front;
+pub mod http;
 pub mod invariants;
 pub mod key;
 pub mod operator;
