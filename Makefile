@@ -89,3 +89,4 @@ bench:
 		target/$(BENCH_DIR) scripts/bench/peer.py
 	$(CARGO) $(BENCH_PATHS) --workspace --locked --bench paths
 	$(CARGO) $(BENCH_PATHS) --workspace --locked --bench search
+	BENCH_WATCH_FLAGS=$(if $(filter release,$(BENCH_PROFILE)),--release,) scripts/bench/import.sh

@@ -122,6 +122,10 @@ def main():
     by_name = invoke("read-customers", "list-customers-by-name.json", 200, org=org, token=token)
     names = [c["name"] for c in by_name["customers"]]
     assert len(names) == 4 and names == sorted(names, key=str.casefold), by_name
+    imported = invoke("change-customer", "import-customers.json", 200, org=org, token=token)
+    assert [r["status"] for r in imported["results"]] == ["updated", "created", "invalid"], imported
+    again = invoke("change-customer", "import-customers.json", 200, org=org, token=token)
+    assert again == imported, "a retry with the same Idempotency-Key gets the first answer"
     newest = page["customers"][0]["id"]
     updated = invoke("change-customer", "update-customer.json", 200, customer=newest, token=token)
     assert updated["status"] == "inactive" and updated["version"] == 2, updated

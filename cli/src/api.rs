@@ -74,7 +74,7 @@ pub fn login(api: &str, username: Option<String>) -> Result<(), Failure> {
     };
     let client = Client::bare(&api);
     let body = json!({ field: name, "password": password });
-    let answer = client.send_once("POST", "/api/auth/login/", Some(&body), None)?;
+    let answer = client.send_once("POST", "/api/auth/login", Some(&body), None)?;
     let tokens = match answer.status {
         200 => answer.body,
         400 | 401 => return Err(Failure::msg("wrong username or password")),
@@ -106,7 +106,7 @@ pub fn logout() -> Result<(), Failure> {
             let body = json!({"refresh_token": saved.refresh_token});
             // Ending the session on the server is a courtesy: the file goes either way.
             let _ =
-                Client::bare(&saved.api).send_once("POST", "/api/auth/logout/", Some(&body), None);
+                Client::bare(&saved.api).send_once("POST", "/api/auth/logout", Some(&body), None);
         }
         std::fs::remove_file(&path).map_err(Failure::io(format!("removing {}", path.display())))?;
     }
@@ -199,7 +199,7 @@ impl Client {
         }
         let mut refresh_token = self.refresh_token.lock().expect("lock");
         let body = json!({"refresh_token": *refresh_token});
-        let answer = self.send_retrying("POST", "/api/auth/refresh/", Some(&body), None)?;
+        let answer = self.send_retrying("POST", "/api/auth/refresh", Some(&body), None)?;
         if answer.status != 200 {
             return Err(Failure::msg("the session has ended: run `crm login` again"));
         }

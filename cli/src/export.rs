@@ -80,8 +80,8 @@ pub fn run(options: &Options) -> Result<Outcome, Failure> {
     let mut count = 0_u64;
     loop {
         let path = match &cursor {
-            Some(c) => format!("/api/customers/?{query}&cursor={}", encode(c)),
-            None => format!("/api/customers/?{query}"),
+            Some(c) => format!("/api/customers?{query}&cursor={}", encode(c)),
+            None => format!("/api/customers?{query}"),
         };
         let answer = client.call("GET", &path, None, None)?;
         if answer.status != 200 {

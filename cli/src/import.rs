@@ -321,7 +321,7 @@ fn send_batch(
         .map(|r| Value::Object(r.fields.clone()))
         .collect();
     let body = json!({"organization": org.to_string(), "customers": customers});
-    let answer = client.call("POST", "/api/customers/batch/", Some(&body), Some(&key))?;
+    let answer = client.call("POST", "/api/customers/batch", Some(&body), Some(&key))?;
     if answer.status != 200 {
         return Err(answer.failure("importing"));
     }
