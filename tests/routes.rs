@@ -24,6 +24,10 @@ async fn request_for(env: &TestEnv, m: &Member, operation: Operation, path: &str
             json!({"organization": m.org, "email": format!("{}@example.com", path.len())})
         }
         Operation::UpdateCustomer => json!({"name": "Patched"}),
+        Operation::ImportCustomers => json!({
+            "organization": m.org,
+            "customers": [{"email": format!("batch{}@example.com", path.len())}]
+        }),
         Operation::UpdateMember => json!({"role": "admin"}),
         Operation::RenameOrganization => json!({"name": format!("Renamed {}", path.len())}),
         Operation::CreateInvitation => {

@@ -1,7 +1,8 @@
-//! Correct or remove a customer.
+//! Correct, remove or import customers.
 //! Its routes, the rows of `shared::http::ROUTES` naming `Function::ChangeCustomer`:
 //! - PATCH /api/customers/{id}
 //! - DELETE /api/customers/{id}
+//! - POST /api/customers/batch
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {

@@ -251,6 +251,7 @@ mod tests {
             (A::RenameOrganization, true, false, false),
             (A::Leave, true, true, true),
             (A::AssignCustomers, true, true, false),
+            (A::ImportCustomers, true, true, false),
         ];
         assert_eq!(rows.len(), Action::ALL.len());
         for (action, owner, admin, employee) in rows {
