@@ -47,8 +47,8 @@ fn encode(value: &str) -> String {
         .collect()
 }
 
-pub fn run(options: &Options) -> Result<Outcome, Failure> {
-    let client = Client::logged_in()?;
+/// The list's query string: the organization, a full page, and the filters asked for.
+fn list_query(options: &Options) -> String {
     let mut query = format!("organization={}&limit=100", encode(&options.org));
     for (name, value) in [
         ("q", &options.q),
@@ -61,6 +61,12 @@ pub fn run(options: &Options) -> Result<Outcome, Failure> {
             query.push_str(&format!("&{name}={}", encode(value)));
         }
     }
+    query
+}
+
+pub fn run(options: &Options) -> Result<Outcome, Failure> {
+    let client = Client::logged_in()?;
+    let query = list_query(options);
     let temporary = options
         .output
         .as_ref()

@@ -76,7 +76,7 @@ pub fn run(options: &Options) -> Result<Outcome, Failure> {
     if !mapping.ignored.is_empty() {
         eprintln!("leaving out the columns {}", mapping.ignored.join(", "));
     }
-    let (rows, mut refused) = check(org, &mapping, &records);
+    let (rows, refused) = check(org, &mapping, &records);
     let report = options
         .report
         .clone()
@@ -91,62 +91,17 @@ pub fn run(options: &Options) -> Result<Outcome, Failure> {
     }
     let client = Client::logged_in()?;
     let journal = Journal::open(org, &bytes, &options.map, options.restart)?;
-    let mut done: HashMap<u64, Done> = journal.done.iter().map(|d| (d.line, d.clone())).collect();
-    if !done.is_empty() {
-        eprintln!("resuming: {} rows were done before", done.len());
-    }
     let started = std::time::Instant::now();
     let mut progress = Progress::new("rows", Some(records.len() as u64));
-    progress.advance((refused.len() + done.len()) as u64);
-    for round in 0..ROUNDS {
-        let pending: Vec<&Row> = rows
-            .iter()
-            .filter(|r| !done.contains_key(&r.line))
-            .collect();
-        if pending.is_empty() {
-            break;
-        }
-        if round > 0 {
-            std::thread::sleep(Duration::from_secs(u64::from(round)));
-        }
-        let answered = send_all(
-            &client,
-            org,
-            &journal,
-            &pending,
-            options.jobs,
-            &mut progress,
-        )?;
-        for row in answered {
-            done.insert(row.line, row);
-        }
-    }
-    let elapsed = progress.finish();
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    *counts.entry("invalid").or_default() += refused.len();
-    for row in &rows {
-        let result = done.get(&row.line).cloned().unwrap_or_else(|| Done {
-            line: row.line,
-            status: "retry".to_owned(),
-            errors: BTreeMap::from([("customer".to_owned(), "not sent".to_owned())]),
-        });
-        if matches!(result.status.as_str(), "invalid" | "conflict" | "retry") {
-            refused.push(result.clone());
-        }
-        *counts.entry(status_name(&result.status)).or_default() += 1;
-    }
-    let summary: Vec<String> = [
-        "created",
-        "updated",
-        "unchanged",
-        "invalid",
-        "conflict",
-        "retry",
-    ]
-    .iter()
-    .map(|s| format!("{s} {}", counts.get(s).copied().unwrap_or(0)))
-    .collect();
-    let seconds = started.elapsed().max(elapsed).as_secs_f64();
+    progress.advance(refused.len() as u64);
+    let done = send_rows(&client, org, &journal, &rows, options.jobs, &mut progress)?;
+    progress.finish();
+    let (counts, refused) = tally(&rows, &done, refused);
+    let summary: Vec<String> = STATUSES
+        .iter()
+        .map(|s| format!("{s} {}", counts.get(s).copied().unwrap_or(0)))
+        .collect();
+    let seconds = started.elapsed().as_secs_f64();
     println!(
         "{} · {} rows in {seconds:.1} s ({:.0} rows/s)",
         summary.join(" · "),
@@ -155,6 +110,76 @@ pub fn run(options: &Options) -> Result<Outcome, Failure> {
     );
     journal.remove();
     finish_report(&report, &headers, &records, &refused)
+}
+
+/// Every row's result: what the journal says was done before, then what the API answers,
+/// pass after pass over the rows still to send (those it answered `retry`), pausing longer
+/// before each.
+fn send_rows(
+    client: &Client,
+    org: OrgId,
+    journal: &Journal,
+    rows: &[Row],
+    jobs: u16,
+    progress: &mut Progress,
+) -> Result<HashMap<u64, Done>, Failure> {
+    let mut done: HashMap<u64, Done> = journal.done.iter().map(|d| (d.line, d.clone())).collect();
+    if !done.is_empty() {
+        eprintln!("resuming: {} rows were done before", done.len());
+    }
+    progress.advance(done.len() as u64);
+    for round in 0..ROUNDS {
+        let pending: Vec<&Row> = rows
+            .iter()
+            .filter(|r| done.get(&r.line).is_none_or(|d| d.status == "retry"))
+            .collect();
+        if pending.is_empty() {
+            break;
+        }
+        if round > 0 {
+            std::thread::sleep(Duration::from_secs(u64::from(round)));
+        }
+        for row in send_all(client, org, journal, &pending, jobs, progress)? {
+            done.insert(row.line, row);
+        }
+    }
+    Ok(done)
+}
+
+const STATUSES: [&str; 6] = [
+    "created",
+    "updated",
+    "unchanged",
+    "invalid",
+    "conflict",
+    "retry",
+];
+
+/// Counts per status, and every refused row: refused here, refused by the API, or still to
+/// be retried after every pass.
+fn tally(
+    rows: &[Row],
+    done: &HashMap<u64, Done>,
+    mut refused: Vec<Done>,
+) -> (BTreeMap<&'static str, usize>, Vec<Done>) {
+    let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
+    *counts.entry("invalid").or_default() += refused.len();
+    for row in rows {
+        let result = done.get(&row.line).cloned().unwrap_or_else(|| Done {
+            line: row.line,
+            status: "retry".to_owned(),
+            errors: BTreeMap::from([("customer".to_owned(), "not sent".to_owned())]),
+        });
+        let status = STATUSES
+            .into_iter()
+            .find(|s| *s == result.status)
+            .unwrap_or("retry");
+        if matches!(status, "invalid" | "conflict" | "retry") {
+            refused.push(result);
+        }
+        *counts.entry(status).or_default() += 1;
+    }
+    (counts, refused)
 }
 
 /// The header and every record, with the line each starts on. A quoted field may hold
@@ -395,13 +420,6 @@ impl Journal {
     fn remove(&self) {
         let _ = std::fs::remove_file(&self.path);
     }
-}
-
-fn status_name(status: &str) -> &'static str {
-    ["created", "updated", "unchanged", "invalid", "conflict"]
-        .into_iter()
-        .find(|s| *s == status)
-        .unwrap_or("retry")
 }
 
 fn refused_path(file: &Path) -> PathBuf {
