@@ -15,8 +15,11 @@ use crate::{config_dir, Failure};
 
 /// Access tokens live 15 minutes; one older than this is refreshed first.
 const REFRESH_AFTER: Duration = Duration::from_secs(10 * 60);
-/// Tries of a request that the API asks to retry, or that the network drops.
+/// Tries of a request the API answers 429 or 503 (each after its `Retry-After`).
 const TRIES: u32 = 8;
+/// Tries of a request the network drops: about four seconds of pauses, so that an API that
+/// is not there is said at once, and a blip is ridden out.
+const NETWORK_TRIES: u32 = 4;
 
 /// What `crm login` keeps: never the password, never an access token.
 #[derive(Serialize, Deserialize)]
@@ -252,20 +255,23 @@ impl Client {
         headers: Option<&[(String, String)]>,
     ) -> Result<Answer, Failure> {
         let mut pause = Duration::from_millis(500);
-        for attempt in 1..=TRIES {
-            let last = attempt == TRIES;
+        let (mut busy, mut dropped) = (0, 0);
+        loop {
             match self.send_once(method, path, body, headers) {
-                Ok(answer) if matches!(answer.status, 429 | 503) && !last => {
+                Ok(answer) if matches!(answer.status, 429 | 503) && busy + 1 < TRIES => {
+                    busy += 1;
                     let wait = answer.retry_after.map_or(pause, Duration::from_secs);
                     std::thread::sleep(wait.min(Duration::from_secs(60)));
                 }
                 Ok(answer) => return Ok(answer),
-                Err(_) if !last => std::thread::sleep(pause),
+                Err(_) if dropped + 1 < NETWORK_TRIES => {
+                    dropped += 1;
+                    std::thread::sleep(pause);
+                }
                 Err(failure) => return Err(failure),
             }
             pause = (pause * 2).min(Duration::from_secs(16));
         }
-        unreachable!("the last try returns")
     }
 
     fn send_once(

@@ -380,20 +380,44 @@ impl Route {
     }
 }
 
+impl Route {
+    /// How many of its segments are literal: of two paths a request matches, API Gateway
+    /// takes the one with more (`/api/customers/batch` over `/api/customers/{id}`).
+    fn literals(&self) -> usize {
+        self.path
+            .split('/')
+            .filter(|part| !part.starts_with('{'))
+            .count()
+    }
+}
+
+/// The routes at `path`, whatever their methods, with its parameters: those of its most
+/// literal match only, so `/api/customers/batch` is never a customer's id.
+fn routes_at(path: &str) -> Vec<(&'static Route, HashMap<String, String>)> {
+    let matching: Vec<_> = ROUTES
+        .iter()
+        .filter_map(|r| r.matches(path).map(|parameters| (r, parameters)))
+        .collect();
+    let most = matching.iter().map(|(r, _)| r.literals()).max();
+    matching
+        .into_iter()
+        .filter(|(r, _)| Some(r.literals()) == most)
+        .collect()
+}
+
 /// The route a request is for, whichever function it reached.
 pub fn route_of(request: &Request) -> Option<&'static Route> {
-    let path = request.uri().path();
-    ROUTES
-        .iter()
-        .find(|r| r.method == *request.method() && r.matches(path).is_some())
+    routes_at(request.uri().path())
+        .into_iter()
+        .map(|(route, _)| route)
+        .find(|r| r.method == *request.method())
 }
 
 /// The methods the API takes at `path`, as a 405's `Allow` names them.
 fn allowed(path: &str) -> Vec<&'static str> {
-    ROUTES
-        .iter()
-        .filter(|r| r.matches(path).is_some())
-        .map(|r| r.method.as_str())
+    routes_at(path)
+        .into_iter()
+        .map(|(r, _)| r.method.as_str())
         .collect()
 }
 
@@ -404,10 +428,9 @@ async fn dispatch(
     request: Request,
 ) -> Result<Response<Body>, ApiError> {
     let path = request.uri().path().to_owned();
-    let found = ROUTES
-        .iter()
-        .filter(|r| r.method == *request.method() && handlers.function.serves(r))
-        .find_map(|r| r.matches(&path).map(|parameters| (r, parameters)));
+    let found = routes_at(&path)
+        .into_iter()
+        .find(|(r, _)| r.method == *request.method() && handlers.function.serves(r));
     let Some((route, parameters)) = found else {
         let allow = allowed(&path);
         return Err(
@@ -493,6 +516,17 @@ mod tests {
             assert!(one.matches(path).is_none(), "{path}");
         }
         assert!(ROUTES[0].matches("/api/users/").unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_literal_path_is_never_another_routes_parameter() {
+        assert_eq!(allowed("/api/customers/batch"), ["POST"]);
+        assert_eq!(allowed("/api/customers/batch/"), ["POST"]);
+        let at: Vec<Operation> = routes_at("/api/customers/batch")
+            .into_iter()
+            .map(|(r, _)| r.operation)
+            .collect();
+        assert_eq!(at, [Operation::ImportCustomers]);
     }
 
     #[test]
