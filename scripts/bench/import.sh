@@ -63,16 +63,19 @@ print(f"{wcu / n:.1f} write units and {rcu / n:.1f} read units a row")
 PY
 }
 
+# Each run must end as `expected` says (the tool through the whole HTTP stack, as `make run`
+# serves it): a bench whose import went wrong would print figures of nothing.
 run() {
-  local name=$1 file=$2 counted=$3 from
+  local name=$1 file=$2 counted=$3 expected=$4 from out
   from=$(wc -l < "$state/run.log")
-  local start=$SECONDS out
-  out=$($crm import "$file" --org "$org" 2>/dev/null) || true
+  out=$($crm import "$file" --org "$org" 2>/dev/null) || { echo "$name: crm import failed: $out"; exit 1; }
   printf '%-30s %s\n' "$name" "$out"
   printf '%-30s %s\n' "" "$(units "$from" "$counted")"
+  [[ $out == *"$expected"* ]] || { echo "$name: expected \"$expected\""; exit 1; }
 }
 
+half=$(( (rows + 1) / 2 ))
 echo "== crm import, $rows rows, local stack (cargo lambda watch ${BENCH_WATCH_FLAGS:-(debug)}, local DynamoDB)"
-run "new customers" "$state/customers.csv" "$rows"
-run "the same file again" "$state/customers.csv" "$rows"
-run "half of them changed" "$state/changed.csv" "$rows"
+run "new customers" "$state/customers.csv" "$rows" "created $rows · updated 0 · unchanged 0 · invalid 0"
+run "the same file again" "$state/customers.csv" "$rows" "created 0 · updated 0 · unchanged $rows · invalid 0"
+run "half of them changed" "$state/changed.csv" "$rows" "created 0 · updated $half · unchanged $((rows - half))"

@@ -179,10 +179,7 @@ impl Store {
             let now = self.now();
             let found = match seen.take() {
                 Some(found) => found,
-                None => {
-                    self.read_first(path.reads(&attempt), record, &attempt)
-                        .await?
-                }
+                None => self.read_first(path, record, &attempt).await?,
             };
             if let Some(kept) = found.record(record, now.unix())? {
                 return replay(path, kept, &found)?.ok_or_else(|| {
@@ -233,12 +230,13 @@ impl Store {
 
     /// What the path asks to read, with the request's idempotency record when anything is
     /// read at all or another writer was here: one `BatchGetItem`, or no call.
-    async fn read_first(
+    async fn read_first<P: WritePath>(
         &self,
-        reads: Reads,
+        path: &P,
         record: Option<&Idempotency>,
         attempt: &Attempt,
     ) -> Result<Found, StoreError> {
+        let reads = path.reads(attempt);
         let mut keys = reads.keys;
         if !keys.is_empty() || attempt.look_first || reads.partition.is_some() {
             keys.extend(record.map(Key::idempotency));
