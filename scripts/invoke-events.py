@@ -146,6 +146,8 @@ def main():
     teams(org, token, jane, sam, sam_token)
     # Sam was removed above: the stream's job ran (make run's poller); again, it changes nothing.
     invoke_stream("table-stream-member-removed.json", org=org, user=sam["user"]["id"])
+    # A message the outbox does not hold as pending: nothing is sent, nothing fails.
+    invoke_stream("table-stream-mail.json")
     renewed = invoke("session", "refresh.json", 200, refresh=sam["refresh_token"])
     invoke("session", "logout.json", 204, refresh=renewed["refresh_token"])
     invoke("session", "refresh.json", 401, refresh=renewed["refresh_token"])

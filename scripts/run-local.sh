@@ -5,6 +5,8 @@
 #   AWS_ENDPOINT_URL_DYNAMODB=...    use that DynamoDB instead of the local one
 #   LOCAL_STATE=dir                  where data and the dev signing key live (.local)
 #   LOCAL_DYNAMODB_PORT, API_PORT    8000 and 9000 by default
+#   LOCAL_MAIL_PORT                  the local SES (mail lands in $LOCAL_STATE/mail), 8025
+#   APP_URL                          where links in mail go (http://localhost:3000)
 #   WATCH_FLAGS                      extra `cargo lambda watch` flags (CI: --ignore-changes)
 #
 # Ctrl-C stops everything it started.
@@ -63,6 +65,17 @@ else
   echo "DynamoDB: $endpoint"
 fi
 
+# Mail: the table-stream function's SES client sends to the local SES, which keeps each
+# message as an .eml file under $state/mail and says so on one line here.
+mail_port=${LOCAL_MAIL_PORT:-$((ddb_port + 25))}
+"$local_dynamodb" mail --port "$mail_port" --dir "$state/mail" &
+pids+=($!)
+for _ in $(seq 1 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$mail_port") 2>/dev/null && break
+  sleep 0.1
+done
+echo "Mail: every message sent lands in $state/mail/ (local SES on http://127.0.0.1:$mail_port)"
+
 cat > "$state/watch.env" <<ENV
 TABLE_NAME=$table
 AWS_ENDPOINT_URL_DYNAMODB=$endpoint
@@ -72,6 +85,9 @@ AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-local}
 TOKEN_SECRET=$(cat "$state/token-secret")
 RUST_LOG=${RUST_LOG:-info}
 ALLOWED_ORIGINS=${ALLOWED_ORIGINS-http://localhost:*,http://127.0.0.1:*}
+AWS_ENDPOINT_URL_SESV2=http://127.0.0.1:$mail_port
+MAIL_FROM=${MAIL_FROM:-crm@localhost.localdomain}
+APP_URL=${APP_URL:-http://localhost:3000}
 ENV
 
 base="http://127.0.0.1:$api_port"

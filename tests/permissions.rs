@@ -278,12 +278,15 @@ fn granted(template: &serde_norway::Value, binary: &str) -> Actions {
                 "(WARMUP)"
             } else if text("Resource").contains("/index/gsi1") {
                 "(index/gsi1)"
+            } else if text("Resource").contains(":identity/${MailFrom}") {
+                "(MailFrom)"
             } else {
                 ""
             };
             for action in statement["Action"].as_sequence().expect("an Action list") {
                 let action = action.as_str().expect("an action");
-                let action = action.strip_prefix("dynamodb:").expect("a DynamoDB action");
+                // DynamoDB's as `CallLog` names them; any other service's whole.
+                let action = action.strip_prefix("dynamodb:").unwrap_or(action);
                 granted.insert(format!("{action}{scope}"));
             }
         }
@@ -352,12 +355,23 @@ async fn the_stream_function_is_granted_exactly_what_its_jobs_call() {
         env.send(Function::Teams, removal).await.0,
         StatusCode::NO_CONTENT
     );
-    let event = env.stream_event(&mut reader).await;
-    env.calls.take_actions();
-    let answer = shared::stream::handle(&env.app, event).await;
-    assert!(answer.batch_item_failures.is_empty(), "{answer:?}");
+    let invitation = json!({"email": "newcomer@example.com"});
+    let path = format!("/api/organizations/{}/invitations/", owner.org);
+    let invite = with_token(post_json(&path, &invitation), &owner.token);
     assert_eq!(
-        env.calls.take_actions(),
-        granted(&template(), "table-stream")
+        env.send(Function::Teams, invite).await.0,
+        StatusCode::CREATED
     );
+    let event = env.stream_event(&mut reader).await;
+    assert_eq!(event.records.len(), 2, "the removal and the mail");
+    let (mailer, mailbox) = env.mailbox().await;
+    env.calls.take_actions();
+    let answer = shared::stream::handle(&env.app, &mailer, event).await;
+    assert!(answer.batch_item_failures.is_empty(), "{answer:?}");
+    let mut called = env.calls.take_actions();
+    // SES is called as the sender, the one identity granted.
+    let sent = crm_tests::mailbox::messages(&mailbox);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    called.insert("ses:SendEmail(MailFrom)".into());
+    assert_eq!(called, granted(&template(), "table-stream"));
 }

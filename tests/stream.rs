@@ -50,13 +50,23 @@ async fn a_removed_members_customers_are_unassigned_once_however_often_the_batch
     assert_eq!(status, StatusCode::CREATED, "{mine}");
     let mut reader = env.stream_reader().await;
     let before = env.stream_event(&mut reader).await;
-    assert!(before.records.is_empty(), "no membership was removed yet");
+    let jobs: Vec<_> = before
+        .records
+        .iter()
+        .filter_map(shared::stream::Job::of)
+        .collect();
+    assert!(
+        jobs.iter()
+            .all(|job| matches!(job, shared::stream::Job::SendMail(_))),
+        "no membership was removed yet, only the invitation mailed: {jobs:?}"
+    );
 
     remove(&env, &m, &employee_id).await;
     let event = env.stream_event(&mut reader).await;
     assert_eq!(event.records.len(), 1, "the removed membership");
+    let (mailer, _) = env.mailbox().await;
     env.calls.take();
-    let answer = shared::stream::handle(&env.app, event.clone()).await;
+    let answer = shared::stream::handle(&env.app, &mailer, event.clone()).await;
     assert!(answer.batch_item_failures.is_empty(), "{answer:?}");
     let calls = env.calls.take();
     assert_eq!(
@@ -78,7 +88,7 @@ async fn a_removed_members_customers_are_unassigned_once_however_often_the_batch
 
     // The same batch again (Lambda delivers at least once): nothing more is written.
     let items = env.item_count().await;
-    let again = shared::stream::handle(&env.app, event).await;
+    let again = shared::stream::handle(&env.app, &mailer, event).await;
     assert!(again.batch_item_failures.is_empty());
     assert!(!env.calls.take().contains(&"TransactWriteItems".to_owned()));
     env.assert_untouched(items).await;
@@ -96,14 +106,20 @@ async fn other_records_ask_for_nothing_and_a_member_back_keeps_their_customers()
     let (status, c) = env.create_customer(&m.token, &body).await;
     assert_eq!(status, StatusCode::CREATED, "{c}");
     let mut reader = env.stream_reader().await;
-    // Every record, unfiltered: only the removal names a job.
+    // Every record, unfiltered: none names a job but the employee's invitation mail (and
+    // the removal, below).
     let all = reader.read().await.unwrap();
     let event: aws_lambda_events::event::dynamodb::Event =
         serde_json::from_value(crm_tests::stream::lambda_event(&all, &env.table)).unwrap();
-    assert!(event
+    let jobs: Vec<_> = event
         .records
         .iter()
-        .all(|r| shared::stream::Job::of(r).is_none()));
+        .filter_map(shared::stream::Job::of)
+        .collect();
+    assert!(
+        matches!(jobs.as_slice(), [shared::stream::Job::SendMail(_)]),
+        "{jobs:?}"
+    );
     remove(&env, &m, &employee_id).await;
     let removal = env.stream_event(&mut reader).await;
     let jobs: Vec<_> = removal
@@ -114,7 +130,8 @@ async fn other_records_ask_for_nothing_and_a_member_back_keeps_their_customers()
     assert_eq!(jobs.len(), 1, "{jobs:?}");
     // They are invited back before the job runs: their customer stays theirs.
     env.join(&employee_id, &m.org, Role::Employee).await;
-    let answer = shared::stream::handle(&env.app, removal).await;
+    let (mailer, _) = env.mailbox().await;
+    let answer = shared::stream::handle(&env.app, &mailer, removal).await;
     assert!(answer.batch_item_failures.is_empty());
     assert_eq!(
         owned_by(&env, &m, &employee_id).await,

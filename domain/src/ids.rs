@@ -55,6 +55,10 @@ uuid_id!(
     VendorId
 );
 uuid_id!(
+    /// A message in the outbox.
+    MailId
+);
+uuid_id!(
     /// A log-in session: the family of refresh tokens one log-in starts.
     SessionId
 );

@@ -12,6 +12,7 @@ mod idempotency;
 mod ids;
 mod invitation;
 mod listing;
+mod mail;
 mod organization;
 mod organizing;
 mod password;
@@ -36,9 +37,10 @@ pub use digest::{hex, sha256_hex};
 pub use email::Email;
 pub use form::{FieldErrors, Form};
 pub use idempotency::{Idempotency, IdempotencyKey, IdempotencyScope, IDEMPOTENCY_SECONDS};
-pub use ids::{CustomerId, InvitationId, OrgId, ProfileId, SessionId, UserId, VendorId};
+pub use ids::{CustomerId, InvitationId, MailId, OrgId, ProfileId, SessionId, UserId, VendorId};
 pub use invitation::{rfc3339, Invitation, InvitationNotice, OrgRef, INVITATION_SECONDS};
 pub use listing::{CustomerOrder, CustomerQuery, Driver, Facet, Sort};
+pub use mail::{AppUrl, Mail, MailKind};
 pub use organization::{
     Member, MemberNames, Membership, OrgMembership, OrgRole, Organization, Role, Vendor,
 };

@@ -7,6 +7,7 @@ use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 
 use crate::auth::Tokens;
 use crate::config::{AwsSettings, Config, ConfigError, Origins};
+use crate::domain::AppUrl;
 use crate::metrics::MetricsConfig;
 use crate::store::Store;
 
@@ -16,6 +17,8 @@ pub struct App {
     pub metrics: MetricsConfig,
     /// The browser origins CORS allows (`ALLOWED_ORIGINS`).
     pub origins: Origins,
+    /// Where links in mail go (`APP_URL`).
+    pub app_url: AppUrl,
 }
 
 impl App {
@@ -30,6 +33,7 @@ impl App {
         let app = Self::new(Store::new(client, config.table), tokens);
         Ok(Self {
             metrics: config.metrics,
+            app_url: config.app_url,
             ..app.allowing(config.origins)
         })
     }
@@ -41,6 +45,7 @@ impl App {
             tokens,
             metrics: MetricsConfig::default(),
             origins: Origins::default(),
+            app_url: AppUrl::default(),
         }
     }
 
@@ -61,13 +66,7 @@ pub fn https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
 /// The DynamoDB client's settings from the function's AWS settings: the standard behaviour
 /// of this SDK version (retries, 3 attempts), the shared HTTPS client.
 fn sdk_config(aws: AwsSettings) -> aws_sdk_dynamodb::config::Builder {
-    let credentials = Credentials::new(
-        aws.access_key_id,
-        aws.secret_access_key,
-        aws.session_token,
-        None,
-        "environment",
-    );
+    let credentials = credentials(&aws);
     let mut config = aws_sdk_dynamodb::config::Builder::new()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(aws.region))
@@ -75,6 +74,17 @@ fn sdk_config(aws: AwsSettings) -> aws_sdk_dynamodb::config::Builder {
         .http_client(https_client());
     config.set_endpoint_url(aws.endpoint);
     config
+}
+
+/// The execution role's credentials, as the Lambda service gives them (read once).
+pub fn credentials(aws: &AwsSettings) -> Credentials {
+    Credentials::new(
+        &aws.access_key_id,
+        &aws.secret_access_key,
+        aws.session_token.clone(),
+        None,
+        "environment",
+    )
 }
 
 /// What every DynamoDB client here adds to `config`: the capacity meter, and timeouts sized

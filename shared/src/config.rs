@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use crate::domain::AppUrl;
+
 #[derive(Debug)]
 pub struct ConfigError(pub String);
 
@@ -52,6 +54,8 @@ pub struct Config {
     pub origins: Origins,
     /// `METRICS_NAMESPACE` and `SERVICE_NAME`: where the EMF metrics go.
     pub metrics: crate::metrics::MetricsConfig,
+    /// `APP_URL`: the front end, where links in mail go (`http://localhost:3000` unset).
+    pub app_url: AppUrl,
 }
 
 /// The standard AWS settings, as the Lambda service gives them to a function: its region,
@@ -73,6 +77,9 @@ pub struct AwsSettings {
     pub secret_access_key: String,
     pub session_token: Option<String>,
     pub endpoint: Option<String>,
+    /// Where SES is when not at AWS: `AWS_ENDPOINT_URL_SESV2`, else `AWS_ENDPOINT_URL`
+    /// (the table-stream function's mail; `make run` points it at its local mailbox).
+    pub mail_endpoint: Option<String>,
 }
 
 impl std::fmt::Debug for AwsSettings {
@@ -105,6 +112,11 @@ impl AwsSettings {
         } else {
             var("AWS_ENDPOINT_URL_DYNAMODB").or_else(|| var("AWS_ENDPOINT_URL"))
         };
+        let mail_endpoint = if ignore_endpoints {
+            None
+        } else {
+            var("AWS_ENDPOINT_URL_SESV2").or_else(|| var("AWS_ENDPOINT_URL"))
+        };
         Ok(Self {
             region: var("AWS_REGION")
                 .or_else(|| var("AWS_DEFAULT_REGION"))
@@ -113,6 +125,7 @@ impl AwsSettings {
             secret_access_key: required("AWS_SECRET_ACCESS_KEY")?,
             session_token: var("AWS_SESSION_TOKEN"),
             endpoint,
+            mail_endpoint,
         })
     }
 }
@@ -218,6 +231,12 @@ impl Config {
             },
             origins: Origins::parse(&var("ALLOWED_ORIGINS").unwrap_or_default())
                 .map_err(ConfigError)?,
+            app_url: match var("APP_URL") {
+                None => AppUrl::default(),
+                Some(raw) => {
+                    AppUrl::parse(&raw).map_err(|e| ConfigError(format!("APP_URL {e}")))?
+                }
+            },
             metrics: {
                 let default = crate::metrics::MetricsConfig::default();
                 crate::metrics::MetricsConfig {

@@ -13,6 +13,7 @@ pub mod auth;
 pub mod config;
 pub use crm_domain as domain;
 pub mod http;
+pub mod mailer;
 pub mod metrics;
 pub mod serve;
 pub mod store;

@@ -3,7 +3,9 @@
 //! error, retried, then sent to a failure queue with an alarm) and hands this function
 //! batches of records; `make run` plays that part with a local poller over the same event
 //! shape. Each record names at most one [`Job`]: a pure decision, then store calls, each
-//! job idempotent, so a batch delivered twice changes nothing more.
+//! job idempotent, so a batch delivered twice changes nothing more. Two jobs today: a
+//! departed member's customers unassigned, and a message of the outbox sent with SES
+//! (`crate::mailer`), recorded as sent or refused so that it is sent once.
 //!
 //! A job that fails is reported as the batch's first failure, and the records after it are
 //! not run: Lambda delivers the batch again from that record (`ReportBatchItemFailures`), so
@@ -15,8 +17,15 @@ use lambda_runtime::{service_fn, LambdaEvent};
 use serde::Deserialize;
 
 use crate::app::App;
-use crate::domain::{OrgId, UserId};
-use crate::store::{report, CustomerRefusal, Entity, WriteError};
+use crate::domain::{MailId, OrgId, UserId};
+use crate::mailer::{MailError, Mailer};
+use crate::store::{
+    pending_id, report, CustomerRefusal, Entity, MailOutcome, StoreError, WriteError,
+};
+
+type Item = std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>;
+
+const ENTITY: &str = "entity";
 
 /// What one stream record asks for.
 #[derive(Debug, PartialEq, Eq)]
@@ -24,6 +33,19 @@ pub enum Job {
     /// A membership was removed (a removal or a departure): the member's customers in the
     /// organization become unassigned.
     UnassignOwner { org: OrgId, user: UserId },
+    /// A message was put in the outbox: send it, once (`store::outbox`).
+    SendMail(MailId),
+}
+
+/// Why a job did not finish: its batch is delivered again from its record.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error("unassigning customers: {}", report(.0))]
+    Unassign(#[from] WriteError<CustomerRefusal>),
+    #[error("the outbox: {}", report(.0))]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Mail(#[from] MailError),
 }
 
 /// The fields of a `MEMBER` item a removal's old image carries.
@@ -36,15 +58,21 @@ struct RemovedMember {
 impl Job {
     /// The job a record asks for, if any. Pure.
     pub fn of(record: &EventRecord) -> Option<Self> {
+        let entity = |image: &serde_dynamo::Item| match image.get(ENTITY) {
+            Some(serde_dynamo::AttributeValue::S(s)) => {
+                Entity::ALL.into_iter().find(|e| e.as_str() == s.as_str())
+            }
+            _ => None,
+        };
+        if record.event_name == "INSERT" && entity(&record.change.new_image) == Some(Entity::Mail) {
+            let item: Item = record.change.new_image.clone().into();
+            return pending_id(&item).map(Self::SendMail);
+        }
         if record.event_name != "REMOVE" {
             return None;
         }
         let old = &record.change.old_image;
-        let entity = old.get("entity").and_then(|v| match v {
-            serde_dynamo::AttributeValue::S(s) => Some(s.as_str()),
-            _ => None,
-        });
-        if entity != Some(Entity::Member.as_str()) {
+        if entity(old) != Some(Entity::Member) {
             return None;
         }
         let member: RemovedMember = serde_dynamo::from_item(old.clone()).ok()?;
@@ -54,26 +82,46 @@ impl Job {
         })
     }
 
-    pub async fn run(&self, app: &App) -> Result<(), WriteError<CustomerRefusal>> {
+    pub async fn run(&self, app: &App, mailer: &Mailer) -> Result<(), JobError> {
         match self {
             Self::UnassignOwner { org, user } => {
                 let count = app.store.unassign_departed_owner(*org, *user).await?;
                 tracing::info!(organization = %org, user = %user, count, "customers unassigned");
                 Ok(())
             }
+            Self::SendMail(id) => send_mail(app, mailer, *id).await,
         }
     }
 }
 
+/// Sends outbox message `id` unless it was sent or refused already, and records the outcome.
+async fn send_mail(app: &App, mailer: &Mailer, id: MailId) -> Result<(), JobError> {
+    let Some(mail) = app.store.pending_mail(id).await? else {
+        tracing::info!(mail = %id, "mail already sent or refused: a batch delivered again");
+        return Ok(());
+    };
+    let outcome = mailer.send(&mail).await?;
+    let recorded = app.store.record_mail(id, &outcome, app.store.now()).await?;
+    match &outcome {
+        MailOutcome::Sent(message) => {
+            tracing::info!(mail = %id, kind = ?mail.kind, ses_message_id = %message, recorded, "mail sent");
+        }
+        MailOutcome::Refused(reason) => {
+            tracing::warn!(mail = %id, kind = ?mail.kind, %reason, recorded, "mail refused by SES for good; not retried");
+        }
+    }
+    Ok(())
+}
+
 /// Runs each record's job in order; the first that fails is reported, with the records
 /// after it left for the retry.
-pub async fn handle(app: &App, event: Event) -> DynamoDbEventResponse {
+pub async fn handle(app: &App, mailer: &Mailer, event: Event) -> DynamoDbEventResponse {
     let mut response = DynamoDbEventResponse::default();
     for record in &event.records {
         let Some(job) = Job::of(record) else {
             continue;
         };
-        if let Err(e) = job.run(app).await {
+        if let Err(e) = job.run(app, mailer).await {
             tracing::error!(
                 error = %report(&e),
                 ?job,
@@ -92,8 +140,9 @@ pub async fn handle(app: &App, event: Event) -> DynamoDbEventResponse {
 pub async fn run() -> Result<(), lambda_runtime::Error> {
     crate::telemetry::init();
     let app: &'static App = Box::leak(Box::new(App::from_env().await?));
+    let mailer: &'static Mailer = Box::leak(Box::new(Mailer::from_env()?));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| async move {
-        Ok::<_, std::convert::Infallible>(handle(app, event.payload).await)
+        Ok::<_, std::convert::Infallible>(handle(app, mailer, event.payload).await)
     }))
     .await
 }

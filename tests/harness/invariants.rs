@@ -77,6 +77,7 @@ pub fn check(items: &[Item]) -> Report {
             Some(Entity::Idempotency) => idempotency_record(item, &key, &mut problems),
             Some(Entity::Invitation) => table.invitation(item, &key, &mut problems),
             Some(Entity::Invitee) => table.invitee(item, &key, &mut problems),
+            Some(Entity::Mail) => mail(item, &key, &mut problems),
             None => problems.push(format!("unknown entity {entity:?}")),
         }
         report
@@ -571,6 +572,25 @@ fn login_failures(item: &Item, key: &Key, problems: &mut Vec<String>) {
     }
     if number(item, "expires_at").is_none() {
         problems.push("no expires_at: it would never be removed".into());
+    }
+}
+
+/// A message of the outbox: under its own id, pending (with its text) or done (sent with
+/// SES's id, or refused with a reason) without it, so no secret outlives the sending;
+/// expiring.
+fn mail(item: &Item, key: &Key, problems: &mut Vec<String>) {
+    if text(item, "id").is_none_or(|id| key.pk != format!("MAIL#{id}") || key.sk != "MAIL") {
+        problems.push("not under its own id".into());
+    }
+    let has_text = text(item, "text").is_some();
+    match text(item, "status").as_deref() {
+        Some("pending") if has_text => {}
+        Some("sent") if !has_text && text(item, "ses_message_id").is_some() => {}
+        Some("refused") if !has_text && text(item, "refusal").is_some() => {}
+        other => problems.push(format!("status {other:?} with text {has_text}")),
+    }
+    if text(item, "to").is_none() || number(item, "expires_at").is_none() {
+        problems.push("no recipient or no expires_at: it would never be removed".into());
     }
 }
 

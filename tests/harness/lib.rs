@@ -8,6 +8,7 @@ mod front;
 pub mod http;
 pub mod invariants;
 pub mod key;
+pub mod mailbox;
 pub mod operator;
 mod server;
 pub mod stream;
@@ -402,6 +403,18 @@ pub struct Member {
 
 impl TestEnv {
     /// A reader of this test's table stream, from its start: what Lambda's poller reads.
+    /// A local SES mailbox in a fresh folder (`mailbox`), and a mailer that sends to it as
+    /// the table-stream function does.
+    pub async fn mailbox(&self) -> (shared::mailer::Mailer, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("crm-mail-{}", uuid::Uuid::now_v7()));
+        let url = mailbox::start(&dir).await;
+        let from = shared::domain::Email::parse("crm@example.com").expect("an address");
+        (
+            shared::mailer::Mailer::new(shared::mailer::client_at(&url), from),
+            dir,
+        )
+    }
+
     pub async fn stream_reader(&self) -> stream::StreamReader {
         let client = aws_sdk_dynamodbstreams::Client::new(&sdk_config(endpoint()).await);
         stream::StreamReader::new(client, &self.table)

@@ -93,16 +93,20 @@ impl StreamReader {
 }
 
 /// Whether the template's `FilterCriteria` lets `record` through: a `REMOVE` whose old image
-/// is a `MEMBER`.
+/// is a `MEMBER`, or an `INSERT` whose new image is a `MAIL` (the outbox).
 pub fn passes_filter(record: &Record) -> bool {
-    let removed = record.event_name().map(|n| n.as_str()) == Some("REMOVE");
-    let member = record
-        .dynamodb()
-        .and_then(|d| d.old_image())
-        .and_then(|image| image.get("entity"))
-        .and_then(|entity| entity.as_s().ok())
-        .is_some_and(|entity| entity == "MEMBER");
-    removed && member
+    let change = record.dynamodb();
+    let entity = |image: Option<&std::collections::HashMap<String, _>>| {
+        image
+            .and_then(|image| image.get("entity"))
+            .and_then(|entity: &aws_sdk_dynamodbstreams::types::AttributeValue| entity.as_s().ok())
+            .cloned()
+    };
+    match record.event_name().map(|n| n.as_str()) {
+        Some("REMOVE") => entity(change.and_then(|d| d.old_image())).as_deref() == Some("MEMBER"),
+        Some("INSERT") => entity(change.and_then(|d| d.new_image())).as_deref() == Some("MAIL"),
+        _ => false,
+    }
 }
 
 /// `records` as the JSON of the event Lambda hands the function.

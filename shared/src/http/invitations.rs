@@ -101,7 +101,12 @@ pub(super) async fn create(
         record,
         answer: &invited_answer,
     });
-    match app.store.invite(&invitation, idempotent.as_ref()).await? {
+    let link = app.app_url.invitation(&token.expose());
+    match app
+        .store
+        .invite(&invitation, &link, idempotent.as_ref())
+        .await?
+    {
         Invited::New(invitation) => {
             tracing::info!(organization = %org, invitation = %invitation.id, role = ?role, "invited");
             let view = InvitationView::of(&invitation, Some(token.expose()));

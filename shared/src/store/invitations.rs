@@ -11,8 +11,8 @@
 
 use crate::auth::{Action, Authorized, InvitationToken};
 use crate::domain::{
-    Email, Invitation, InvitationId, InvitationNotice, Membership, Now, OrgId, OrgRef, OrgRole,
-    Role, UserId,
+    Email, Invitation, InvitationId, InvitationNotice, Mail, MailId, Membership, Now, OrgId,
+    OrgName, OrgRef, OrgRole, Role, UserId,
 };
 
 use super::idempotency::StoredAnswer;
@@ -22,6 +22,7 @@ use super::items::{
 };
 use super::keys::Key;
 use super::members::{self, admit, hold_caller, point_profile, Denied, Guard};
+use super::outbox::mail_item;
 use super::transaction::{Compare, Condition, Item, Path, Transaction};
 use super::write::{Attempt, Idempotent, Plan, Reads, Replay, WriteError, WritePath};
 use super::{Found, Store, StoreError};
@@ -115,6 +116,10 @@ fn pending(found: &Found, key: &Key, now: u64) -> Result<Option<Invitation>, Sto
 /// Inviting `invitation.email` into its organization.
 struct Invite<'a> {
     invitation: &'a Invitation,
+    /// The invitee's mail, put in the outbox with the invitation.
+    mail: MailId,
+    /// Where the mail's link accepts (the token in it).
+    link: &'a str,
 }
 
 impl WritePath for Invite<'_> {
@@ -163,18 +168,24 @@ impl WritePath for Invite<'_> {
                 return Ok(Plan::Refuse(InvitationRefusal::Member));
             }
         }
-        let now = now.unix();
         let side = found.at(&Key::invitee(i.organization, &i.email));
         let expires = |item: &Item| field::<u64>(item, EXPIRES_AT);
-        if side.map(expires).transpose()?.is_some_and(|at| now < at) {
+        if side
+            .map(expires)
+            .transpose()?
+            .is_some_and(|at| now.unix() < at)
+        {
             return Ok(Plan::Refuse(InvitationRefusal::Pending));
         }
-        let notice = InvitationNotice::of(i, field(org, "name")?);
+        let name: OrgName = field(org, NAME)?;
+        let mail = Mail::invitation(i, &name, self.link);
+        let notice = InvitationNotice::of(i, name);
         let mut tx = Transaction::new(table);
+        tx.create(Guard::Invitation, mail_item(self.mail, &mail, now));
         let key = Key::invitation(i.organization, i.id);
         tx.create(Guard::Invitation, item(Entity::Invitation, &key, i));
         // An expired invitation's side may still stand (TTL is late): it is replaced.
-        let expired = Condition::compare(EXPIRES_AT, Compare::AtMost, number(now));
+        let expired = Condition::compare(EXPIRES_AT, Compare::AtMost, number(now.unix()));
         let gone = Condition::item_absent().or(expired);
         tx.replace(Guard::Invitation, invitee_item(i, &notice), Some(&gone));
         hold_caller(
@@ -319,14 +330,21 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
 impl Store {
     /// Invites `invitation.email`, when the inviter's stored role allows inviting that role,
     /// unless it is a member's or has a pending invitation: one `BatchGetItem`, then one
-    /// `TransactWriteItems` of the invitation, its invitee side and the inviter's
-    /// `ConditionCheck`.
+    /// `TransactWriteItems` of the invitation, its invitee side, the invitee's mail (the
+    /// outbox; `link` accepts) and the inviter's `ConditionCheck`.
     pub async fn invite(
         &self,
         invitation: &Invitation,
+        link: &str,
         idempotent: Option<&Idempotent<'_, Invited>>,
     ) -> Result<Invited, WriteError<InvitationRefusal>> {
-        self.write(&Invite { invitation }, idempotent).await
+        let mail = MailId::generate();
+        let path = Invite {
+            invitation,
+            mail,
+            link,
+        };
+        self.write(&path, idempotent).await
     }
 
     /// Revokes a pending invitation, when `caller`'s stored role allows it: one

@@ -49,10 +49,12 @@ pub enum Entity {
     Invitation,
     /// An invitation seen from its email: one pending per (organization, email).
     Invitee,
+    /// A message in the outbox: sent by the table-stream function, then its outcome.
+    Mail,
 }
 
 impl Entity {
-    pub const ALL: [Entity; 23] = [
+    pub const ALL: [Entity; 24] = [
         Self::User,
         Self::Username,
         Self::UsernameSkeleton,
@@ -76,6 +78,7 @@ impl Entity {
         Self::Idempotency,
         Self::Invitation,
         Self::Invitee,
+        Self::Mail,
     ];
 
     /// The tag as stored.
@@ -104,6 +107,7 @@ impl Entity {
             Self::Idempotency => "IDEMPOTENCY",
             Self::Invitation => "INVITATION",
             Self::Invitee => "INVITEE",
+            Self::Mail => "MAIL",
         }
     }
 

@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::domain::{
     sha256_hex, Customer, CustomerCode, CustomerId, CustomerOrder, Email, Facet, Idempotency,
-    InvitationId, LoginName, OrgId, ProfileType, SessionId, UserId, Username, VendorId,
+    InvitationId, LoginName, MailId, OrgId, ProfileType, SessionId, UserId, Username, VendorId,
 };
 
 pub const PK: &str = "pk";
@@ -103,6 +103,11 @@ impl Key {
     /// The first answer to a request with an `Idempotency-Key`; the id is a digest.
     pub fn idempotency(record: &Idempotency) -> Self {
         key(format!("IDEMPOTENCY#{}", record.id), "IDEMPOTENCY")
+    }
+
+    /// A message in the outbox: its own partition, so no two writes share it.
+    pub fn mail(id: MailId) -> Self {
+        key(format!("MAIL#{id}"), "MAIL")
     }
 
     /// A log-in session: the one item of a refresh-token family.

@@ -27,6 +27,7 @@
 //! | [`Store::repair_employee_profile`] | `members` | `GetItem` of the user, then `TransactWriteItems` (`check-table --repair`, not a route) |
 //! | [`Store::invite`], [`Store::revoke_invitation`], [`Store::accept_invitation`] | `invitations` | `BatchGetItem`, then `TransactWriteItems` (invite and revoke hold the caller's membership) |
 //! | [`Store::invitations`], [`Store::invitations_to`] | `invitations` | `Query` of one partition's invitations |
+//! | [`Store::pending_mail`], [`Store::record_mail`] | `outbox` | `GetItem`, `UpdateItem` (the table-stream function, not a route) |
 //! | [`Store::rename_organization`] | `organizations` | `Query` of the organization's partition, then `TransactWriteItems` (holding the caller's membership) |
 //!
 //! Keys are made in [`keys`] only; `transaction` turns cancellation reasons into answers;
@@ -47,6 +48,7 @@ mod listing;
 mod login;
 mod members;
 mod organizations;
+mod outbox;
 mod owners;
 mod passwords;
 mod reads;
@@ -76,6 +78,7 @@ pub use listing::{CustomerPage, SCAN_LIMIT};
 pub use login::{Attempter, LoginAttempt, LoginRecord};
 pub use members::{Denied, MemberChange, MemberChanged, MemberPage, MemberRefusal};
 pub use organizations::{RenameRefusal, Renamed, MAX_RENAMED_COPIES};
+pub use outbox::{pending_id, MailOutcome, Outgoing, MAIL_KEPT_SECONDS};
 pub use owners::Unassigned;
 pub use passwords::ChangedMeanwhile;
 pub use reads::{Claimed, Me};

@@ -6,13 +6,17 @@
 //!
 //! `local-dynamodb ensure-table --endpoint <url> --table <name>`: only creates the table on
 //! another server (DynamoDB Local, LocalStack) when it is missing.
+//!
+//! `local-dynamodb mail --port 8025 --dir .local/mail`: the local SES (`SendEmail` of API
+//! v2, `crm_tests::mailbox`): each message an `.eml` file in the folder and a line on
+//! standard output; prints `ready <url>` first.
 
 use std::process::ExitCode;
 
 use aws_sdk_dynamodb::operation::describe_table::DescribeTableError;
 use aws_sdk_dynamodb::Client;
 
-const USAGE: &str = "usage:\n  local-dynamodb serve --port <port> --data <file> --table <name>\n  local-dynamodb ensure-table --endpoint <url> --table <name>";
+const USAGE: &str = "usage:\n  local-dynamodb serve --port <port> --data <file> --table <name>\n  local-dynamodb ensure-table --endpoint <url> --table <name>\n  local-dynamodb mail --port <port> --dir <folder>";
 
 fn option(args: &[String], name: &str) -> Option<String> {
     args.iter()
@@ -29,6 +33,11 @@ async fn main() -> ExitCode {
             let port = option(&args, "--port").unwrap_or_else(|| "8000".into());
             let data = option(&args, "--data").unwrap_or_else(|| ".local/dynamodb.sqlite".into());
             serve(&port, &data, &table).await
+        }
+        (Some("mail"), _) => {
+            let port = option(&args, "--port").unwrap_or_else(|| "8025".into());
+            let dir = option(&args, "--dir").unwrap_or_else(|| ".local/mail".into());
+            mail(&port, &dir).await
         }
         (Some("ensure-table"), Some(table)) => match option(&args, "--endpoint") {
             Some(endpoint) => ensure_table(&endpoint, &table).await,
@@ -69,6 +78,16 @@ async fn serve(port: &str, data: &str, table: &str) -> Result<(), Error> {
     ensure_table(&url, table).await?;
     println!("ready {url} table={table} data={data}");
     server.await??;
+    Ok(())
+}
+
+async fn mail(port: &str, dir: &str) -> Result<(), Error> {
+    let listener = tokio::net::TcpListener::bind(format!("127.0.0.1:{port}")).await?;
+    println!("ready http://{} mail={dir}", listener.local_addr()?);
+    tokio::select! {
+        () = crm_tests::mailbox::serve(listener, dir.into(), true) => {}
+        () = shutdown() => {}
+    }
     Ok(())
 }
 
