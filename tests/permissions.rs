@@ -38,6 +38,7 @@ async fn exercised() -> HashMap<Function, Actions> {
     record(Function::Signup, env);
     log_in_every_way(env, &owner.signup).await;
     change_password_every_way(env, &other.token).await;
+    reset_password_every_way(env, &other.signup).await;
     record(Function::Login, env);
     refresh_and_log_out(env, &owner.signup).await;
     record(Function::Session, env);
@@ -161,6 +162,28 @@ async fn log_in_every_way(env: &TestEnv, signup: &Value) {
         env.send(Function::Login, post_json("/api/auth/login", &body))
             .await;
     }
+}
+
+/// Asked (for an account's email and for none), then used, to the same password.
+async fn reset_password_every_way(env: &TestEnv, signup: &Value) {
+    let email = signup["user"]["email"].as_str().unwrap();
+    let unknown = post_json(
+        "/api/auth/password-reset",
+        &json!({"email": "no.one@example.com"}),
+    );
+    assert_eq!(
+        env.send(Function::Login, unknown).await.0,
+        StatusCode::ACCEPTED
+    );
+    let body = json!({
+        "token": env.password_reset_token(email).await,
+        "new_password": "correct horse battery",
+    });
+    let confirm = post_json("/api/auth/password-reset/confirm", &body);
+    assert_eq!(
+        env.send(Function::Login, confirm).await.0,
+        StatusCode::NO_CONTENT
+    );
 }
 
 async fn change_password_every_way(env: &TestEnv, token: &str) {

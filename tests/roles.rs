@@ -56,6 +56,21 @@ async fn call(
             ),
             StatusCode::OK,
         ),
+        Operation::RequestPasswordReset => (
+            post_json("/api/auth/password-reset/", &json!({"email": caller.email})),
+            StatusCode::ACCEPTED,
+        ),
+        // To the same password: the next call's log-in still works.
+        Operation::ResetPassword => (
+            post_json(
+                "/api/auth/password-reset/confirm/",
+                &json!({
+                    "token": env.password_reset_token(&caller.email).await,
+                    "new_password": PASSWORD,
+                }),
+            ),
+            StatusCode::NO_CONTENT,
+        ),
         Operation::Refresh => (
             post_json(
                 "/api/auth/refresh/",

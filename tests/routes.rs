@@ -39,6 +39,16 @@ async fn request_for(env: &TestEnv, m: &Member, operation: Operation, path: &str
             let invited = invite(env, &inviter, m.signup["user"]["email"].as_str().unwrap()).await;
             json!({"token": invited["token"]})
         }
+        Operation::RequestPasswordReset => json!({"email": m.signup["user"]["email"]}),
+        // A user of its own each time (an email may ask 3 times an hour).
+        Operation::ResetPassword => {
+            let user = env.signed_up_user().await;
+            let email = user["user"]["email"].as_str().unwrap();
+            json!({
+                "token": env.password_reset_token(email).await,
+                "new_password": "a new passphrase, longer",
+            })
+        }
         // The same password again: each form changes it, and the next still logs in.
         Operation::ChangePassword => {
             json!({"current_password": "correct horse battery", "new_password": "correct horse battery"})

@@ -12,6 +12,16 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
+/// Whether two digests are equal, compared without an early exit (a token's digest against
+/// the stored one).
+pub fn digests_equal(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -23,5 +33,8 @@ mod tests {
             sha256_hex(b"abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+        assert!(digests_equal("ab", "ab"));
+        assert!(!digests_equal("ab", "ac"));
+        assert!(!digests_equal("ab", "abc"));
     }
 }

@@ -59,6 +59,10 @@ uuid_id!(
     MailId
 );
 uuid_id!(
+    /// A password reset asked for: the one a user's newest link names.
+    ResetId
+);
+uuid_id!(
     /// A log-in session: the family of refresh tokens one log-in starts.
     SessionId
 );

@@ -33,11 +33,13 @@ pub use customer::{
     CustomerType, Precondition, CUSTOMER_FIELDS,
 };
 pub use customer_fields::CustomerUpsert;
-pub use digest::{hex, sha256_hex};
+pub use digest::{digests_equal, hex, sha256_hex};
 pub use email::Email;
 pub use form::{FieldErrors, Form};
 pub use idempotency::{Idempotency, IdempotencyKey, IdempotencyScope, IDEMPOTENCY_SECONDS};
-pub use ids::{CustomerId, InvitationId, MailId, OrgId, ProfileId, SessionId, UserId, VendorId};
+pub use ids::{
+    CustomerId, InvitationId, MailId, OrgId, ProfileId, ResetId, SessionId, UserId, VendorId,
+};
 pub use invitation::{rfc3339, Invitation, InvitationNotice, OrgRef, INVITATION_SECONDS};
 pub use listing::{CustomerOrder, CustomerQuery, Driver, Facet, Sort};
 pub use mail::{AppUrl, Mail, MailKind};

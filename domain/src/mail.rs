@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{rfc3339, Email, Invitation, OrgName, Role};
+use super::{rfc3339, Email, Invitation, OrgName, Role, User};
 
 /// Where the front end is (`APP_URL`): links in mail go there, never to the API. An
 /// origin with an optional path, `http` only for a local host.
@@ -36,6 +36,11 @@ impl AppUrl {
         Ok(Self(raw.to_owned()))
     }
 
+    /// Where a password is reset: the token in the fragment, as for invitations.
+    pub fn password_reset(&self, token: &str) -> String {
+        format!("{}/reset-password#token={token}", self.0)
+    }
+
     /// Where an invitee accepts: the token in the fragment, which browsers never send to a
     /// server (not the front end's, not a proxy's log), for the page to post to the API.
     pub fn invitation(&self, token: &str) -> String {
@@ -54,6 +59,7 @@ impl Default for AppUrl {
 #[serde(rename_all = "snake_case")]
 pub enum MailKind {
     Invitation,
+    PasswordReset,
 }
 
 /// One message: plain text, one recipient.
@@ -84,6 +90,25 @@ impl Mail {
                  {link}\n\n\
                  The invitation expires at {}. If you did not expect it, ignore this mail.\n",
                 rfc3339(invitation.expires_at)
+            ),
+        }
+    }
+}
+
+impl Mail {
+    /// The reset mail: which account, the link (valid `minutes`, once), and what to do if
+    /// the reader did not ask.
+    pub fn password_reset(user: &User, link: &str, minutes: u64) -> Self {
+        let name = user.username.as_str();
+        Self {
+            kind: MailKind::PasswordReset,
+            to: user.email.clone(),
+            subject: "Reset your password".to_owned(),
+            text: format!(
+                "Someone asked to reset the password of the account {name}, which has this \
+                 address.\n\nChoose a new password here (the link works once, for {minutes} \
+                 minutes; only the newest link you were sent works):\n{link}\n\n\
+                 If it was not you, ignore this mail: your password stays as it is.\n"
             ),
         }
     }

@@ -78,6 +78,8 @@ pub fn check(items: &[Item]) -> Report {
             Some(Entity::Invitation) => table.invitation(item, &key, &mut problems),
             Some(Entity::Invitee) => table.invitee(item, &key, &mut problems),
             Some(Entity::Mail) => mail(item, &key, &mut problems),
+            Some(Entity::PasswordReset) => table.password_reset(item, &key, &mut problems),
+            Some(Entity::ResetRequests) => reset_requests(item, &key, &mut problems),
             None => problems.push(format!("unknown entity {entity:?}")),
         }
         report
@@ -517,6 +519,27 @@ impl<'a> Table<'a> {
 }
 
 impl Table<'_> {
+    /// A user's reset: beside an existing user, naming them, a digest (never the token),
+    /// expiring.
+    fn password_reset(&self, item: &Item, key: &Key, problems: &mut Vec<String>) {
+        let Some(user) = text(item, "user_id").and_then(|u| shared::domain::UserId::parse(u).ok())
+        else {
+            problems.push("no user".into());
+            return;
+        };
+        if *key != Key::password_reset(user) {
+            problems.push("not beside its user".into());
+        }
+        self.require("user", &Key::user(user), problems);
+        let digest = text(item, "digest").unwrap_or_default();
+        if digest.len() != 64 || !digest.chars().all(|c| c.is_ascii_hexdigit()) {
+            problems.push("its token is not stored as a SHA-256 digest".into());
+        }
+        if number(item, "expires_at").is_none() {
+            problems.push("no expires_at: it would never be removed".into());
+        }
+    }
+
     /// A row, filter entry or word names an existing customer whose index has this very
     /// key: no entry outlives its customer or a change of what it was filed under.
     fn customer_index_entry(&self, item: &Item, key: &Key, problems: &mut Vec<String>) {
@@ -591,6 +614,22 @@ fn mail(item: &Item, key: &Key, problems: &mut Vec<String>) {
     }
     if text(item, "to").is_none() || number(item, "expires_at").is_none() {
         problems.push("no recipient or no expires_at: it would never be removed".into());
+    }
+}
+
+/// An email's reset requests this hour: beside its claim's key, at most the limit, expiring
+/// when the hour ends.
+fn reset_requests(item: &Item, key: &Key, problems: &mut Vec<String>) {
+    if !key.pk.starts_with("EMAIL#") || key.sk != "PASSWORD_RESET_REQUESTS" {
+        problems.push("not beside an email".into());
+    }
+    let max = u64::from(shared::store::MAX_RESETS_PER_HOUR);
+    if number(item, "count").is_none_or(|n| n == 0 || n > max) {
+        problems.push(format!("a count outside 1..={max}"));
+    }
+    let (start, expires) = (number(item, "window_start"), number(item, "expires_at"));
+    if start.zip(expires).is_none_or(|(s, e)| e != s + 3600) {
+        problems.push("no window_start, or expires_at not an hour after it".into());
     }
 }
 

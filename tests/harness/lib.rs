@@ -415,6 +415,40 @@ impl TestEnv {
         )
     }
 
+    /// Asks for a reset of `email`'s password (the route itself) and takes the token from
+    /// the link of its mail, read from the outbox before it is sent.
+    pub async fn password_reset_token(&self, email: &str) -> String {
+        let ask = post_json(
+            "/api/auth/password-reset/",
+            &serde_json::json!({ "email": email }),
+        );
+        let (status, answer) = self.send(Function::Login, ask).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+        let mut pending: Vec<Item> = self
+            .scan()
+            .await
+            .into_iter()
+            .filter(|item| {
+                let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+                text("entity").as_deref() == Some("MAIL")
+                    && text("status").as_deref() == Some("pending")
+                    && text("kind").as_deref() == Some("password_reset")
+                    && text("to").is_some_and(|to| to.eq_ignore_ascii_case(email))
+            })
+            .collect();
+        pending.sort_by_key(|item| item["id"].as_s().cloned().unwrap_or_default());
+        let text = pending
+            .last()
+            .and_then(|item| item["text"].as_s().ok())
+            .expect("the reset mail in the outbox");
+        let token = text.split("#token=").nth(1).expect("a link with a token");
+        token
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
     pub async fn stream_reader(&self) -> stream::StreamReader {
         let client = aws_sdk_dynamodbstreams::Client::new(&sdk_config(endpoint()).await);
         stream::StreamReader::new(client, &self.table)

@@ -1,6 +1,8 @@
-//! Log-in, and password changes (both check a password).
+//! Log-in, password changes and resets (each checks or hashes a password).
 //! Its routes, the rows of `shared::http::ROUTES` naming `Function::Login`:
 //! - POST /api/auth/login
+//! - POST /api/auth/password-reset
+//! - POST /api/auth/password-reset/confirm
 //! - POST /api/users/me/password
 
 #[tokio::main(flavor = "current_thread")]

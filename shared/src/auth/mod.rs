@@ -5,9 +5,11 @@ mod hs256;
 mod invitation;
 mod permissions;
 mod refresh;
+mod reset;
 mod tokens;
 
 pub use invitation::InvitationToken;
 pub use permissions::{may_reassign, permits, Access, Action, Authorized};
 pub use refresh::RefreshToken;
+pub use reset::PasswordResetToken;
 pub use tokens::{AccessToken, Caller, TokenError, Tokens};

@@ -357,6 +357,13 @@ impl From<NamesTaken> for ApiError {
     }
 }
 
+/// A write path that never refuses.
+impl From<std::convert::Infallible> for ApiError {
+    fn from(never: std::convert::Infallible) -> Self {
+        match never {}
+    }
+}
+
 impl From<ChangedMeanwhile> for ApiError {
     fn from(_: ChangedMeanwhile) -> Self {
         Self::Conflict {

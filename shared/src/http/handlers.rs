@@ -15,8 +15,8 @@ use crate::domain::PasswordHash;
 use super::auth::Granted;
 use super::routes::{Function, Operation};
 use super::{
-    customer_changes, customers, imports, invitations, login, members, organizations, passwords,
-    session, signup, users, ApiError,
+    customer_changes, customers, imports, invitations, login, members, organizations,
+    password_reset, passwords, session, signup, users, ApiError,
 };
 
 /// A handler's answer, boxed: one table entry's type for every operation.
@@ -132,6 +132,8 @@ fn logins(op: Operation, app: &App, request: Request, granted: Granted) -> Answe
     Box::pin(async move {
         match (op, granted) {
             (O::LogIn, G::Anyone) => login::log_in(app, request).await,
+            (O::RequestPasswordReset, G::Anyone) => password_reset::request(app, request).await,
+            (O::ResetPassword, G::Anyone) => password_reset::confirm(app, request).await,
             (O::ChangePassword, G::Caller(caller)) => {
                 passwords::change_password(app, request, caller).await
             }

@@ -16,6 +16,7 @@ mod invitations;
 mod login;
 mod members;
 mod organizations;
+mod password_reset;
 mod passwords;
 pub mod routes;
 mod session;

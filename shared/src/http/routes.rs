@@ -42,7 +42,10 @@ impl Function {
             (route.function == self || self == Self::Fallback)
                 && matches!(
                     route.operation,
-                    Operation::SignUp | Operation::LogIn | Operation::ChangePassword
+                    Operation::SignUp
+                        | Operation::LogIn
+                        | Operation::ChangePassword
+                        | Operation::ResetPassword
                 )
         })
     }
@@ -53,6 +56,8 @@ impl Function {
 pub enum Operation {
     SignUp,
     LogIn,
+    RequestPasswordReset,
+    ResetPassword,
     Refresh,
     LogOut,
     CreateCustomer,
@@ -101,9 +106,21 @@ const fn route(
 use Function as F;
 use Operation as O;
 
-pub static ROUTES: [Route; 21] = [
+pub static ROUTES: [Route; 23] = [
     route(Method::POST, "/api/users", F::Signup, O::SignUp),
     route(Method::POST, "/api/auth/login", F::Login, O::LogIn),
+    route(
+        Method::POST,
+        "/api/auth/password-reset",
+        F::Login,
+        O::RequestPasswordReset,
+    ),
+    route(
+        Method::POST,
+        "/api/auth/password-reset/confirm",
+        F::Login,
+        O::ResetPassword,
+    ),
     route(Method::POST, "/api/auth/refresh", F::Session, O::Refresh),
     route(Method::POST, "/api/auth/logout", F::Session, O::LogOut),
     route(
@@ -298,6 +315,8 @@ impl Operation {
         match self {
             O::SignUp => "signUp",
             O::LogIn => "logIn",
+            O::RequestPasswordReset => "requestPasswordReset",
+            O::ResetPassword => "resetPassword",
             O::Refresh => "refresh",
             O::LogOut => "logOut",
             O::CreateCustomer => "createCustomer",
@@ -327,6 +346,7 @@ impl Operation {
         use crate::auth::Action as A;
         match self {
             O::SignUp | O::LogIn | O::Refresh | O::LogOut => Gate::Public,
+            O::RequestPasswordReset | O::ResetPassword => Gate::Public,
             O::Me | O::ChangePassword | O::AcceptInvitation => Gate::Caller,
             O::CreateCustomer => Gate::Named(A::CreateCustomers),
             O::ListCustomers | O::GetCustomer => Gate::Named(A::ReadCustomers),

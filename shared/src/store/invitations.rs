@@ -11,8 +11,8 @@
 
 use crate::auth::{Action, Authorized, InvitationToken};
 use crate::domain::{
-    Email, Invitation, InvitationId, InvitationNotice, Mail, MailId, Membership, Now, OrgId,
-    OrgName, OrgRef, OrgRole, Role, UserId,
+    digests_equal, Email, Invitation, InvitationId, InvitationNotice, Mail, MailId, Membership,
+    Now, OrgId, OrgName, OrgRef, OrgRole, Role, UserId,
 };
 
 use super::idempotency::StoredAnswer;
@@ -278,7 +278,7 @@ impl WritePath for Accept<'_> {
         let (org, joined_at, now) = (self.token.organization, now.timestamp(), now.unix());
         let key = Key::invitation(org, self.token.invitation);
         let invitation = pending(found, &key, now)?
-            .filter(|i| constant_time_eq(&i.token_digest, &self.token.digest()));
+            .filter(|i| digests_equal(&i.token_digest, &self.token.digest()));
         let (Some(invitation), Some(current)) =
             (invitation, members::current(found, org, self.user)?)
         else {
@@ -316,15 +316,6 @@ impl WritePath for Accept<'_> {
             Some(Err(_)) | None => Replay::ReadFirst,
         }
     }
-}
-
-/// Digests compared without an early exit.
-fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0, |acc, (x, y)| acc | (x ^ y))
-            == 0
 }
 
 impl Store {

@@ -51,10 +51,14 @@ pub enum Entity {
     Invitee,
     /// A message in the outbox: sent by the table-stream function, then its outcome.
     Mail,
+    /// A user's newest password reset (its digest), beside the user.
+    PasswordReset,
+    /// The resets an email asked for this hour, beside the email's claim.
+    ResetRequests,
 }
 
 impl Entity {
-    pub const ALL: [Entity; 24] = [
+    pub const ALL: [Entity; 26] = [
         Self::User,
         Self::Username,
         Self::UsernameSkeleton,
@@ -79,6 +83,8 @@ impl Entity {
         Self::Invitation,
         Self::Invitee,
         Self::Mail,
+        Self::PasswordReset,
+        Self::ResetRequests,
     ];
 
     /// The tag as stored.
@@ -108,6 +114,8 @@ impl Entity {
             Self::Invitation => "INVITATION",
             Self::Invitee => "INVITEE",
             Self::Mail => "MAIL",
+            Self::PasswordReset => "PASSWORD_RESET",
+            Self::ResetRequests => "PASSWORD_RESET_REQUESTS",
         }
     }
 

@@ -105,6 +105,20 @@ impl Key {
         key(format!("IDEMPOTENCY#{}", record.id), "IDEMPOTENCY")
     }
 
+    /// A user's password reset: the digest of the newest link, beside the user.
+    pub fn password_reset(user: UserId) -> Self {
+        key(format!("USER#{user}"), "PASSWORD_RESET")
+    }
+
+    /// How many resets an email asked for in the current hour, beside the email's claim
+    /// (whether or not an account has it).
+    pub fn reset_requests(email: &Email) -> Self {
+        Key {
+            pk: Self::user_email(email).pk,
+            sk: "PASSWORD_RESET_REQUESTS".to_owned(),
+        }
+    }
+
     /// A message in the outbox: its own partition, so no two writes share it.
     pub fn mail(id: MailId) -> Self {
         key(format!("MAIL#{id}"), "MAIL")

@@ -198,7 +198,7 @@ impl Store {
 }
 
 /// A login item (the user, or a name's claim) read back.
-fn login_record(item: &Item) -> Result<LoginRecord, StoreError> {
+pub(super) fn login_record(item: &Item) -> Result<LoginRecord, StoreError> {
     Ok(LoginRecord {
         user: record(item)?,
         hash: PasswordHash::from_stored(field(item, PASSWORD_HASH)?),

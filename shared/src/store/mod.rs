@@ -10,6 +10,8 @@
 //! | [`Store::login_account`] | `login` | `GetItem` of the name's claim |
 //! | [`Store::account`] | `login` | `GetItem` of the user (hash and roles) |
 //! | [`Store::change_password`] | `passwords` | `TransactWriteItems` |
+//! | [`Store::request_password_reset`] | `password_resets` | `BatchGetItem` (the email's claim and request counter), then `TransactWriteItems` (unless asked too often) |
+//! | [`Store::password_reset`], [`Store::reset_password`] | `password_resets` | `BatchGetItem`; `TransactWriteItems` |
 //! | [`Store::take_login_attempt`] | `login` | `UpdateItem` (a second after a window ended) |
 //! | [`Store::record_login_failure`], [`Store::forget_login_failures`] | `login` | `UpdateItem` (past the free attempts only), `DeleteItem` |
 //! | [`Store::start_session`] | `sessions` | `PutItem` |
@@ -50,6 +52,7 @@ mod members;
 mod organizations;
 mod outbox;
 mod owners;
+mod password_resets;
 mod passwords;
 mod reads;
 mod sessions;
@@ -80,6 +83,9 @@ pub use members::{Denied, MemberChange, MemberChanged, MemberPage, MemberRefusal
 pub use organizations::{RenameRefusal, Renamed, MAX_RENAMED_COPIES};
 pub use outbox::{pending_id, MailOutcome, Outgoing, MAIL_KEPT_SECONDS};
 pub use owners::Unassigned;
+pub use password_resets::{
+    Reset, ResetRequested, TokenRefused, MAX_RESETS_PER_HOUR, RESET_MINUTES,
+};
 pub use passwords::ChangedMeanwhile;
 pub use reads::{Claimed, Me};
 pub use sessions::{Rotation, REFRESH_GRACE_SECONDS};
