@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,7 +26,9 @@ PLACEHOLDERS = {
     "refresh": "REPLACE_WITH_REFRESH_TOKEN",
     "invitation": "0192f1a0-0000-7000-8000-00000000d001",
     "invitation_token": "REPLACE_WITH_INVITATION_TOKEN",
+    "reset_token": "REPLACE_WITH_RESET_TOKEN",
 }
+MAILBOX = ROOT / os.environ.get("LOCAL_STATE", ".local") / "mail"
 
 
 def run(function, event, **values):
@@ -96,6 +99,28 @@ def invoke_stream(event, **values):
         sys.exit("the batch reported failures")
 
 
+def reset_link(email, seen):
+    """The token of the newest reset link mailed to `email` into make run's mailbox that is
+    not among `seen` (the stream function sends it within seconds)."""
+    for _ in range(60):
+        for mail in sorted(MAILBOX.glob("*.eml"), reverse=True):
+            text = mail.read_text()
+            if mail.name not in seen and f"To: {email}" in text and "#token=pr1." in text:
+                seen.add(mail.name)
+                return text.split("#token=")[1].split()[0]
+        time.sleep(1)
+    sys.exit(f"FAIL no reset mail to {email} in {MAILBOX}")
+
+
+def password_reset():
+    """Jane asks for a reset; the link in make run's mailbox sets a new password once."""
+    seen = {mail.name for mail in MAILBOX.glob("*.eml")}
+    invoke("login", "request-password-reset.json", 202)
+    token = reset_link("Jane.Doe@Example.com".lower(), seen)
+    invoke("login", "reset-password.json", 204, reset_token=token)
+    invoke("login", "reset-password.json", 400, reset_token=token)  # used up
+
+
 def main():
     jane = invoke("signup", "signup.json", 201)
     sam = invoke("signup", "signup-second-user.json", 201)
@@ -154,6 +179,7 @@ def main():
     changed = invoke("login", "change-password.json", 200, token=sam_token)
     invoke("login", "change-password.json", 401, token=sam_token)  # the old password is gone
     invoke("session", "refresh.json", 200, refresh=changed["refresh_token"])
+    password_reset()
     print("every event answered as expected")
 
 

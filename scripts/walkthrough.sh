@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The walk-through: a first session (sign up, create and change a customer, list them: the
 # README's copy is generated from it, tests/docs.rs), then sessions and a team: log in,
-# refresh, a new password, invite, accept, work as an employee, be removed.
+# refresh, a new password, invite, accept, work as an employee, be removed; a password reset
+# from the local mailbox.
 # `make run` prints these lines; CI runs this file against the running API (API=... for
 # another, such as a deployed stack: docs/deploy.md).
 set -euo pipefail
@@ -97,3 +98,23 @@ CODE=$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$API/api/customers/" \
   -H 'content-type: application/json' -H "authorization: Bearer $SAM_TOKEN" \
   -d "{\"organization\":\"$ORG\",\"email\":\"late@example.com\"}")
 echo "Sam creating a customer after the refresh: $CODE"; [ "$CODE" = 403 ]
+# Jane forgot her password: a link by mail, then a new password with it. Locally the mail is
+# in make run's mailbox (MAILBOX, .local/mail); another API's mail goes to Jane's inbox.
+MAILBOX=${MAILBOX:-${LOCAL_STATE:-.local}/mail}
+if [ -d "$MAILBOX" ]; then
+  curl -sS --fail-with-body -X POST "$API/api/auth/password-reset/" -H 'content-type: application/json' \
+    -d "{\"email\":\"$U@example.com\"}"
+  echo
+  LINK=
+  for _ in $(seq 1 60); do
+    LINK=$(grep -l "^To: $U@example.com" "$MAILBOX"/*.eml 2>/dev/null | xargs -r grep -ho 'reset-password#token=[^[:space:]]*' | tail -n 1)
+    [ -n "$LINK" ] && break
+    sleep 1
+  done
+  echo "the reset link in $MAILBOX: ${LINK:0:40}..."; [ -n "$LINK" ]
+  curl -sS --fail-with-body -X POST "$API/api/auth/password-reset/confirm/" -H 'content-type: application/json' \
+    -d "{\"token\":\"${LINK#*token=}\",\"new_password\":\"my memorable passphrase\"}" -w '%{http_code}\n'
+  curl -sS --fail-with-body -o /dev/null -w 'log-in with the new password: %{http_code}\n' -X POST \
+    "$API/api/auth/login/" -H 'content-type: application/json' \
+    -d "{\"username\":\"$U\",\"password\":\"my memorable passphrase\"}"
+fi

@@ -165,11 +165,16 @@ mod tests {
     use crate::http::{Operation, ROUTES};
 
     #[test]
-    fn only_the_four_token_routes_are_public_and_every_other_names_its_proof() {
+    fn only_the_token_and_reset_routes_are_public_and_every_other_names_its_proof() {
         for route in &ROUTES {
             let public = matches!(
                 route.operation,
-                Operation::SignUp | Operation::LogIn | Operation::Refresh | Operation::LogOut
+                Operation::SignUp
+                    | Operation::LogIn
+                    | Operation::Refresh
+                    | Operation::LogOut
+                    | Operation::RequestPasswordReset
+                    | Operation::ResetPassword
             );
             let gate = route.operation.gate();
             assert_eq!(gate == Gate::Public, public, "{:?}", route.operation);

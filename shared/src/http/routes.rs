@@ -522,7 +522,10 @@ mod tests {
 
     #[test]
     fn paths_match_with_and_without_their_slash_and_yield_parameters() {
-        let one = &ROUTES[6];
+        let one = ROUTES
+            .iter()
+            .find(|r| r.operation == Operation::GetCustomer)
+            .unwrap();
         assert_eq!(one.path, "/api/customers/{id}");
         for path in ["/api/customers/abc", "/api/customers/abc/"] {
             assert_eq!(one.matches(path).unwrap()["id"], "abc");
