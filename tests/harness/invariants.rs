@@ -606,7 +606,7 @@ fn mail(item: &Item, key: &Key, problems: &mut Vec<String>) {
         problems.push("not under its own id".into());
     }
     let has_text = text(item, "text").is_some();
-    match text(item, "status").as_deref() {
+    match text(item, "status") {
         Some("pending") if has_text => {}
         Some("sent") if !has_text && text(item, "ses_message_id").is_some() => {}
         Some("refused") if !has_text && text(item, "refusal").is_some() => {}
