@@ -27,6 +27,7 @@ PLACEHOLDERS = {
     "invitation": "0192f1a0-0000-7000-8000-00000000d001",
     "invitation_token": "REPLACE_WITH_INVITATION_TOKEN",
     "reset_token": "REPLACE_WITH_RESET_TOKEN",
+    "verification_token": "REPLACE_WITH_VERIFICATION_TOKEN",
 }
 MAILBOX = ROOT / os.environ.get("LOCAL_STATE", ".local") / "mail"
 
@@ -99,24 +100,33 @@ def invoke_stream(event, **values):
         sys.exit("the batch reported failures")
 
 
-def reset_link(email, seen):
-    """The token of the newest reset link mailed to `email` into make run's mailbox that is
-    not among `seen` (the stream function sends it within seconds)."""
+def mailed_token(email, prefix, seen):
+    """The token (`prefix`...) of the newest link mailed to `email` into make run's mailbox
+    that is not among `seen` (the stream function sends it within seconds)."""
     for _ in range(60):
         for mail in sorted(MAILBOX.glob("*.eml"), reverse=True):
             text = mail.read_text()
-            if mail.name not in seen and f"To: {email}" in text and "#token=pr1." in text:
+            if mail.name not in seen and f"To: {email}" in text and f"#token={prefix}" in text:
                 seen.add(mail.name)
                 return text.split("#token=")[1].split()[0]
         time.sleep(1)
-    sys.exit(f"FAIL no reset mail to {email} in {MAILBOX}")
+    sys.exit(f"FAIL no mail with a {prefix} link to {email} in {MAILBOX}")
+
+
+def verification(jane_token, sam_token):
+    """Jane verifies her email with her sign-up's link; Sam asks for a new link."""
+    token = mailed_token("jane.doe@example.com", "ev1.", set())
+    invoke("login", "verify-email.json", 204, token=jane_token, verification_token=token)
+    invoke("login", "verify-email.json", 400, token=jane_token, verification_token=token)
+    invoke("login", "resend-verification.json", 409, token=jane_token)  # verified already
+    invoke("login", "resend-verification.json", 202, token=sam_token)
 
 
 def password_reset():
     """Jane asks for a reset; the link in make run's mailbox sets a new password once."""
     seen = {mail.name for mail in MAILBOX.glob("*.eml")}
     invoke("login", "request-password-reset.json", 202)
-    token = reset_link("Jane.Doe@Example.com".lower(), seen)
+    token = mailed_token("jane.doe@example.com", "pr1.", seen)
     invoke("login", "reset-password.json", 204, reset_token=token)
     invoke("login", "reset-password.json", 400, reset_token=token)  # used up
 
@@ -129,6 +139,7 @@ def main():
     invoke("fallback", "fallback-login-slashed.json", 200)
     org, token = jane["organization"]["id"], jane["access_token"]
     sam_token = sam["access_token"]
+    verification(token, sam_token)
     existing = invoke("create-customer", "create-customer-existing-user.json", 200,
                       org=org, user=jane["user"]["id"], token=token)
     assert existing == jane["customer"], "the existing customer comes back as stored"

@@ -98,22 +98,29 @@ CODE=$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$API/api/customers/" \
   -H 'content-type: application/json' -H "authorization: Bearer $SAM_TOKEN" \
   -d "{\"organization\":\"$ORG\",\"email\":\"late@example.com\"}")
 echo "Sam creating a customer after the refresh: $CODE"; [ "$CODE" = 403 ]
-# Jane forgot her password: a link by mail, then a new password with it. Locally the mail is
-# in make run's mailbox (MAILBOX, .local/mail); another API's mail goes to Jane's inbox.
+# Mail: sign-up mailed Jane a link that verifies her email; she forgets her password, and a
+# reset link by mail sets a new one. Locally the mail is in make run's mailbox (MAILBOX,
+# .local/mail); another API's mail goes to Jane's inbox.
 MAILBOX=${MAILBOX:-${LOCAL_STATE:-.local}/mail}
+mailed() {  # the newest link to Jane of kind $1, waiting for the stream function to send it
+  local link=
+  for _ in $(seq 1 60); do
+    link=$(grep -l "^To: $U@example.com" "$MAILBOX"/*.eml 2>/dev/null | xargs -r grep -ho "$1#token=[^[:space:]]*" | tail -n 1)
+    [ -n "$link" ] && break
+    sleep 1
+  done
+  echo "${link#*token=}"
+}
 if [ -d "$MAILBOX" ]; then
+  VERIFY=$(mailed verify-email); [ -n "$VERIFY" ]
+  curl -sS --fail-with-body -X POST "$API/api/users/me/email/verify/" -H 'content-type: application/json' \
+    -H "authorization: Bearer $TOKEN" -d "{\"token\":\"$VERIFY\"}" -w 'email verified: %{http_code}\n'
   curl -sS --fail-with-body -X POST "$API/api/auth/password-reset/" -H 'content-type: application/json' \
     -d "{\"email\":\"$U@example.com\"}"
   echo
-  LINK=
-  for _ in $(seq 1 60); do
-    LINK=$(grep -l "^To: $U@example.com" "$MAILBOX"/*.eml 2>/dev/null | xargs -r grep -ho 'reset-password#token=[^[:space:]]*' | tail -n 1)
-    [ -n "$LINK" ] && break
-    sleep 1
-  done
-  echo "the reset link in $MAILBOX: ${LINK:0:40}..."; [ -n "$LINK" ]
+  RESET=$(mailed reset-password); [ -n "$RESET" ]
   curl -sS --fail-with-body -X POST "$API/api/auth/password-reset/confirm/" -H 'content-type: application/json' \
-    -d "{\"token\":\"${LINK#*token=}\",\"new_password\":\"my memorable passphrase\"}" -w '%{http_code}\n'
+    -d "{\"token\":\"$RESET\",\"new_password\":\"my memorable passphrase\"}" -w 'password reset: %{http_code}\n'
   curl -sS --fail-with-body -o /dev/null -w 'log-in with the new password: %{http_code}\n' -X POST \
     "$API/api/auth/login/" -H 'content-type: application/json' \
     -d "{\"username\":\"$U\",\"password\":\"my memorable passphrase\"}"

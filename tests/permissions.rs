@@ -39,6 +39,7 @@ async fn exercised() -> HashMap<Function, Actions> {
     log_in_every_way(env, &owner.signup).await;
     change_password_every_way(env, &other.token).await;
     reset_password_every_way(env, &other.signup).await;
+    verify_email_every_way(env, &third.signup).await;
     record(Function::Login, env);
     refresh_and_log_out(env, &owner.signup).await;
     record(Function::Session, env);
@@ -182,6 +183,32 @@ async fn reset_password_every_way(env: &TestEnv, signup: &Value) {
     let confirm = post_json("/api/auth/password-reset/confirm", &body);
     assert_eq!(
         env.send(Function::Login, confirm).await.0,
+        StatusCode::NO_CONTENT
+    );
+}
+
+/// A new link mailed, then used.
+async fn verify_email_every_way(env: &TestEnv, signup: &Value) {
+    let token = signup["access_token"].as_str().unwrap();
+    let resend = with_token(
+        request(
+            Method::POST,
+            "/api/users/me/email/verify/resend",
+            None,
+            Body::Empty,
+        ),
+        token,
+    );
+    assert_eq!(
+        env.send(Function::Login, resend).await.0,
+        StatusCode::ACCEPTED
+    );
+    let email = signup["user"]["email"].as_str().unwrap();
+    let link = env.outbox_token(email, "email_verification").await;
+    let verify = post_json("/api/users/me/email/verify", &json!({ "token": link }));
+    let verify = with_token(verify, token);
+    assert_eq!(
+        env.send(Function::Login, verify).await.0,
         StatusCode::NO_CONTENT
     );
 }

@@ -71,6 +71,30 @@ async fn call(
             ),
             StatusCode::NO_CONTENT,
         ),
+        // The caller's newest link, from its mail in the outbox (the resend's: its route
+        // comes first).
+        Operation::VerifyEmail => {
+            let link = env.outbox_token(&caller.email, "email_verification").await;
+            (
+                with_token(
+                    post_json("/api/users/me/email/verify/", &json!({ "token": link })),
+                    token,
+                ),
+                StatusCode::NO_CONTENT,
+            )
+        }
+        Operation::ResendVerification => (
+            with_token(
+                request(
+                    Method::POST,
+                    "/api/users/me/email/verify/resend/",
+                    None,
+                    Body::Empty,
+                ),
+                token,
+            ),
+            StatusCode::ACCEPTED,
+        ),
         Operation::Refresh => (
             post_json(
                 "/api/auth/refresh/",

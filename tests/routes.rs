@@ -49,6 +49,14 @@ async fn request_for(env: &TestEnv, m: &Member, operation: Operation, path: &str
                 "new_password": "a new passphrase, longer",
             })
         }
+        // A user of its own each time, with their sign-up's link (each works once).
+        Operation::VerifyEmail => {
+            let user = env.signed_up_user().await;
+            let email = user["user"]["email"].as_str().unwrap();
+            let link = env.outbox_token(email, "email_verification").await;
+            let request = post_json(path, &json!({ "token": link }));
+            return with_token(request, user["access_token"].as_str().unwrap());
+        }
         // The same password again: each form changes it, and the next still logs in.
         Operation::ChangePassword => {
             json!({"current_password": "correct horse battery", "new_password": "correct horse battery"})

@@ -59,8 +59,8 @@ uuid_id!(
     MailId
 );
 uuid_id!(
-    /// A password reset asked for: the one a user's newest link names.
-    ResetId
+    /// A mailed link (a password reset, an email's verification): the one a user's newest names.
+    LinkId
 );
 uuid_id!(
     /// A log-in session: the family of refresh tokens one log-in starts.

@@ -38,7 +38,7 @@ pub use email::Email;
 pub use form::{FieldErrors, Form};
 pub use idempotency::{Idempotency, IdempotencyKey, IdempotencyScope, IDEMPOTENCY_SECONDS};
 pub use ids::{
-    CustomerId, InvitationId, MailId, OrgId, ProfileId, ResetId, SessionId, UserId, VendorId,
+    CustomerId, InvitationId, LinkId, MailId, OrgId, ProfileId, SessionId, UserId, VendorId,
 };
 pub use invitation::{rfc3339, Invitation, InvitationNotice, OrgRef, INVITATION_SECONDS};
 pub use listing::{CustomerOrder, CustomerQuery, Driver, Facet, Sort};

@@ -36,6 +36,11 @@ impl AppUrl {
         Ok(Self(raw.to_owned()))
     }
 
+    /// Where an email is verified: the token in the fragment, as for invitations.
+    pub fn email_verification(&self, token: &str) -> String {
+        format!("{}/verify-email#token={token}", self.0)
+    }
+
     /// Where a password is reset: the token in the fragment, as for invitations.
     pub fn password_reset(&self, token: &str) -> String {
         format!("{}/reset-password#token={token}", self.0)
@@ -60,6 +65,7 @@ impl Default for AppUrl {
 pub enum MailKind {
     Invitation,
     PasswordReset,
+    EmailVerification,
 }
 
 /// One message: plain text, one recipient.
@@ -109,6 +115,24 @@ impl Mail {
                  address.\n\nChoose a new password here (the link works once, for {minutes} \
                  minutes; only the newest link you were sent works):\n{link}\n\n\
                  If it was not you, ignore this mail: your password stays as it is.\n"
+            ),
+        }
+    }
+}
+
+impl Mail {
+    /// The verification mail: which account, and the link (valid `hours`, once).
+    pub fn email_verification(user: &User, link: &str, hours: u64) -> Self {
+        let name = user.username.as_str();
+        Self {
+            kind: MailKind::EmailVerification,
+            to: user.email.clone(),
+            subject: "Verify your email".to_owned(),
+            text: format!(
+                "Verify that this address is yours, for the account {name}, with this link \
+                 (it works once, for {hours} hours; only the newest link you were sent \
+                 works):\n{link}\n\nInvitations to this address are shown to the account \
+                 once it is verified. If you did not sign up, ignore this mail.\n"
             ),
         }
     }

@@ -40,6 +40,7 @@ impl Signup {
             first_name: form.first_name,
             last_name: form.last_name,
             created_at: now.clone(),
+            email_verified: false,
         };
         let org_name = form
             .organization_name

@@ -14,6 +14,9 @@ pub struct User {
     pub first_name: PersonName,
     pub last_name: PersonName,
     pub created_at: Timestamp,
+    /// Whether the user used the link mailed to `email` (absent on users from before: no).
+    #[serde(default)]
+    pub email_verified: bool,
 }
 
 impl User {

@@ -79,7 +79,9 @@ pub fn check(items: &[Item]) -> Report {
             Some(Entity::Invitee) => table.invitee(item, &key, &mut problems),
             Some(Entity::Mail) => mail(item, &key, &mut problems),
             Some(Entity::PasswordReset) => table.password_reset(item, &key, &mut problems),
-            Some(Entity::ResetRequests) => reset_requests(item, &key, &mut problems),
+            Some(Entity::ResetRequests) => hourly(item, &key, "EMAIL#", &mut problems),
+            Some(Entity::EmailVerification) => table.email_verification(item, &key, &mut problems),
+            Some(Entity::VerificationRequests) => hourly(item, &key, "USER#", &mut problems),
             None => problems.push(format!("unknown entity {entity:?}")),
         }
         report
@@ -519,15 +521,15 @@ impl<'a> Table<'a> {
 }
 
 impl Table<'_> {
-    /// A user's reset: beside an existing user, naming them, a digest (never the token),
-    /// expiring.
+    /// A user's reset (or verification): beside an existing user, naming them, a digest
+    /// (never the token), expiring.
     fn password_reset(&self, item: &Item, key: &Key, problems: &mut Vec<String>) {
         let Some(user) = text(item, "user_id").and_then(|u| shared::domain::UserId::parse(u).ok())
         else {
             problems.push("no user".into());
             return;
         };
-        if *key != Key::password_reset(user) {
+        if *key != Key::password_reset(user) && *key != Key::email_verification(user) {
             problems.push("not beside its user".into());
         }
         self.require("user", &Key::user(user), problems);
@@ -537,6 +539,19 @@ impl Table<'_> {
         }
         if number(item, "expires_at").is_none() {
             problems.push("no expires_at: it would never be removed".into());
+        }
+    }
+
+    /// A user's email verification: beside an existing user, a digest (never the token), for
+    /// an address that is still the user's unless verified since, expiring.
+    fn email_verification(&self, item: &Item, key: &Key, problems: &mut Vec<String>) {
+        self.password_reset(item, key, problems);
+        let user = text(item, "user_id").and_then(|u| shared::domain::UserId::parse(u).ok());
+        if let Some(user) = user.and_then(|u| self.by_key.get(&(Key::user(u).pk, "USER".into()))) {
+            let mine = text(user, "email").map(str::to_lowercase);
+            if text(item, "email").map(str::to_lowercase) != mine {
+                problems.push("verifies an address that is not its user's".into());
+            }
         }
     }
 
@@ -617,13 +632,13 @@ fn mail(item: &Item, key: &Key, problems: &mut Vec<String>) {
     }
 }
 
-/// An email's reset requests this hour: beside its claim's key, at most the limit, expiring
-/// when the hour ends.
-fn reset_requests(item: &Item, key: &Key, problems: &mut Vec<String>) {
-    if !key.pk.starts_with("EMAIL#") || key.sk != "PASSWORD_RESET_REQUESTS" {
-        problems.push("not beside an email".into());
+/// Requests counted this hour (resets of an email, verification mails of a user): beside
+/// what they count for, at most the limit, expiring when the hour ends.
+fn hourly(item: &Item, key: &Key, beside: &str, problems: &mut Vec<String>) {
+    if !key.pk.starts_with(beside) || !key.sk.ends_with("_REQUESTS") {
+        problems.push(format!("not beside an {beside} item"));
     }
-    let max = u64::from(shared::store::MAX_RESETS_PER_HOUR);
+    let max = u64::from(shared::store::MAX_PER_HOUR);
     if number(item, "count").is_none_or(|n| n == 0 || n > max) {
         problems.push(format!("a count outside 1..={max}"));
     }

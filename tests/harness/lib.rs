@@ -424,6 +424,12 @@ impl TestEnv {
         );
         let (status, answer) = self.send(Function::Login, ask).await;
         assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+        self.outbox_token(email, "password_reset").await
+    }
+
+    /// The token of the link in the newest pending mail of `kind` to `email`, read from the
+    /// outbox before it is sent (`password_reset`, `email_verification`).
+    pub async fn outbox_token(&self, email: &str, kind: &str) -> String {
         let mut pending: Vec<Item> = self
             .scan()
             .await
@@ -432,7 +438,7 @@ impl TestEnv {
                 let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
                 text("entity").as_deref() == Some("MAIL")
                     && text("status").as_deref() == Some("pending")
-                    && text("kind").as_deref() == Some("password_reset")
+                    && text("kind").as_deref() == Some(kind)
                     && text("to").is_some_and(|to| to.eq_ignore_ascii_case(email))
             })
             .collect();

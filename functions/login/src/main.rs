@@ -1,9 +1,12 @@
-//! Log-in, password changes and resets (each checks or hashes a password).
+//! Log-in, password changes and resets (each checks or hashes a password), and the
+//! verification of the account's email.
 //! Its routes, the rows of `shared::http::ROUTES` naming `Function::Login`:
 //! - POST /api/auth/login
 //! - POST /api/auth/password-reset
 //! - POST /api/auth/password-reset/confirm
 //! - POST /api/users/me/password
+//! - POST /api/users/me/email/verify/resend
+//! - POST /api/users/me/email/verify
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {

@@ -3,13 +3,13 @@
 
 mod hs256;
 mod invitation;
+mod link;
 mod permissions;
 mod refresh;
-mod reset;
 mod tokens;
 
 pub use invitation::InvitationToken;
+pub use link::{LinkKind, LinkToken};
 pub use permissions::{may_reassign, permits, Access, Action, Authorized};
 pub use refresh::RefreshToken;
-pub use reset::PasswordResetToken;
 pub use tokens::{AccessToken, Caller, TokenError, Tokens};

@@ -16,7 +16,7 @@ use super::auth::Granted;
 use super::routes::{Function, Operation};
 use super::{
     customer_changes, customers, imports, invitations, login, members, organizations,
-    password_reset, passwords, session, signup, users, ApiError,
+    password_reset, passwords, session, signup, users, verification, ApiError,
 };
 
 /// A handler's answer, boxed: one table entry's type for every operation.
@@ -136,6 +136,10 @@ fn logins(op: Operation, app: &App, request: Request, granted: Granted) -> Answe
             (O::ResetPassword, G::Anyone) => password_reset::confirm(app, request).await,
             (O::ChangePassword, G::Caller(caller)) => {
                 passwords::change_password(app, request, caller).await
+            }
+            (O::VerifyEmail, G::Caller(caller)) => verification::verify(app, request, caller).await,
+            (O::ResendVerification, G::Caller(caller)) => {
+                verification::resend(app, request, caller).await
             }
             _ => not_served(F::Login, op),
         }

@@ -22,6 +22,7 @@ pub mod routes;
 mod session;
 mod signup;
 mod users;
+mod verification;
 
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Response};

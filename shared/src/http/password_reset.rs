@@ -15,7 +15,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
 use crate::app::App;
-use crate::auth::PasswordResetToken;
+use crate::auth::{LinkKind, LinkToken};
 use crate::domain::{Email, Form, Password, PasswordHash};
 use crate::store::{Attempter, ResetRequested, TokenRefused};
 
@@ -24,7 +24,8 @@ use super::{json_response, ApiError};
 
 const ASKED: &str =
     "If an account has this email, a link to choose a new password is on its way to it.";
-const TOKEN_REFUSED: &str = "is unknown, used or expired: ask for a new link";
+/// A mailed link's token that does not work, whatever the reason (also email verification's).
+pub(super) const TOKEN_REFUSED: &str = "is unknown, used or expired: ask for a new link";
 
 pub(super) async fn request(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let mut form = Form::new(json_object(&request)?);
@@ -33,7 +34,7 @@ pub(super) async fn request(app: &App, request: Request) -> Result<Response<Body
     let email = form.finish(email)?;
     let asked = app
         .store
-        .request_password_reset(&email, &app.app_url, PasswordResetToken::new)
+        .request_password_reset(&email, &app.app_url, LinkToken::password_reset)
         .await?;
     // The outcome is logged by user id only: never the address, never the token.
     match asked {
@@ -81,11 +82,11 @@ impl From<TokenRefused> for ApiError {
 /// naming the account, checked once it is read).
 fn parse(
     object: serde_json::Map<String, serde_json::Value>,
-) -> Result<(PasswordResetToken, String), ApiError> {
+) -> Result<(LinkToken, String), ApiError> {
     let mut form = Form::new(object);
     form.only(&["token", "new_password"]);
     let token = form.required("token", |raw| {
-        PasswordResetToken::parse(raw).map_err(|_| TOKEN_REFUSED)
+        LinkToken::parse(LinkKind::PasswordReset, raw).map_err(|_| TOKEN_REFUSED)
     });
     let new = form
         .raw("new_password")

@@ -58,6 +58,8 @@ pub enum Operation {
     LogIn,
     RequestPasswordReset,
     ResetPassword,
+    VerifyEmail,
+    ResendVerification,
     Refresh,
     LogOut,
     CreateCustomer,
@@ -106,7 +108,7 @@ const fn route(
 use Function as F;
 use Operation as O;
 
-pub static ROUTES: [Route; 23] = [
+pub static ROUTES: [Route; 25] = [
     route(Method::POST, "/api/users", F::Signup, O::SignUp),
     route(Method::POST, "/api/auth/login", F::Login, O::LogIn),
     route(
@@ -165,6 +167,18 @@ pub static ROUTES: [Route; 23] = [
         "/api/users/me/password",
         F::Login,
         O::ChangePassword,
+    ),
+    route(
+        Method::POST,
+        "/api/users/me/email/verify/resend",
+        F::Login,
+        O::ResendVerification,
+    ),
+    route(
+        Method::POST,
+        "/api/users/me/email/verify",
+        F::Login,
+        O::VerifyEmail,
     ),
     route(
         Method::GET,
@@ -317,6 +331,8 @@ impl Operation {
             O::LogIn => "logIn",
             O::RequestPasswordReset => "requestPasswordReset",
             O::ResetPassword => "resetPassword",
+            O::VerifyEmail => "verifyEmail",
+            O::ResendVerification => "resendVerification",
             O::Refresh => "refresh",
             O::LogOut => "logOut",
             O::CreateCustomer => "createCustomer",
@@ -348,6 +364,7 @@ impl Operation {
             O::SignUp | O::LogIn | O::Refresh | O::LogOut => Gate::Public,
             O::RequestPasswordReset | O::ResetPassword => Gate::Public,
             O::Me | O::ChangePassword | O::AcceptInvitation => Gate::Caller,
+            O::VerifyEmail | O::ResendVerification => Gate::Caller,
             O::CreateCustomer => Gate::Named(A::CreateCustomers),
             O::ListCustomers | O::GetCustomer => Gate::Named(A::ReadCustomers),
             O::UpdateCustomer => Gate::Named(A::ChangeCustomers),

@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::app::App;
+use crate::auth::LinkToken;
 use crate::domain::{
     Customer, Email, IdempotencyScope, OrgName, OrgRole, Organization, Password, PasswordHash,
     PersonName, Signup, SignupForm, User, UserId, UserProfile, Username, Vendor, DUMMY_HASH,
@@ -54,9 +55,11 @@ pub(super) async fn sign_up(app: &App, request: Request) -> Result<Response<Body
         answer: &keep,
     });
     let session = (&refresh, refresh_expires_at);
+    let link = LinkToken::email_verification(signup.user.id);
+    let verification = (&link, &app.app_url);
     let saved = app
         .store
-        .save_signup(&signup, &hash, session, idempotent.as_ref());
+        .save_signup(&signup, &hash, session, verification, idempotent.as_ref());
     let saved = match saved.await {
         // The key was used for another body. A replay of the same body checks the password;
         // so does this, against a dummy hash, so the two take the same time.

@@ -55,10 +55,14 @@ pub enum Entity {
     PasswordReset,
     /// The resets an email asked for this hour, beside the email's claim.
     ResetRequests,
+    /// A user's newest email verification (its digest), beside the user.
+    EmailVerification,
+    /// The verification mails a user asked for again this hour, beside the user.
+    VerificationRequests,
 }
 
 impl Entity {
-    pub const ALL: [Entity; 26] = [
+    pub const ALL: [Entity; 28] = [
         Self::User,
         Self::Username,
         Self::UsernameSkeleton,
@@ -85,6 +89,8 @@ impl Entity {
         Self::Mail,
         Self::PasswordReset,
         Self::ResetRequests,
+        Self::EmailVerification,
+        Self::VerificationRequests,
     ];
 
     /// The tag as stored.
@@ -116,6 +122,8 @@ impl Entity {
             Self::Mail => "MAIL",
             Self::PasswordReset => "PASSWORD_RESET",
             Self::ResetRequests => "PASSWORD_RESET_REQUESTS",
+            Self::EmailVerification => "EMAIL_VERIFICATION",
+            Self::VerificationRequests => "EMAIL_VERIFICATION_REQUESTS",
         }
     }
 

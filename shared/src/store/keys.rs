@@ -110,6 +110,16 @@ impl Key {
         key(format!("USER#{user}"), "PASSWORD_RESET")
     }
 
+    /// A user's email verification: the digest of the newest link, beside the user.
+    pub fn email_verification(user: UserId) -> Self {
+        key(format!("USER#{user}"), "EMAIL_VERIFICATION")
+    }
+
+    /// How many verification mails a user asked for again in the current hour.
+    pub fn verification_requests(user: UserId) -> Self {
+        key(format!("USER#{user}"), "EMAIL_VERIFICATION_REQUESTS")
+    }
+
     /// How many resets an email asked for in the current hour, beside the email's claim
     /// (whether or not an account has it).
     pub fn reset_requests(email: &Email) -> Self {

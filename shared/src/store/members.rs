@@ -551,6 +551,7 @@ mod tests {
             first_name: crate::domain::PersonName::parse("Jane").unwrap(),
             last_name: crate::domain::PersonName::parse("Doe").unwrap(),
             created_at: Timestamp::now(),
+            email_verified: false,
         }
     }
 

@@ -12,6 +12,7 @@
 //! | [`Store::change_password`] | `passwords` | `TransactWriteItems` |
 //! | [`Store::request_password_reset`] | `password_resets` | `BatchGetItem` (the email's claim and request counter), then `TransactWriteItems` (unless asked too often) |
 //! | [`Store::password_reset`], [`Store::reset_password`] | `password_resets` | `BatchGetItem`; `TransactWriteItems` |
+//! | [`Store::resend_verification`], [`Store::verify_email`] | `verification` | `BatchGetItem`, then `TransactWriteItems` |
 //! | [`Store::take_login_attempt`] | `login` | `UpdateItem` (a second after a window ended) |
 //! | [`Store::record_login_failure`], [`Store::forget_login_failures`] | `login` | `UpdateItem` (past the free attempts only), `DeleteItem` |
 //! | [`Store::start_session`] | `sessions` | `PutItem` |
@@ -41,6 +42,7 @@ mod customer_changes;
 mod customers;
 mod error;
 mod expression;
+mod hourly;
 mod idempotency;
 mod imports;
 mod invitations;
@@ -59,6 +61,7 @@ mod sessions;
 mod signup;
 pub mod table;
 mod transaction;
+mod verification;
 mod write;
 
 use std::collections::HashMap;
@@ -73,6 +76,7 @@ pub use capacity::CapacityMeter;
 pub use customer_changes::{Change, Changed};
 pub use customers::{CustomerCreated, CustomerRefusal, Refiled};
 pub use error::{report, Cause, StoreError};
+pub use hourly::MAX_PER_HOUR;
 pub use idempotency::{Recorded, StoredAnswer};
 pub use imports::{Imported, RowResult, Upserted, MAX_BATCH_ROWS};
 pub use invitations::{Accepted, InvitationRefusal, Invited, Revoked};
@@ -83,13 +87,12 @@ pub use members::{Denied, MemberChange, MemberChanged, MemberPage, MemberRefusal
 pub use organizations::{RenameRefusal, Renamed, MAX_RENAMED_COPIES};
 pub use outbox::{pending_id, MailOutcome, Outgoing, MAIL_KEPT_SECONDS};
 pub use owners::Unassigned;
-pub use password_resets::{
-    Reset, ResetRequested, TokenRefused, MAX_RESETS_PER_HOUR, RESET_MINUTES,
-};
+pub use password_resets::{Reset, ResetRequested, TokenRefused, RESET_MINUTES};
 pub use passwords::ChangedMeanwhile;
 pub use reads::{Claimed, Me};
 pub use sessions::{Rotation, REFRESH_GRACE_SECONDS};
 pub use signup::{LookClaim, NamesTaken, SignupSaved};
+pub use verification::{Resent, VerifiedAlready, VERIFICATION_HOURS};
 pub use write::{Idempotent, WriteError};
 
 use backoff::Backoff;

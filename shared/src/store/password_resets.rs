@@ -2,7 +2,7 @@
 //!
 //! **Asking** (`request_password_reset`): one `BatchGetItem` of the email's claim and its
 //! request counter, then one `TransactWriteItems`. The counter (beside the claim, kept
-//! whether or not an account has the email) allows [`MAX_RESETS_PER_HOUR`] a window;
+//! whether or not an account has the email) allows [`super::hourly::MAX_PER_HOUR`] a window;
 //! past it nothing is written or sent. With an account, the same transaction replaces the
 //! user's reset (the digest of the newest token: older links stop working) and puts the
 //! mail in the outbox; without one, it counts alone. So both cases make the same calls, and
@@ -16,9 +16,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::auth::PasswordResetToken;
+use crate::auth::LinkToken;
 use crate::domain::{digests_equal, AppUrl, Email, Mail, MailId, Now, PasswordHash, User, UserId};
 
+use super::hourly::count_one;
 use super::items::{item, number, record, string, Entity, PASSWORD_HASH};
 use super::keys::Key;
 use super::login::{login_record, LoginRecord};
@@ -28,9 +29,6 @@ use super::transaction::{Condition, Rejection, Transaction, Update};
 use super::write::{Attempt, Plan, PlanOf, Reads, Replay, Step, StepOf, WriteError, WritePath};
 use super::{Found, Store, StoreError};
 
-/// Resets an email may ask for in an hour; more are answered alike and send nothing.
-pub const MAX_RESETS_PER_HOUR: u32 = 3;
-const WINDOW_SECONDS: u64 = 3600;
 /// How long a reset link works.
 pub const RESET_MINUTES: u64 = 30;
 
@@ -42,14 +40,6 @@ pub struct Reset {
     pub digest: String,
     /// Unix seconds; TTL removes it late, so the reader checks it.
     pub expires_at: u64,
-}
-
-/// The request counter of an email.
-#[derive(Debug, Serialize, Deserialize)]
-struct Requests {
-    count: u32,
-    window_start: u64,
-    expires_at: u64,
 }
 
 /// What became of a request for a reset.
@@ -79,7 +69,7 @@ enum Guard {
 
 struct RequestReset<'a> {
     email: &'a Email,
-    token_for: fn(UserId) -> PasswordResetToken,
+    token_for: fn(UserId) -> LinkToken,
     app_url: &'a AppUrl,
     mail: MailId,
 }
@@ -103,29 +93,14 @@ impl WritePath for RequestReset<'_> {
         _attempt: &Attempt,
         now: Now,
     ) -> Result<PlanOf<Self>, StoreError> {
-        let counter_key = Key::reset_requests(self.email);
-        let read: Option<Requests> = found.at(&counter_key).map(record).transpose()?;
-        let at = now.unix();
-        let (count, window_start) = match &read {
-            Some(r) if at < r.window_start + WINDOW_SECONDS => (r.count, r.window_start),
-            _ => (0, at),
-        };
-        if count >= MAX_RESETS_PER_HOUR {
+        let counter = Key::reset_requests(self.email);
+        let Some((counted, as_read)) =
+            count_one(found, &counter, Entity::ResetRequests, now.unix())?
+        else {
             return Ok(Plan::Done(ResetRequested::TooOften));
-        }
+        };
         let mut tx = Transaction::new(table);
-        let counted = Requests {
-            count: count + 1,
-            window_start,
-            expires_at: window_start + WINDOW_SECONDS,
-        };
-        let as_read = match &read {
-            None => Condition::item_absent(),
-            Some(r) => Condition::equals("count", number(r.count.into()))
-                .and(Condition::equals("window_start", number(r.window_start))),
-        };
-        let counter = item(Entity::ResetRequests, &counter_key, &counted);
-        tx.replace(Guard::Counter, counter, Some(&as_read));
+        tx.replace(Guard::Counter, counted, Some(&as_read));
         let Some(claim) = found.at(&Key::user_email(self.email)) else {
             return Ok(Plan::Write(tx, ResetRequested::NoAccount));
         };
@@ -134,7 +109,7 @@ impl WritePath for RequestReset<'_> {
         let reset = Reset {
             user_id: user.id,
             digest: token.digest(),
-            expires_at: at + RESET_MINUTES * 60,
+            expires_at: now.unix() + RESET_MINUTES * 60,
         };
         let link = self.app_url.password_reset(&token.expose());
         let mail = Mail::password_reset(&user, &link, RESET_MINUTES);
@@ -233,7 +208,7 @@ impl Store {
         &self,
         email: &Email,
         app_url: &AppUrl,
-        token_for: fn(UserId) -> PasswordResetToken,
+        token_for: fn(UserId) -> LinkToken,
     ) -> Result<ResetRequested, WriteError<std::convert::Infallible>> {
         let path = RequestReset {
             email,
@@ -248,7 +223,7 @@ impl Store {
     /// has not expired: one `BatchGetItem`.
     pub async fn password_reset(
         &self,
-        token: &PasswordResetToken,
+        token: &LinkToken,
     ) -> Result<Option<(LoginRecord, Reset)>, StoreError> {
         let keys = [Key::user(token.user), Key::password_reset(token.user)];
         let found = self.get_many(&keys, None).await?;
@@ -290,7 +265,7 @@ mod tests {
         let email = Email::parse("ann@example.com").unwrap();
         let path = RequestReset {
             email: &email,
-            token_for: PasswordResetToken::new,
+            token_for: LinkToken::password_reset,
             app_url: &AppUrl::default(),
             mail: MailId::generate(),
         };

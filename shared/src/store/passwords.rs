@@ -138,6 +138,7 @@ mod tests {
             first_name: PersonName::parse("Jane").unwrap(),
             last_name: PersonName::parse("Doe").unwrap(),
             created_at: Timestamp::now(),
+            email_verified: false,
         };
         let (old, new) = (
             PasswordHash::from_stored("a".into()),

@@ -1,10 +1,12 @@
 //! Sign-up: every item in one transaction, each guarded, so a clash writes nothing.
 
-use crate::auth::RefreshToken;
+use crate::auth::{LinkToken, RefreshToken};
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 
-use crate::domain::{Email, Now, OrgMembership, OrgRole, PasswordHash, Signup, User, UserId};
+use crate::domain::{
+    AppUrl, Email, MailId, Now, OrgMembership, OrgRole, PasswordHash, Signup, User, UserId,
+};
 
 use super::customers::CustomerItems;
 use super::expression::put_item;
@@ -16,6 +18,7 @@ use super::items::{
 use super::keys::{Key, ListKey};
 use super::sessions::session_item;
 use super::transaction::{Condition, Item, Rejection, Transaction};
+use super::verification::put_verification;
 use super::write::{Attempt, Idempotent, Plan, Reads, Replay, Step, WriteError, WritePath};
 use super::{Found, Store, StoreError};
 
@@ -88,6 +91,10 @@ struct SaveSignup<'a> {
     hash: &'a PasswordHash,
     session: &'a RefreshToken,
     session_expires_at: u64,
+    /// The email's verification link, mailed through the outbox.
+    verification: &'a LinkToken,
+    app_url: &'a AppUrl,
+    mail: MailId,
 }
 
 impl SaveSignup<'_> {
@@ -136,6 +143,13 @@ impl WritePath for SaveSignup<'_> {
             Claim::Fresh,
             session_item(self.session, self.session_expires_at, &now.timestamp()),
         );
+        put_verification(
+            &mut tx,
+            Claim::Fresh,
+            (&self.signup.user, self.verification),
+            (self.app_url, self.mail),
+            now,
+        );
         Ok(Plan::Write(tx, SignupSaved::New))
     }
 
@@ -174,7 +188,7 @@ impl Store {
     /// Writes the user, the username and email claims, the organization and its owner's
     /// membership, three profiles, the vendor, the customer and its three claims, the
     /// organization and the customer as `/users/me` lists them (in the user's partition),
-    /// and the first log-in session: 16 items, one `TransactWriteItems` call. Only
+    /// the first log-in session, the email's verification and its mail: one `TransactWriteItems` call. Only
     /// concurrent sign-ups for the same username or email share an item; the loser of such
     /// a race looks at the claims (reads never conflict) and is refused when the winner
     /// took them. With an `Idempotency-Key`, the first answer is kept in the same
@@ -184,6 +198,7 @@ impl Store {
         signup: &Signup,
         hash: &PasswordHash,
         (session, session_expires_at): (&RefreshToken, u64),
+        (verification, app_url): (&LinkToken, &AppUrl),
         idempotent: Option<&Idempotent<'_, SignupSaved>>,
     ) -> Result<SignupSaved, WriteError<NamesTaken>> {
         let path = SaveSignup {
@@ -191,6 +206,9 @@ impl Store {
             hash,
             session,
             session_expires_at,
+            verification,
+            app_url,
+            mail: MailId::generate(),
         };
         self.write(&path, idempotent).await
     }
