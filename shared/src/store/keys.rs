@@ -10,7 +10,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::domain::{
     sha256_hex, Customer, CustomerCode, CustomerId, CustomerOrder, Email, Facet, Idempotency,
-    InvitationId, LoginName, MailId, OrgId, ProfileType, SessionId, UserId, Username, VendorId,
+    InvitationId, LoginName, MailId, OrgId, ProfileType, SessionId, User, UserId, Username,
+    VendorId,
 };
 
 pub const PK: &str = "pk";
@@ -52,6 +53,16 @@ impl Key {
 
     pub fn user(user: UserId) -> Self {
         key(format!("USER#{user}"), "USER")
+    }
+
+    /// The three items that carry a user's log-in record (the user, and the username and
+    /// email claims log-in reads): what every change of it writes alike.
+    pub fn login_items(user: &User) -> [Self; 3] {
+        [
+            Self::user(user.id),
+            Self::username(&user.username),
+            Self::user_email(&user.email),
+        ]
     }
 
     /// Claims a username, case-insensitively. Also what log-in reads.

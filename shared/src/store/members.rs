@@ -274,11 +274,7 @@ fn both_sides(
 /// The user's roles on their three log-in items, written only over the list read.
 fn role_lists(tx: &mut Transaction<Guard>, current: &Current, roles: &[OrgRole]) {
     let user = &current.user;
-    for key in [
-        Key::user(user.id),
-        Key::username(&user.username),
-        Key::user_email(&user.email),
-    ] {
+    for key in Key::login_items(user) {
         let update = Update::new().set(MEMBERSHIPS, attribute(&roles));
         let as_read = Condition::equals(MEMBERSHIPS, attribute(&current.roles));
         tx.update(Guard::Roles, &key, &update, Some(&as_read));

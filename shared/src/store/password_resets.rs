@@ -168,11 +168,7 @@ impl WritePath for ResetPassword<'_> {
         let mut tx = Transaction::new(table);
         let user = &self.account.user;
         let old = &self.account.hash;
-        for key in [
-            Key::user(user.id),
-            Key::username(&user.username),
-            Key::user_email(&user.email),
-        ] {
+        for key in Key::login_items(user) {
             let as_read = Condition::equals(PASSWORD_HASH, string(old.as_phc()));
             let update = Update::new()
                 .set(PASSWORD_HASH, string(self.new.as_phc()))

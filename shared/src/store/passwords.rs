@@ -56,11 +56,7 @@ impl WritePath for ChangePassword<'_> {
     ) -> Result<PlanOf<Self>, StoreError> {
         let mut tx = Transaction::new(table);
         let user = self.user;
-        for key in [
-            Key::user(user.id),
-            Key::username(&user.username),
-            Key::user_email(&user.email),
-        ] {
+        for key in Key::login_items(user) {
             let as_read = Condition::equals(PASSWORD_HASH, string(self.old.as_phc()));
             let update = new_hash(self.new, self.now_ms);
             tx.update(Guard::Hash, &key, &update, Some(&as_read));

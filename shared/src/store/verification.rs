@@ -179,11 +179,7 @@ impl WritePath for Verify<'_> {
             "email_verified",
             aws_sdk_dynamodb::types::AttributeValue::Bool(true),
         );
-        for key in [
-            Key::user(user.id),
-            Key::username(&user.username),
-            Key::user_email(&user.email),
-        ] {
+        for key in Key::login_items(&user) {
             tx.update(Guard::AsRead, &key, &verified, Some(&same_address));
         }
         let ours = Condition::equals("digest", string(&verification.digest));
