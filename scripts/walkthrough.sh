@@ -105,7 +105,8 @@ MAILBOX=${MAILBOX:-${LOCAL_STATE:-.local}/mail}
 mailed() {  # the newest link to Jane of kind $1, waiting for the stream function to send it
   local link=
   for _ in $(seq 1 60); do
-    link=$(grep -l "^To: $U@example.com" "$MAILBOX"/*.eml 2>/dev/null | xargs -r grep -ho "$1#token=[^[:space:]]*" | tail -n 1)
+    link=$(grep -l "^To: $U@example.com" "$MAILBOX"/*.eml 2>/dev/null \
+      | xargs -r grep -ho "$1#token=[^[:space:]]*" | tail -n 1) || true
     [ -n "$link" ] && break
     sleep 1
   done
