@@ -101,7 +101,14 @@ async fn a_mailed_link_sets_the_password_once_ends_every_session_and_clears_the_
         env.send(Function::Session, refresh).await.0,
         StatusCode::UNAUTHORIZED
     );
-    assert_eq!(log_in(&env, username, NEW_PASSWORD).await, StatusCode::OK);
+    let (status, logged_in) = env
+        .login(&json!({"username": username, "password": NEW_PASSWORD}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{logged_in}");
+    assert_eq!(
+        logged_in["user"]["email_verified"], true,
+        "the link reached the address: it is verified"
+    );
     assert_eq!(
         log_in(&env, username, "correct horse battery").await,
         StatusCode::UNAUTHORIZED

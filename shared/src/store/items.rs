@@ -139,6 +139,9 @@ impl Entity {
 }
 /// On a user's login items: the argon2id PHC string.
 pub const PASSWORD_HASH: &str = "password_hash";
+/// On a user's login items: whether the user used a link mailed to their address (a
+/// verification's or a reset's).
+pub const EMAIL_VERIFIED: &str = "email_verified";
 /// On a user's login items: their role in each organization, as access tokens carry it.
 pub const MEMBERSHIPS: &str = "memberships";
 /// On an organization: how many of its members are owners (absent: 1, as every organization

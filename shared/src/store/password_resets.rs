@@ -10,17 +10,19 @@
 //!
 //! **Using** (`reset_password`): one `TransactWriteItems` of the user's three login items
 //! (the new hash, on condition that each still holds the hash read; the time it changed,
-//! which ends every session started before) and the deletion of the reset, on condition
+//! which ends every session started before; the email verified, since the link reached it)
+//! and the deletion of the reset, on condition
 //! that it still holds the token's digest: a token works once, and of two uses at once,
 //! one wins.
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::LinkToken;
 use crate::domain::{digests_equal, AppUrl, Email, Mail, MailId, Now, PasswordHash, User, UserId};
 
 use super::hourly::count_one;
-use super::items::{item, number, record, string, Entity, PASSWORD_HASH};
+use super::items::{item, number, record, string, Entity, EMAIL_VERIFIED, PASSWORD_HASH};
 use super::keys::Key;
 use super::login::{login_record, LoginRecord};
 use super::outbox::mail_item;
@@ -168,11 +170,14 @@ impl WritePath for ResetPassword<'_> {
         let mut tx = Transaction::new(table);
         let user = &self.account.user;
         let old = &self.account.hash;
+        // The link reached the account's address: that proves it as a verification does.
+        let as_read = Condition::equals(PASSWORD_HASH, string(old.as_phc()))
+            .and(Condition::equals("email", string(user.email.as_str())));
+        let update = Update::new()
+            .set(PASSWORD_HASH, string(self.new.as_phc()))
+            .set(PASSWORD_CHANGED_AT, number(self.now_ms))
+            .set(EMAIL_VERIFIED, AttributeValue::Bool(true));
         for key in Key::login_items(user) {
-            let as_read = Condition::equals(PASSWORD_HASH, string(old.as_phc()));
-            let update = Update::new()
-                .set(PASSWORD_HASH, string(self.new.as_phc()))
-                .set(PASSWORD_CHANGED_AT, number(self.now_ms));
             tx.update(Guard::AsRead, &key, &update, Some(&as_read));
         }
         let ours = Condition::equals("digest", string(&self.reset.digest));

@@ -12,13 +12,14 @@
 //! items (each on condition that it still has the address verified) and the deletion of the
 //! verification (on condition that it holds the token's digest): a link works once.
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::LinkToken;
 use crate::domain::{digests_equal, AppUrl, Email, Mail, MailId, Now, User, UserId};
 
 use super::hourly::count_one;
-use super::items::{item, record, string, Entity};
+use super::items::{item, record, string, Entity, EMAIL_VERIFIED};
 use super::keys::Key;
 use super::outbox::mail_item;
 use super::password_resets::TokenRefused;
@@ -175,10 +176,7 @@ impl WritePath for Verify<'_> {
         }
         let mut tx = Transaction::new(table);
         let same_address = Condition::equals("email", string(user.email.as_str()));
-        let verified = Update::new().set(
-            "email_verified",
-            aws_sdk_dynamodb::types::AttributeValue::Bool(true),
-        );
+        let verified = Update::new().set(EMAIL_VERIFIED, AttributeValue::Bool(true));
         for key in Key::login_items(&user) {
             tx.update(Guard::AsRead, &key, &verified, Some(&same_address));
         }
