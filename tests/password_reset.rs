@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crm_tests::mailbox::{messages, Received};
+use crm_tests::mailbox::Received;
 use crm_tests::{post_json, TestEnv};
 use lambda_http::http::StatusCode;
 use serde_json::{json, Value};
@@ -27,16 +27,6 @@ async fn log_in(env: &TestEnv, username: &str, password: &str) -> StatusCode {
     env.login(&json!({"username": username, "password": password}))
         .await
         .0
-}
-
-/// Delivers what the stream holds now to the table-stream function, with a fresh mailbox:
-/// the messages sent.
-async fn deliver(env: &TestEnv, reader: &mut crm_tests::stream::StreamReader) -> Vec<Received> {
-    let (mailer, mailbox) = env.mailbox().await;
-    let event = env.stream_event(reader).await;
-    let answer = shared::stream::handle(&env.app, &mailer, event).await;
-    assert!(answer.batch_item_failures.is_empty(), "{answer:?}");
-    messages(&mailbox)
 }
 
 fn link_token(mail: &Received) -> String {
@@ -71,7 +61,7 @@ async fn a_mailed_link_sets_the_password_once_ends_every_session_and_clears_the_
     let (status, answer) = ask(&env, &email.to_uppercase()).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
     assert_eq!(env.calls.take(), ["BatchGetItem", "TransactWriteItems"]);
-    let sent = deliver(&env, &mut reader).await;
+    let sent = env.deliver_mail(&mut reader).await;
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert_eq!(sent[0].to, email);
     assert!(sent[0].text.contains(username), "{}", sent[0].text);
@@ -132,7 +122,7 @@ async fn an_unknown_email_is_answered_as_a_known_one_after_the_same_calls_and_ge
     let unknown = ask(&env, "nobody.here@example.com").await;
     assert_eq!(unknown, known, "the same status and body");
     assert_eq!(env.calls.take(), known_calls, "the same calls");
-    let sent = deliver(&env, &mut reader).await;
+    let sent = env.deliver_mail(&mut reader).await;
     assert_eq!(
         sent.len(),
         1,
@@ -152,7 +142,7 @@ async fn only_the_newest_link_works_and_a_fourth_request_in_an_hour_sends_nothin
     let mut tokens = Vec::new();
     for _ in 0..3 {
         assert_eq!(ask(&env, email).await.0, StatusCode::ACCEPTED);
-        let sent = deliver(&env, &mut reader).await;
+        let sent = env.deliver_mail(&mut reader).await;
         assert_eq!(sent.len(), 1);
         tokens.push(link_token(&sent[0]));
     }
@@ -166,7 +156,7 @@ async fn only_the_newest_link_works_and_a_fourth_request_in_an_hour_sends_nothin
     );
     env.assert_untouched(items).await;
     assert!(
-        deliver(&env, &mut reader).await.is_empty(),
+        env.deliver_mail(&mut reader).await.is_empty(),
         "the fourth is not sent"
     );
 
@@ -179,7 +169,7 @@ async fn only_the_newest_link_works_and_a_fourth_request_in_an_hour_sends_nothin
     let (status, answer) = confirm(&env, &tokens[2], NEW_PASSWORD).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "expired: {answer}");
     assert_eq!(ask(&env, email).await.0, StatusCode::ACCEPTED);
-    let sent = deliver(&env, &mut reader).await;
+    let sent = env.deliver_mail(&mut reader).await;
     assert_eq!(sent.len(), 1);
     let (status, answer) = confirm(&env, &link_token(&sent[0]), NEW_PASSWORD).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{answer}");
@@ -212,7 +202,7 @@ async fn bad_input_names_the_field_and_writes_nothing() {
         ask(&env, jane["user"]["email"].as_str().unwrap()).await.0,
         StatusCode::ACCEPTED
     );
-    let token = link_token(&deliver(&env, &mut reader).await[0]);
+    let token = link_token(&env.deliver_mail(&mut reader).await[0]);
     let named = jane["user"]["username"].as_str().unwrap();
     let (status, answer) = confirm(&env, &token, named).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
@@ -234,7 +224,7 @@ async fn two_uses_of_one_token_at_once_change_the_password_once() {
     let mut reader = env.stream_reader().await;
     env.stream_event(&mut reader).await;
     ask(&env, jane["user"]["email"].as_str().unwrap()).await;
-    let token = link_token(&deliver(&env, &mut reader).await[0]);
+    let token = link_token(&env.deliver_mail(&mut reader).await[0]);
     let (a, b) = tokio::join!(
         confirm(&env, &token, "first new passphrase"),
         confirm(&env, &token, "second new passphrase")

@@ -1,7 +1,7 @@
 //! Verified emails: sign-up mails a link through the outbox (the table's real stream, the
 //! real SES client, the local mailbox); the link verifies the caller's email once.
 
-use crm_tests::mailbox::{messages, Received};
+use crm_tests::mailbox::Received;
 use crm_tests::{post_json, with_token, TestEnv};
 use lambda_http::http::StatusCode;
 use lambda_http::Body;
@@ -21,14 +21,6 @@ async fn resend(env: &TestEnv, access: &str) -> (StatusCode, Value) {
         Body::Empty,
     );
     env.send(Function::Login, with_token(resend, access)).await
-}
-
-async fn deliver(env: &TestEnv, reader: &mut crm_tests::stream::StreamReader) -> Vec<Received> {
-    let (mailer, mailbox) = env.mailbox().await;
-    let event = env.stream_event(reader).await;
-    let answer = shared::stream::handle(&env.app, &mailer, event).await;
-    assert!(answer.batch_item_failures.is_empty(), "{answer:?}");
-    messages(&mailbox)
 }
 
 fn link_token(mail: &Received) -> String {
@@ -51,7 +43,7 @@ async fn sign_up_mails_a_link_that_verifies_the_email_once() {
     env.stream_event(&mut reader).await;
     let jane = env.signed_up_user().await;
     assert_eq!(jane["user"]["email_verified"], false, "{jane}");
-    let sent = deliver(&env, &mut reader).await;
+    let sent = env.deliver_mail(&mut reader).await;
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert_eq!(sent[0].to, jane["user"]["email"].as_str().unwrap());
     let token = link_token(&sent[0]);
@@ -123,7 +115,7 @@ async fn a_fourth_link_asked_for_in_an_hour_is_answered_alike_and_sends_nothing(
     for _ in 0..3 {
         assert_eq!(resend(&env, access(&jane)).await.0, StatusCode::ACCEPTED);
     }
-    assert_eq!(deliver(&env, &mut reader).await.len(), 3);
+    assert_eq!(env.deliver_mail(&mut reader).await.len(), 3);
     env.calls.take();
     let items = env.item_count().await;
     let (status, answer) = resend(&env, access(&jane)).await;
@@ -134,6 +126,6 @@ async fn a_fourth_link_asked_for_in_an_hour_is_answered_alike_and_sends_nothing(
         "counted out: nothing written"
     );
     env.assert_untouched(items).await;
-    assert!(deliver(&env, &mut reader).await.is_empty());
+    assert!(env.deliver_mail(&mut reader).await.is_empty());
     env.assert_invariants().await;
 }

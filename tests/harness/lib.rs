@@ -455,6 +455,16 @@ impl TestEnv {
             .to_owned()
     }
 
+    /// Hands what the stream holds now to the table-stream function (as Lambda does), with
+    /// a fresh local mailbox: the messages it sent. Panics on a failed batch.
+    pub async fn deliver_mail(&self, reader: &mut stream::StreamReader) -> Vec<mailbox::Received> {
+        let (mailer, dir) = self.mailbox().await;
+        let event = self.stream_event(reader).await;
+        let answer = shared::stream::handle(&self.app, &mailer, event).await;
+        assert!(answer.batch_item_failures.is_empty(), "{answer:?}");
+        mailbox::messages(&dir)
+    }
+
     pub async fn stream_reader(&self) -> stream::StreamReader {
         let client = aws_sdk_dynamodbstreams::Client::new(&sdk_config(endpoint()).await);
         stream::StreamReader::new(client, &self.table)

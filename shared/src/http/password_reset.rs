@@ -20,6 +20,7 @@ use crate::domain::{Email, Form, Password, PasswordHash};
 use crate::store::{Attempter, ResetRequested, TokenRefused};
 
 use super::body::json_object;
+use super::passwords::new_password;
 use super::{json_response, ApiError};
 
 const ASKED: &str =
@@ -88,14 +89,6 @@ fn parse(
     let token = form.required("token", |raw| {
         LinkToken::parse(LinkKind::PasswordReset, raw).map_err(|_| TOKEN_REFUSED)
     });
-    let new = form
-        .raw("new_password")
-        .filter(|raw| match Password::parse(raw, &[]) {
-            Ok(_) => true,
-            Err(e) => {
-                form.reject("new_password", e);
-                false
-            }
-        });
+    let new = new_password(&mut form);
     Ok(form.finish(token.zip(new))?)
 }

@@ -77,14 +77,19 @@ fn parse(object: Map<String, Value>) -> Result<(String, String), ApiError> {
     let mut form = Form::new(object);
     form.only(&["current_password", "new_password"]);
     let current = form.raw("current_password");
-    let new = form
-        .raw("new_password")
+    let new = new_password(&mut form);
+    Ok(form.finish(current.zip(new))?)
+}
+
+/// `new_password` as sent, when it passes the rules a sign-up's does (naming the account is
+/// checked once the account is read); otherwise the form names it.
+pub(super) fn new_password(form: &mut Form) -> Option<String> {
+    form.raw("new_password")
         .filter(|raw| match Password::parse(raw, &[]) {
             Ok(_) => true,
             Err(e) => {
                 form.reject("new_password", e);
                 false
             }
-        });
-    Ok(form.finish(current.zip(new))?)
+        })
 }
