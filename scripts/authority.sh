@@ -16,6 +16,7 @@ signup() {
     -d "{\"email\":\"$1@example.com\",\"username\":\"$1\",\"first_name\":\"A\",\"last_name\":\"B\",\"password\":\"correct horse battery\"}"
 }
 status() { curl -sS -o /dev/null -w '%{http_code}' "$@"; }
+source "$(dirname "$0")/mailbox.sh"  # Carol verifies her email before she may accept
 
 J=own$RANDOM$RANDOM C=adm$RANDOM$RANDOM
 JANE=$(signup "$J"); CAROL=$(signup "$C")
@@ -24,6 +25,7 @@ JT=$(echo "$JANE" | json '["access_token"]')
 CID=$(echo "$CAROL" | json '["user"]["id"]')
 CT=$(echo "$CAROL" | json '["access_token"]')
 CR=$(echo "$CAROL" | json '["refresh_token"]')
+verify "$C" "$CT" >/dev/null
 INVITE=$(curl -sS --fail-with-body -X POST "$API/api/organizations/$ORG/invitations/" \
   -H 'content-type: application/json' -H "authorization: Bearer $JT" \
   -d "{\"email\":\"$C@example.com\",\"role\":\"admin\"}")

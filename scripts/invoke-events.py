@@ -62,8 +62,8 @@ def invoke(function, event, expected, **values):
 
 
 def teams(org, token, jane, sam, sam_token):
-    """Jane invites Sam (revoking the first invitation), Sam sees it and accepts it, Jane
-    makes Sam an admin, then removes Sam."""
+    """Jane invites Sam (revoking the first invitation); Sam verifies his email, sees it and
+    accepts it; Jane makes Sam an admin, then removes Sam."""
     first = invoke("teams", "create-invitation.json", 201, org=org, token=token)
     assert first["token"].startswith("inv1."), first
     invoke("teams", "create-invitation.json", 409, org=org, token=token)  # pending
@@ -72,9 +72,16 @@ def teams(org, token, jane, sam, sam_token):
     invoke("teams", "revoke-invitation.json", 204, org=org, invitation=first["id"], token=token)
     invoke("teams", "revoke-invitation.json", 404, org=org, invitation=first["id"], token=token)
     invited = invoke("teams", "create-invitation.json", 201, org=org, token=token)
+    tokens = {"invitation_token": invited["token"]}
+    # Until Sam has verified his email he sees no invitation and may accept none.
+    me = invoke("me", "me.json", 200, token=sam_token)
+    assert me["user"]["email_verified"] is False and me["invitations"] == [], me
+    refused = invoke("teams", "accept-invitation.json", 403, token=sam_token, **tokens)
+    assert refused["error"]["code"] == "email_not_verified", refused
+    verification_token = mailed_token("sam.lee@example.com", "ev1.", set())  # the resent link
+    invoke("login", "verify-email.json", 204, token=sam_token, verification_token=verification_token)
     me = invoke("me", "me.json", 200, token=sam_token)
     assert [i["id"] for i in me["invitations"]] == [invited["id"]], me
-    tokens = {"invitation_token": invited["token"]}
     invoke("teams", "accept-invitation.json", 403, token=token, **tokens)  # Jane's email differs
     joined = invoke("teams", "accept-invitation.json", 200, token=sam_token, **tokens)
     assert joined["role"] == "employee" and joined["organization"]["id"] == org, joined

@@ -99,12 +99,34 @@ async fn an_invitation_mails_a_link_that_accepts_it_and_a_batch_delivered_again_
     assert_eq!(env.calls.take(), ["GetItem"], "read only");
     assert_eq!(messages(&mailbox).len(), 1, "sent once");
 
-    // The link works: the invitee signs up with the address and accepts.
+    // Whoever signs up with the address first sees no invitation and may accept none, even
+    // holding the token, until they show they read the address's mail.
     let user = env.signed_up_user_with(&invitee).await;
-    let accept = post_json("/api/invitations/accept", &json!({"token": token}));
     let token_of_user = user["access_token"].as_str().unwrap();
+    let (_, me) = env.me(token_of_user).await;
+    assert_eq!(me["invitations"], json!([]), "{me}");
+    let accept = || post_json("/api/invitations/accept", &json!({"token": token}));
+    let before = env.scan().await.len();
+    env.calls.take();
+    let (status, refused) = env
+        .send(Function::Teams, with_token(accept(), token_of_user))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    assert_eq!(refused["error"]["code"], "email_not_verified", "{refused}");
+    assert!(refused["error"]["fields"]["email"].is_string(), "{refused}");
+    assert_eq!(
+        env.calls.take(),
+        ["BatchGetItem"],
+        "refused before any write"
+    );
+    assert_eq!(env.scan().await.len(), before, "nothing written");
+
+    // The link works once the address is verified: listed, then accepted.
+    env.verify_email(&user).await;
+    let (_, me) = env.me(token_of_user).await;
+    assert_eq!(me["invitations"][0]["organization"]["id"], m.org.as_str());
     let (status, joined) = env
-        .send(Function::Teams, with_token(accept, token_of_user))
+        .send(Function::Teams, with_token(accept(), token_of_user))
         .await;
     assert_eq!(status, StatusCode::OK, "{joined}");
     assert_eq!(joined["organization"]["id"], m.org.as_str());

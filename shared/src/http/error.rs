@@ -26,6 +26,9 @@ pub enum ApiError {
     Forbidden(&'static str),
     /// A member whose role does not allow the action: 403 naming the permission.
     Lacks(Action),
+    /// The caller's email is not verified, and the action needs it (accepting an
+    /// invitation): 403 naming `email`.
+    Unverified,
     NotFound(&'static str),
     /// `allow` lists the methods the path takes (`"GET, PATCH, DELETE"`).
     MethodNotAllowed {
@@ -91,7 +94,7 @@ impl ApiError {
         match self {
             Self::Validation(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) | Self::Lacks(_) => StatusCode::FORBIDDEN,
+            Self::Forbidden(_) | Self::Lacks(_) | Self::Unverified => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
@@ -108,74 +111,70 @@ impl ApiError {
         }
     }
 
-    fn code_and_message(&self) -> (&'static str, String) {
+    /// The answer's `code`: what a client tells errors apart by.
+    fn code(&self) -> &'static str {
         match self {
-            Self::Validation(fields) => (
-                "validation_failed",
-                format!(
-                    "Invalid {}.",
-                    fields
-                        .keys()
-                        .map(String::as_str)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ),
-            Self::Unauthorized(m) => ("unauthorized", (*m).to_owned()),
-            Self::Forbidden(m) => ("forbidden", (*m).to_owned()),
-            Self::Lacks(action) => (
-                "forbidden",
-                format!(
+            Self::Validation(_) => "validation_failed",
+            Self::Unauthorized(_) => "unauthorized",
+            Self::Forbidden(_) | Self::Lacks(_) => "forbidden",
+            Self::Unverified => "email_not_verified",
+            Self::NotFound(_) => "not_found",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
+            Self::PreconditionFailed => "precondition_failed",
+            Self::Conflict { .. } => "conflict",
+            Self::LastOwner => "last_owner",
+            Self::Contended => "transaction_conflict",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::IdempotencyKeyReused => "idempotency_key_reused",
+            Self::IdempotencyInProgress => "idempotency_in_progress",
+            Self::TooManyRequests { .. } => "too_many_attempts",
+            Self::Unavailable(_) => "service_unavailable",
+            Self::Internal(_) => "internal_error",
+        }
+    }
+
+    /// The answer's `message`: for a person.
+    fn message(&self) -> String {
+        let fixed = match self {
+            Self::Validation(fields) => {
+                let names: Vec<&str> = fields.keys().map(String::as_str).collect();
+                return format!("Invalid {}.", names.join(", "));
+            }
+            Self::Lacks(action) => {
+                return format!(
                     "Your role in this organization does not have the {} permission.",
                     action.name()
-                ),
-            ),
-            Self::NotFound(m) => ("not_found", (*m).to_owned()),
-            Self::MethodNotAllowed { allow } => (
-                "method_not_allowed",
-                format!("Method not allowed; use {allow}."),
-            ),
-            Self::PreconditionFailed => (
-                "precondition_failed",
-                "The customer changed since that ETag; read it again.".to_owned(),
-            ),
-            Self::Conflict { message, .. } => ("conflict", message.clone()),
-            Self::LastOwner => (
-                "last_owner",
+                )
+            }
+            Self::MethodNotAllowed { allow } => return format!("Method not allowed; use {allow}."),
+            Self::Conflict { message, .. } => return message.clone(),
+            Self::PayloadTooLarge { limit } => {
+                return format!("The request body must be at most {limit} bytes.")
+            }
+            Self::TooManyRequests { retry_after } => {
+                return format!("Too many failed log-ins; try again in {retry_after} seconds.")
+            }
+            Self::Unauthorized(m) | Self::Forbidden(m) | Self::NotFound(m) => m,
+            Self::Unverified => UNVERIFIED,
+            Self::PreconditionFailed => "The customer changed since that ETag; read it again.",
+            Self::LastOwner => {
                 "An organization keeps at least one owner; make another member owner first."
-                    .to_owned(),
-            ),
-            Self::Contended => (
-                "transaction_conflict",
-                "The request collided with a concurrent change; retry it.".to_owned(),
-            ),
-            Self::PayloadTooLarge { limit } => (
-                "payload_too_large",
-                format!("The request body must be at most {limit} bytes."),
-            ),
-            Self::UnsupportedMediaType => (
-                "unsupported_media_type",
-                "The request body must be JSON (Content-Type: application/json).".to_owned(),
-            ),
-            Self::IdempotencyKeyReused => (
-                "idempotency_key_reused",
-                "This Idempotency-Key was used for a different request; use a new key.".to_owned(),
-            ),
-            Self::IdempotencyInProgress => (
-                "idempotency_in_progress",
+            }
+            Self::Contended => "The request collided with a concurrent change; retry it.",
+            Self::UnsupportedMediaType => {
+                "The request body must be JSON (Content-Type: application/json)."
+            }
+            Self::IdempotencyKeyReused => {
+                "This Idempotency-Key was used for a different request; use a new key."
+            }
+            Self::IdempotencyInProgress => {
                 "A request with this Idempotency-Key is still in progress; retry it shortly."
-                    .to_owned(),
-            ),
-            Self::TooManyRequests { retry_after } => (
-                "too_many_attempts",
-                format!("Too many failed log-ins; try again in {retry_after} seconds."),
-            ),
-            Self::Unavailable(_) => (
-                "service_unavailable",
-                "The data store is unavailable; retry later.".to_owned(),
-            ),
-            Self::Internal(_) => ("internal_error", "Internal server error.".to_owned()),
-        }
+            }
+            Self::Unavailable(_) => "The data store is unavailable; retry later.",
+            Self::Internal(_) => "Internal server error.",
+        };
+        fixed.to_owned()
     }
 
     /// The response, and for a 500 or 503 the one log line that gives its cause (inside the
@@ -186,13 +185,16 @@ impl ApiError {
             Self::Unavailable(cause) => tracing::warn!(cause = %report(&**cause), "answered 503"),
             _ => {}
         }
-        let (code, message) = self.code_and_message();
-        let mut error = json!({ "code": code, "message": message });
+        let code = self.code();
+        let mut error = json!({ "code": code, "message": self.message() });
         let code = ErrorCode(code);
         if let Self::Validation(fields) | Self::Conflict { fields, .. } = &self {
             if !fields.is_empty() {
                 error["fields"] = json!(fields);
             }
+        }
+        if let Self::Unverified = &self {
+            error["fields"] = json!({ "email": "is not verified" });
         }
         if let Self::Lacks(action) = &self {
             error["permission"] = json!(action.name());
@@ -255,6 +257,8 @@ where
 pub(super) const NO_SUCH_CUSTOMER: &str = "No such customer.";
 pub(super) const NO_SUCH_MEMBER: &str = "No such member of this organization.";
 pub(super) const NO_SUCH_INVITATION: &str = "No such pending invitation.";
+const UNVERIFIED: &str = "Verify your email first: the link was mailed at sign-up, and \
+     POST /api/users/me/email/verify/resend/ sends a new one.";
 
 /// A caller whose stored membership refuses a team write gets what a token without the
 /// role gets: the stranger's 403, or the 403 naming the permission.
@@ -300,6 +304,7 @@ impl From<InvitationRefusal> for ApiError {
             InvitationRefusal::NotYours => {
                 Self::Forbidden("This invitation is addressed to another email.")
             }
+            InvitationRefusal::Unverified => Self::Unverified,
             InvitationRefusal::Denied(denied) => denied.into(),
         }
     }

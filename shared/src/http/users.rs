@@ -3,6 +3,9 @@
 //! Two strongly consistent `Query`s sent together (one round trip): the caller's own
 //! partition, and the invitations beside their email's claim, whose address the access token
 //! carries. A token from before it did costs a second round trip.
+//!
+//! Invitations are listed only once the email is verified: whoever signed up first with an
+//! address has not shown they read its mail, so they see none (and may accept none).
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
@@ -41,9 +44,11 @@ pub(super) async fn me(app: &App, caller: Caller) -> Result<Response<Body>, ApiE
             (me, invitations)
         }
     };
-    let view = MeView {
-        me,
-        invitations: invitations.iter().map(NoticeView::of).collect(),
+    let invitations = if me.user.email_verified {
+        invitations.iter().map(NoticeView::of).collect()
+    } else {
+        Vec::new()
     };
+    let view = MeView { me, invitations };
     Ok(json_response(StatusCode::OK, &view))
 }

@@ -38,6 +38,9 @@ pub enum InvitationRefusal {
     Member,
     /// Accepting: the caller's email is not the invitation's.
     NotYours,
+    /// Accepting: the caller's email is the invitation's, but not verified. Whoever signed up
+    /// first with an address must prove they read its mail before they join on its behalf.
+    Unverified,
     /// The inviter's or revoker's membership, as stored, does not allow it.
     Denied(Denied),
 }
@@ -286,6 +289,9 @@ impl WritePath for Accept<'_> {
         };
         if !invitation.is_for(&current.user.email) {
             return Ok(Plan::Refuse(InvitationRefusal::NotYours));
+        }
+        if !current.user.email_verified {
+            return Ok(Plan::Refuse(InvitationRefusal::Unverified));
         }
         if current.membership.is_some() {
             return Ok(Plan::Refuse(InvitationRefusal::Member));
