@@ -94,10 +94,12 @@ base="http://127.0.0.1:$api_port"
 echo
 echo "API: $base  (cargo lambda watch: functions build on first start, then reload on change)"
 echo
-echo "Try it (paste into another shell; scripts/walkthrough.sh runs the same):"
+echo "Try it (paste into another shell; scripts/walkthrough.sh runs the same, then a team,"
+echo "with links from the mailbox):"
 echo "  API=$base"
 sed -n '/^json() /p' scripts/walkthrough.sh | sed 's/^/  /'
-sed -n '/^# ---- walk-through ----$/,$p' scripts/walkthrough.sh | tail -n +2 | sed 's/^/  /'
+sed -n '/^# ---- walk-through ----$/,/^# ---- a team ----$/p' scripts/walkthrough.sh \
+  | sed '1d;$d' | sed 's/^/  /'
 echo
 # shellcheck disable=SC2086
 # --disable-cors: cargo lambda's router would answer preflights itself, reflecting any origin
