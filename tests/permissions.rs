@@ -395,8 +395,10 @@ async fn the_stream_function_is_granted_exactly_what_its_jobs_call() {
         json!({"organization": owner.org, "email": "owned@example.com", "owner_id": employee});
     let (status, answer) = env.create_customer(&owner.token, &body).await;
     assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let newcomer = env.signed_up_user().await;
     let mut reader = env.stream_reader().await;
     env.stream_event(&mut reader).await;
+    env.verify_email(&newcomer).await;
     let path = format!("/api/organizations/{}/members/{employee}/", owner.org);
     let removal = with_token(
         request(Method::DELETE, &path, None, Body::Empty),
@@ -414,7 +416,12 @@ async fn the_stream_function_is_granted_exactly_what_its_jobs_call() {
         StatusCode::CREATED
     );
     let event = env.stream_event(&mut reader).await;
-    assert_eq!(event.records.len(), 2, "the removal and the mail");
+    let jobs = event.records.iter().filter_map(shared::stream::Job::of);
+    assert_eq!(
+        jobs.count(),
+        3,
+        "the verified copy, the removal and the mail"
+    );
     let (mailer, mailbox) = env.mailbox().await;
     env.calls.take_actions();
     let answer = shared::stream::handle(&env.app, &mailer, event).await;

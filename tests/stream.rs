@@ -24,6 +24,15 @@ async fn owned_by(env: &TestEnv, m: &Member, owner: &str) -> Vec<String> {
         .collect()
 }
 
+/// The jobs the records of `event` ask for, in order.
+fn jobs_of(event: &aws_lambda_events::event::dynamodb::Event) -> Vec<shared::stream::Job> {
+    event
+        .records
+        .iter()
+        .filter_map(shared::stream::Job::of)
+        .collect()
+}
+
 async fn remove(env: &TestEnv, m: &Member, user: &str) {
     let path = format!("/api/organizations/{}/members/{user}/", m.org);
     let removal = with_token(request(Method::DELETE, &path, None, Body::Empty), &m.token);
@@ -50,20 +59,23 @@ async fn a_removed_members_customers_are_unassigned_once_however_often_the_batch
     assert_eq!(status, StatusCode::CREATED, "{mine}");
     let mut reader = env.stream_reader().await;
     let before = env.stream_event(&mut reader).await;
-    let jobs: Vec<_> = before
-        .records
-        .iter()
-        .filter_map(shared::stream::Job::of)
-        .collect();
+    let jobs = jobs_of(&before);
     assert!(
         jobs.iter()
-            .all(|job| matches!(job, shared::stream::Job::SendMail(_))),
-        "no membership was removed yet, only the invitation mailed: {jobs:?}"
+            .all(|job| !matches!(job, shared::stream::Job::UnassignOwner { .. })),
+        "no membership was removed yet, only mail sent and emails verified: {jobs:?}"
     );
 
     remove(&env, &m, &employee_id).await;
     let event = env.stream_event(&mut reader).await;
-    assert_eq!(event.records.len(), 1, "the removed membership");
+    let jobs = jobs_of(&event);
+    // The filter also passes the user item's new role list, which asks for nothing.
+    assert_eq!(
+        event.records.len(),
+        2,
+        "the removed membership, the user item"
+    );
+    assert_eq!(jobs.len(), 1, "the removed membership: {jobs:?}");
     let (mailer, _) = env.mailbox().await;
     env.calls.take();
     let answer = shared::stream::handle(&env.app, &mailer, event.clone()).await;
@@ -111,24 +123,29 @@ async fn other_records_ask_for_nothing_and_a_member_back_keeps_their_customers()
     let all = reader.read().await.unwrap();
     let event: aws_lambda_events::event::dynamodb::Event =
         serde_json::from_value(crm_tests::stream::lambda_event(&all, &env.table)).unwrap();
-    let jobs: Vec<_> = event
-        .records
+    let jobs = jobs_of(&event);
+    // Two users verified their emails (a copy to bring in step each); the joining changed
+    // the employee's user item too, but not what a copy holds: no job for it.
+    assert_eq!(jobs.len(), 5, "{jobs:?}");
+    let mails = jobs
         .iter()
-        .filter_map(shared::stream::Job::of)
+        .filter(|job| matches!(job, shared::stream::Job::SendMail(_)))
+        .count();
+    assert_eq!(mails, 3, "{jobs:?}");
+    let mut copied: Vec<String> = jobs
+        .iter()
+        .filter_map(|job| match job {
+            shared::stream::Job::CopyMember(user) => Some(user.to_string()),
+            _ => None,
+        })
         .collect();
-    assert_eq!(jobs.len(), 3, "{jobs:?}");
-    assert!(
-        jobs.iter()
-            .all(|job| matches!(job, shared::stream::Job::SendMail(_))),
-        "{jobs:?}"
-    );
+    copied.sort();
+    let mut verified = vec![m.user.clone(), employee_id.clone()];
+    verified.sort();
+    assert_eq!(copied, verified, "{jobs:?}");
     remove(&env, &m, &employee_id).await;
     let removal = env.stream_event(&mut reader).await;
-    let jobs: Vec<_> = removal
-        .records
-        .iter()
-        .filter_map(shared::stream::Job::of)
-        .collect();
+    let jobs = jobs_of(&removal);
     assert_eq!(jobs.len(), 1, "{jobs:?}");
     // They are invited back before the job runs: their customer stays theirs.
     env.join(&employee_id, &m.org, Role::Employee).await;
@@ -139,6 +156,56 @@ async fn other_records_ask_for_nothing_and_a_member_back_keeps_their_customers()
         owned_by(&env, &m, &employee_id).await,
         [c["id"].as_str().unwrap()]
     );
+    env.assert_invariants().await;
+}
+
+/// The members of `m`'s organization as listed.
+async fn members(env: &TestEnv, org: &str, token: &str) -> Vec<Value> {
+    let path = format!("/api/organizations/{org}/members/");
+    let list = with_token(request(Method::GET, &path, None, Body::Empty), token);
+    let (status, page) = env.send(Function::Teams, list).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    page["members"].as_array().unwrap().clone()
+}
+
+/// A founder signs up unverified; verifying the email changes the user item, whose stream
+/// record brings the copy their organization lists them by in step, once however often the
+/// batch comes.
+#[tokio::test]
+async fn a_members_listed_copy_follows_their_verified_email() {
+    let env = TestEnv::new().await;
+    let jane = env.signed_up_user().await;
+    let (org, token) = (
+        jane["organization"]["id"].as_str().unwrap(),
+        jane["access_token"].as_str().unwrap(),
+    );
+    assert_eq!(members(&env, org, token).await[0]["email_verified"], false);
+    let mut reader = env.stream_reader().await;
+    env.stream_event(&mut reader).await;
+    env.verify_email(&jane).await;
+    let event = env.stream_event(&mut reader).await;
+    let jobs = jobs_of(&event);
+    let user = shared::domain::UserId::parse(jane["user"]["id"].as_str().unwrap()).unwrap();
+    assert_eq!(jobs, [shared::stream::Job::CopyMember(user)]);
+    // Listed as before until the job runs: the copy follows the stream, seconds behind.
+    assert_eq!(members(&env, org, token).await[0]["email_verified"], false);
+
+    let (mailer, _) = env.mailbox().await;
+    env.calls.take();
+    let answer = shared::stream::handle(&env.app, &mailer, event.clone()).await;
+    assert!(answer.batch_item_failures.is_empty(), "{answer:?}");
+    assert_eq!(env.calls.take(), ["GetItem", "UpdateItem"]);
+    let listed = members(&env, org, token).await;
+    assert_eq!(listed[0]["email_verified"], true, "{listed:?}");
+    assert_eq!(listed[0]["first_name"], jane["user"]["first_name"]);
+
+    // Delivered again: the copy is in step already, so the update's condition refuses it.
+    let before = env.scan().await;
+    env.calls.take();
+    let again = shared::stream::handle(&env.app, &mailer, event).await;
+    assert!(again.batch_item_failures.is_empty(), "{again:?}");
+    assert_eq!(env.calls.take(), ["GetItem", "UpdateItem"]);
+    assert_eq!(env.scan().await, before, "nothing changed");
     env.assert_invariants().await;
 }
 

@@ -38,8 +38,9 @@ impl Role {
     }
 }
 
-/// A user's membership of an organization, as the organization keeps it. It carries the
-/// member's names (no route changes them), so listing members reads nothing else.
+/// A user's membership of an organization, as the organization keeps it. It carries a copy
+/// of the member's names and whether their email is verified, so listing members reads
+/// nothing else; the table-stream function keeps the copy in step with the user.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Membership {
     pub organization: OrgId,
@@ -52,12 +53,15 @@ pub struct Membership {
     pub member: Option<MemberNames>,
 }
 
-/// The names a member is listed by.
+/// What a member is listed by: the user's names, and whether their email is verified.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberNames {
     pub username: Username,
     pub first_name: PersonName,
     pub last_name: PersonName,
+    /// Absent on copies made before it was carried: not known to be verified.
+    #[serde(default)]
+    pub email_verified: bool,
 }
 
 impl MemberNames {
@@ -66,6 +70,7 @@ impl MemberNames {
             username: user.username.clone(),
             first_name: user.first_name.clone(),
             last_name: user.last_name.clone(),
+            email_verified: user.email_verified,
         }
     }
 }

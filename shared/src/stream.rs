@@ -3,9 +3,10 @@
 //! error, retried, then sent to a failure queue with an alarm) and hands this function
 //! batches of records; `make run` plays that part with a local poller over the same event
 //! shape. Each record names at most one [`Job`]: a pure decision, then store calls, each
-//! job idempotent, so a batch delivered twice changes nothing more. Two jobs today: a
-//! departed member's customers unassigned, and a message of the outbox sent with SES
-//! (`crate::mailer`), recorded as sent or refused so that it is sent once.
+//! job idempotent, so a batch delivered twice changes nothing more. Three jobs today: a
+//! departed member's customers unassigned; a message of the outbox sent with SES
+//! (`crate::mailer`), recorded as sent or refused so that it is sent once; and a user's
+//! listed copy (names, verified email) brought onto their memberships.
 //!
 //! A job that fails is reported as the batch's first failure, and the records after it are
 //! not run: Lambda delivers the batch again from that record (`ReportBatchItemFailures`), so
@@ -17,7 +18,7 @@ use lambda_runtime::{service_fn, LambdaEvent};
 use serde::Deserialize;
 
 use crate::app::App;
-use crate::domain::{MailId, OrgId, UserId};
+use crate::domain::{MailId, MemberNames, OrgId, User, UserId};
 use crate::mailer::{MailError, Mailer};
 use crate::store::{
     pending_id, report, CustomerRefusal, Entity, MailOutcome, StoreError, WriteError,
@@ -35,6 +36,9 @@ pub enum Job {
     UnassignOwner { org: OrgId, user: UserId },
     /// A message was put in the outbox: send it, once (`store::outbox`).
     SendMail(MailId),
+    /// What a user's organizations list them by changed (their email was verified): the
+    /// copies on their memberships follow (`store::member_copies`).
+    CopyMember(UserId),
 }
 
 /// Why a job did not finish: its batch is delivered again from its record.
@@ -68,6 +72,9 @@ impl Job {
             let item: Item = record.change.new_image.clone().into();
             return pending_id(&item).map(Self::SendMail);
         }
+        if record.event_name == "MODIFY" && entity(&record.change.new_image) == Some(Entity::User) {
+            return copy_changed(&record.change.old_image, &record.change.new_image);
+        }
         if record.event_name != "REMOVE" {
             return None;
         }
@@ -90,8 +97,21 @@ impl Job {
                 Ok(())
             }
             Self::SendMail(id) => send_mail(app, mailer, *id).await,
+            Self::CopyMember(user) => {
+                let count = app.store.copy_member_names(*user).await?;
+                tracing::info!(user = %user, count, "member copies brought in step");
+                Ok(())
+            }
         }
     }
+}
+
+/// The user whose listed copy (`MemberNames`) differs between the two images, if it does.
+fn copy_changed(old: &serde_dynamo::Item, new: &serde_dynamo::Item) -> Option<Job> {
+    let user = |image: &serde_dynamo::Item| serde_dynamo::from_item::<_, User>(image.clone()).ok();
+    let (old, new) = (user(old), user(new)?);
+    let changed = old.is_none_or(|old| MemberNames::of(&old) != MemberNames::of(&new));
+    changed.then_some(Job::CopyMember(new.id))
 }
 
 /// Sends outbox message `id` unless it was sent or refused already, and records the outcome.

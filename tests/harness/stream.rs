@@ -93,7 +93,8 @@ impl StreamReader {
 }
 
 /// Whether the template's `FilterCriteria` lets `record` through: a `REMOVE` whose old image
-/// is a `MEMBER`, or an `INSERT` whose new image is a `MAIL` (the outbox).
+/// is a `MEMBER`, an `INSERT` whose new image is a `MAIL` (the outbox), or a `MODIFY` of a
+/// `USER`.
 pub fn passes_filter(record: &Record) -> bool {
     let change = record.dynamodb();
     let entity = |image: Option<&std::collections::HashMap<String, _>>| {
@@ -105,6 +106,7 @@ pub fn passes_filter(record: &Record) -> bool {
     match record.event_name().map(|n| n.as_str()) {
         Some("REMOVE") => entity(change.and_then(|d| d.old_image())).as_deref() == Some("MEMBER"),
         Some("INSERT") => entity(change.and_then(|d| d.new_image())).as_deref() == Some("MAIL"),
+        Some("MODIFY") => entity(change.and_then(|d| d.new_image())).as_deref() == Some("USER"),
         _ => false,
     }
 }

@@ -32,6 +32,7 @@ impl From<&str> for Path {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Compare {
     Equal,
+    NotEqual,
     Less,
     AtMost,
     Greater,
@@ -42,6 +43,7 @@ impl Compare {
     fn operator(self) -> &'static str {
         match self {
             Self::Equal => "=",
+            Self::NotEqual => "<>",
             Self::Less => "<",
             Self::AtMost => "<=",
             Self::Greater => ">",
@@ -82,6 +84,12 @@ impl Condition {
     /// `path` equals `value`.
     pub fn equals(path: impl Into<Path>, value: AttributeValue) -> Self {
         Self::Compare(path.into(), Compare::Equal, value)
+    }
+
+    /// `path` is absent or holds another value than `value`.
+    pub fn differs(path: impl Into<Path>, value: AttributeValue) -> Self {
+        let path = path.into();
+        Self::Absent(path.clone()).or(Self::Compare(path, Compare::NotEqual, value))
     }
 
     pub fn compare(path: impl Into<Path>, compare: Compare, value: AttributeValue) -> Self {

@@ -142,6 +142,9 @@ pub const PASSWORD_HASH: &str = "password_hash";
 /// On a user's login items: whether the user used a link mailed to their address (a
 /// verification's or a reset's).
 pub const EMAIL_VERIFIED: &str = "email_verified";
+/// On a user's items: their names.
+pub const FIRST_NAME: &str = "first_name";
+pub const LAST_NAME: &str = "last_name";
 /// On a user's login items: their role in each organization, as access tokens carry it.
 pub const MEMBERSHIPS: &str = "memberships";
 /// On an organization: how many of its members are owners (absent: 1, as every organization

@@ -23,8 +23,8 @@ use crate::domain::{
 
 use super::idempotency::StoredAnswer;
 use super::items::{
-    attribute, field, item, number, record, Entity, MEMBERSHIPS, ORGANIZATION, OWNERS, ROLE,
-    UPDATED_AT,
+    attribute, field, item, number, record, string, Entity, EMAIL_VERIFIED, FIRST_NAME, LAST_NAME,
+    MEMBERSHIPS, ORGANIZATION, OWNERS, ROLE, UPDATED_AT,
 };
 use super::keys::{Key, PK, SK};
 use super::reads::page_of;
@@ -272,13 +272,36 @@ fn both_sides(
 }
 
 /// The user's roles on their three log-in items, written only over the list read.
+///
+/// The user item also on condition that what memberships copy of it (`MemberNames`) is as
+/// read: a copy made here is never older than the user, whatever commits meanwhile.
 fn role_lists(tx: &mut Transaction<Guard>, current: &Current, roles: &[OrgRole]) {
     let user = &current.user;
+    let update = Update::new().set(MEMBERSHIPS, attribute(&roles));
+    let roles_as_read = Condition::equals(MEMBERSHIPS, attribute(&current.roles));
     for key in Key::login_items(user) {
-        let update = Update::new().set(MEMBERSHIPS, attribute(&roles));
-        let as_read = Condition::equals(MEMBERSHIPS, attribute(&current.roles));
+        let as_read = if key == Key::user(user.id) {
+            roles_as_read.clone().and(copied_as_read(user))
+        } else {
+            roles_as_read.clone()
+        };
         tx.update(Guard::Roles, &key, &update, Some(&as_read));
     }
+}
+
+/// The user item's fields that `MemberNames` copies hold what `user` says.
+fn copied_as_read(user: &User) -> Condition {
+    let verified = if user.email_verified {
+        Condition::equals(EMAIL_VERIFIED, AttributeValue::Bool(true))
+    } else {
+        Condition::differs(EMAIL_VERIFIED, AttributeValue::Bool(true))
+    };
+    Condition::equals(FIRST_NAME, string(user.first_name.as_str()))
+        .and(Condition::equals(
+            LAST_NAME,
+            string(user.last_name.as_str()),
+        ))
+        .and(verified)
 }
 
 /// One owner more, or one fewer on condition that one stays.

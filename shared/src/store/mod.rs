@@ -50,6 +50,7 @@ mod items;
 pub mod keys;
 mod listing;
 mod login;
+mod member_copies;
 mod members;
 mod organizations;
 mod outbox;
