@@ -147,6 +147,8 @@ def main():
     org, token = jane["organization"]["id"], jane["access_token"]
     sam_token = sam["access_token"]
     verification(token, sam_token)
+    changed = invoke("login", "update-me.json", 200, token=token)
+    assert changed["user"]["last_name"] == "Doe-Park" and changed["pending_email"] is None, changed
     existing = invoke("create-customer", "create-customer-existing-user.json", 200,
                       org=org, user=jane["user"]["id"], token=token)
     assert existing == jane["customer"], "the existing customer comes back as stored"

@@ -41,6 +41,7 @@ async fn exercised() -> HashMap<Function, Actions> {
     change_password_every_way(env, &other.token).await;
     reset_password_every_way(env, &other.signup).await;
     verify_email_every_way(env, &unverified).await;
+    change_user_every_way(env, &third).await;
     record(Function::Login, env);
     refresh_and_log_out(env, &owner.signup).await;
     record(Function::Session, env);
@@ -186,6 +187,28 @@ async fn reset_password_every_way(env: &TestEnv, signup: &Value) {
         env.send(Function::Login, confirm).await.0,
         StatusCode::NO_CONTENT
     );
+}
+
+/// New names, and an email change asked for and confirmed by its link.
+async fn change_user_every_way(env: &TestEnv, member: &crm_tests::Member) {
+    let new = format!("moved{}@example.com", uuid::Uuid::now_v7().simple());
+    let body = json!({"last_name": "Moved", "email": new});
+    let change = request(
+        Method::PATCH,
+        "/api/users/me",
+        Some("application/json"),
+        Body::Text(body.to_string()),
+    );
+    let (status, changed) = env
+        .send(Function::Login, with_token(change, &member.token))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    let link = env.outbox_token(&new, "email_verification").await;
+    let verify = post_json("/api/users/me/email/verify", &json!({ "token": link }));
+    let (status, moved) = env
+        .send(Function::Login, with_token(verify, &member.token))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{moved}");
 }
 
 /// A new link mailed, then used.

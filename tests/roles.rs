@@ -269,6 +269,18 @@ async fn call(
             ),
             StatusCode::NO_CONTENT,
         ),
+        // A new last name (the next call's log-in is by username): the route runs whole.
+        Operation::UpdateMe => (
+            with_token(
+                json_body(
+                    Method::PATCH,
+                    "/api/users/me/",
+                    json!({"last_name": "Changed"}),
+                ),
+                token,
+            ),
+            StatusCode::OK,
+        ),
         // To the same password: the route runs whole, and the next call's log-in still works.
         Operation::ChangePassword => (
             with_token(

@@ -57,6 +57,7 @@ async fn request_for(env: &TestEnv, m: &Member, operation: Operation, path: &str
             let request = post_json(path, &json!({ "token": link }));
             return with_token(request, user["access_token"].as_str().unwrap());
         }
+        Operation::UpdateMe => json!({"first_name": format!("Renamed{}", path.len())}),
         // A user of its own each time: `m`'s email is verified already.
         Operation::ResendVerification => {
             let user = env.signed_up_user().await;
@@ -208,6 +209,8 @@ fn every_error_code_the_api_gives_is_in_the_openapi_enum() {
         ApiError::field("x", "y"),
         ApiError::Unauthorized("x"),
         ApiError::Forbidden("x"),
+        ApiError::Unverified,
+        ApiError::LastOwner,
         ApiError::NotFound("x"),
         ApiError::MethodNotAllowed {
             allow: "GET".into(),
@@ -219,7 +222,10 @@ fn every_error_code_the_api_gives_is_in_the_openapi_enum() {
         ApiError::IdempotencyInProgress,
         ApiError::PayloadTooLarge { limit: 1 },
         ApiError::UnsupportedMediaType,
-        ApiError::TooManyRequests { retry_after: 1 },
+        ApiError::TooManyRequests {
+            what: "x",
+            retry_after: 1,
+        },
         ApiError::Unavailable("down".into()),
         ApiError::internal("a bug"),
     ];

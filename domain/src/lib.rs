@@ -55,7 +55,7 @@ pub use session::{delay_after, LoginFailures, LoginName, FAILURE_WINDOW_SECONDS,
 pub use signup::{Signup, SignupForm};
 pub use text::{CompanyName, CustomerName, OrgName, PersonName, Phone};
 pub use time::{unix_now, unix_now_ms, Clock, Now, Timestamp};
-pub use user::{ProfileType, User, UserProfile};
+pub use user::{ProfileType, User, UserChange, UserProfile};
 pub use username::Username;
 
 pub mod argon2_params {

@@ -66,6 +66,8 @@ pub enum MailKind {
     Invitation,
     PasswordReset,
     EmailVerification,
+    /// To the address an account left: it now has another.
+    EmailChanged,
 }
 
 /// One message: plain text, one recipient.
@@ -133,6 +135,25 @@ impl Mail {
                  (it works once, for {hours} hours; only the newest link you were sent \
                  works):\n{link}\n\nInvitations to this address are shown to the account \
                  once it is verified. If you did not sign up, ignore this mail.\n"
+            ),
+        }
+    }
+}
+
+impl Mail {
+    /// To the address `user` had (`user.email`) once `new` replaced it: what changed, and
+    /// what to do if the reader did not ask. It carries no link.
+    pub fn email_changed(user: &User, new: &Email) -> Self {
+        let name = user.username.as_str();
+        Self {
+            kind: MailKind::EmailChanged,
+            to: user.email.clone(),
+            subject: "Your email was changed".to_owned(),
+            text: format!(
+                "The account {name} no longer uses this address: its email is now {new}, \
+                 confirmed from that address. Password resets go there from now on.\n\n\
+                 If you did not ask for this, someone who has your password did: tell your \
+                 organization's owner or support at once.\n"
             ),
         }
     }

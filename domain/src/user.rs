@@ -19,7 +19,25 @@ pub struct User {
     pub email_verified: bool,
 }
 
+/// A user's change of their own account (`PATCH /api/users/me`); `None` leaves a field as
+/// it is. A new email takes effect only when the link mailed to it is used.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserChange {
+    pub first_name: Option<PersonName>,
+    pub last_name: Option<PersonName>,
+    pub email: Option<Email>,
+}
+
 impl User {
+    /// `user` with `change`'s names; its email stays until the new one is confirmed.
+    pub fn renamed(&self, change: &UserChange) -> Self {
+        Self {
+            first_name: change.first_name.clone().unwrap_or(self.first_name.clone()),
+            last_name: change.last_name.clone().unwrap_or(self.last_name.clone()),
+            ..self.clone()
+        }
+    }
+
     /// "First Last", the name a person is shown by.
     pub fn full_name(&self) -> String {
         format!("{} {}", self.first_name, self.last_name)

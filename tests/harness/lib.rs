@@ -449,6 +449,17 @@ impl TestEnv {
     /// The token of the link in the newest pending mail of `kind` to `email`, read from the
     /// outbox before it is sent (`password_reset`, `email_verification`).
     pub async fn outbox_token(&self, email: &str, kind: &str) -> String {
+        let text = self.outbox_text(email, kind).await;
+        let token = text.split("#token=").nth(1).expect("a link with a token");
+        token
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// The text of the newest pending mail of `kind` to `email`, read from the outbox.
+    pub async fn outbox_text(&self, email: &str, kind: &str) -> String {
         let mut pending: Vec<Item> = Vec::new();
         let mut start = None;
         loop {
@@ -480,16 +491,11 @@ impl TestEnv {
             to.is_some_and(|to| to.eq_ignore_ascii_case(email))
         });
         pending.sort_by_key(|item| item["id"].as_s().cloned().unwrap_or_default());
-        let text = pending
+        pending
             .last()
             .and_then(|item| item["text"].as_s().ok())
-            .unwrap_or_else(|| panic!("a pending {kind} mail to {email} in the outbox"));
-        let token = text.split("#token=").nth(1).expect("a link with a token");
-        token
-            .split_whitespace()
-            .next()
-            .unwrap_or_default()
-            .to_owned()
+            .unwrap_or_else(|| panic!("a pending {kind} mail to {email} in the outbox"))
+            .clone()
     }
 
     /// Hands what the stream holds now to the table-stream function (as Lambda does), with

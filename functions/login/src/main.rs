@@ -1,9 +1,10 @@
 //! Log-in, password changes and resets (each checks or hashes a password), and the
-//! verification of the account's email.
+//! account's own changes: its names and email, and the email's verification.
 //! Its routes, the rows of `shared::http::ROUTES` naming `Function::Login`:
 //! - POST /api/auth/login
 //! - POST /api/auth/password-reset
 //! - POST /api/auth/password-reset/confirm
+//! - PATCH /api/users/me
 //! - POST /api/users/me/password
 //! - POST /api/users/me/email/verify/resend
 //! - POST /api/users/me/email/verify

@@ -52,8 +52,10 @@ pub enum ApiError {
     IdempotencyKeyReused,
     /// A request with the same `Idempotency-Key` is still in flight.
     IdempotencyInProgress,
-    /// Too many failed log-ins under one name; `retry_after` seconds to wait.
+    /// Too many requests of one kind (`what`: "Too many failed log-ins"); `retry_after`
+    /// seconds to wait.
     TooManyRequests {
+        what: &'static str,
         retry_after: u64,
     },
     /// The store is down or shedding load; the cause is logged when answered.
@@ -152,8 +154,8 @@ impl ApiError {
             Self::PayloadTooLarge { limit } => {
                 return format!("The request body must be at most {limit} bytes.")
             }
-            Self::TooManyRequests { retry_after } => {
-                return format!("Too many failed log-ins; try again in {retry_after} seconds.")
+            Self::TooManyRequests { what, retry_after } => {
+                return format!("{what}; try again in {retry_after} seconds.")
             }
             Self::Unauthorized(m) | Self::Forbidden(m) | Self::NotFound(m) => m,
             Self::Unverified => UNVERIFIED,
@@ -214,7 +216,7 @@ impl ApiError {
             Self::Unauthorized(_) => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
-            Self::TooManyRequests { retry_after } => {
+            Self::TooManyRequests { retry_after, .. } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
             }
             _ => {}

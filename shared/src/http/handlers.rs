@@ -16,7 +16,7 @@ use super::auth::Granted;
 use super::routes::{Function, Operation};
 use super::{
     customer_changes, customers, imports, invitations, login, members, organizations,
-    password_reset, passwords, session, signup, users, verification, ApiError,
+    password_reset, passwords, session, signup, user_changes, users, verification, ApiError,
 };
 
 /// A handler's answer, boxed: one table entry's type for every operation.
@@ -141,6 +141,7 @@ fn logins(op: Operation, app: &App, request: Request, granted: Granted) -> Answe
             (O::ResendVerification, G::Caller(caller)) => {
                 verification::resend(app, request, caller).await
             }
+            (O::UpdateMe, G::Caller(caller)) => user_changes::update(app, request, caller).await,
             _ => not_served(F::Login, op),
         }
     })

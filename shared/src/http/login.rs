@@ -81,7 +81,10 @@ pub(super) async fn take_attempt(app: &App, who: &Attempter<'_>) -> Result<u32, 
         LoginAttempt::Taken(count) => Ok(count),
         LoginAttempt::Refused { retry_after } => {
             tracing::info!(retry_after, "log-in throttled");
-            Err(ApiError::TooManyRequests { retry_after })
+            Err(ApiError::TooManyRequests {
+                what: "Too many failed log-ins",
+                retry_after,
+            })
         }
     }
 }

@@ -21,6 +21,7 @@ mod passwords;
 pub mod routes;
 mod session;
 mod signup;
+mod user_changes;
 mod users;
 mod verification;
 

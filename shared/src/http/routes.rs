@@ -69,6 +69,7 @@ pub enum Operation {
     DeleteCustomer,
     ImportCustomers,
     Me,
+    UpdateMe,
     ChangePassword,
     GetOrganization,
     ListMembers,
@@ -108,7 +109,7 @@ const fn route(
 use Function as F;
 use Operation as O;
 
-pub static ROUTES: [Route; 25] = [
+pub static ROUTES: [Route; 26] = [
     route(Method::POST, "/api/users", F::Signup, O::SignUp),
     route(Method::POST, "/api/auth/login", F::Login, O::LogIn),
     route(
@@ -162,6 +163,7 @@ pub static ROUTES: [Route; 25] = [
         O::ImportCustomers,
     ),
     route(Method::GET, "/api/users/me", F::Me, O::Me),
+    route(Method::PATCH, "/api/users/me", F::Login, O::UpdateMe),
     route(
         Method::POST,
         "/api/users/me/password",
@@ -342,6 +344,7 @@ impl Operation {
             O::DeleteCustomer => "deleteCustomer",
             O::ImportCustomers => "importCustomers",
             O::Me => "me",
+            O::UpdateMe => "updateMe",
             O::ChangePassword => "changePassword",
             O::GetOrganization => "getOrganization",
             O::ListMembers => "listMembers",
@@ -364,7 +367,7 @@ impl Operation {
             O::SignUp | O::LogIn | O::Refresh | O::LogOut => Gate::Public,
             O::RequestPasswordReset | O::ResetPassword => Gate::Public,
             O::Me | O::ChangePassword | O::AcceptInvitation => Gate::Caller,
-            O::VerifyEmail | O::ResendVerification => Gate::Caller,
+            O::VerifyEmail | O::ResendVerification | O::UpdateMe => Gate::Caller,
             O::CreateCustomer => Gate::Named(A::CreateCustomers),
             O::ListCustomers | O::GetCustomer => Gate::Named(A::ReadCustomers),
             O::UpdateCustomer => Gate::Named(A::ChangeCustomers),

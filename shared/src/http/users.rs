@@ -44,6 +44,16 @@ pub(super) async fn me(app: &App, caller: Caller) -> Result<Response<Body>, ApiE
             (me, invitations)
         }
     };
+    // A token from before an email change carries the old address: ask for the new one's.
+    let moved = caller
+        .email
+        .as_ref()
+        .is_some_and(|email| email.normalized() != me.user.email.normalized());
+    let invitations = if moved {
+        app.store.invitations_to(&me.user.email).await?
+    } else {
+        invitations
+    };
     let invitations = if me.user.email_verified {
         invitations.iter().map(NoticeView::of).collect()
     } else {

@@ -62,6 +62,7 @@ mod sessions;
 mod signup;
 pub mod table;
 mod transaction;
+mod user_changes;
 mod verification;
 mod write;
 
@@ -93,7 +94,8 @@ pub use passwords::ChangedMeanwhile;
 pub use reads::{Claimed, Me};
 pub use sessions::{Rotation, REFRESH_GRACE_SECONDS};
 pub use signup::{LookClaim, NamesTaken, SignupSaved};
-pub use verification::{Resent, VerifiedAlready, VERIFICATION_HOURS};
+pub use user_changes::{UserChangeRefusal, UserChanged};
+pub use verification::{Resent, VerifiedAlready, VerifyRefusal, VERIFICATION_HOURS};
 pub use write::{Idempotent, WriteError};
 
 use backoff::Backoff;

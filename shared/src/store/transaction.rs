@@ -241,6 +241,11 @@ impl<R: Copy + PartialEq> Transaction<R> {
         self
     }
 
+    /// No action yet: nothing to send.
+    pub fn is_empty(&self) -> bool {
+        self.actions.is_empty()
+    }
+
     /// The actions, in order: what a test of a pure builder reads.
     #[cfg(test)]
     pub fn actions(&self) -> impl Iterator<Item = (Option<R>, &TransactWriteItem)> {
