@@ -166,3 +166,78 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
     }))
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::domain::{Email, PersonName, Timestamp, Username};
+
+    fn user() -> User {
+        User {
+            id: UserId::generate(),
+            username: Username::parse("jane").unwrap(),
+            email: Email::parse("jane@example.com").unwrap(),
+            first_name: PersonName::parse("Jane").unwrap(),
+            last_name: PersonName::parse("Doe").unwrap(),
+            created_at: Timestamp::now(),
+            email_verified: false,
+        }
+    }
+
+    /// A `MODIFY` of a user item from `old` to `new`, as the stream hands it over, the
+    /// item's other attributes (`memberships`) differing by `roles_changed`.
+    fn modified(old: &User, new: &User, roles_changed: bool) -> EventRecord {
+        let image = |user: &User, roles: usize| {
+            let mut item: serde_dynamo::Item = serde_dynamo::to_item(user).unwrap();
+            item.insert(
+                ENTITY.into(),
+                serde_dynamo::AttributeValue::S("USER".into()),
+            );
+            let roles = vec![serde_dynamo::AttributeValue::S("r".into()); roles];
+            item.insert("memberships".into(), serde_dynamo::AttributeValue::L(roles));
+            serde_json::to_value(item).unwrap()
+        };
+        serde_json::from_value(json!({
+            "eventID": "1",
+            "eventName": "MODIFY",
+            "eventVersion": "1.1",
+            "eventSource": "aws:dynamodb",
+            "awsRegion": "us-east-1",
+            "eventSourceARN": "arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/s",
+            "dynamodb": {
+                "Keys": {},
+                "OldImage": image(old, 1),
+                "NewImage": image(new, if roles_changed { 2 } else { 1 }),
+                "SequenceNumber": "1",
+                "SizeBytes": 1,
+                "StreamViewType": "NEW_AND_OLD_IMAGES",
+            },
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_user_change_asks_for_copies_only_when_what_they_hold_changed() {
+        let old = user();
+        let verified = User {
+            email_verified: true,
+            ..old.clone()
+        };
+        let renamed = User {
+            last_name: PersonName::parse("Park").unwrap(),
+            ..old.clone()
+        };
+        let copy = Some(Job::CopyMember(old.id));
+        assert_eq!(Job::of(&modified(&old, &verified, false)), copy);
+        assert_eq!(Job::of(&modified(&old, &renamed, true)), copy);
+        // A new role list, a new password or a new address: no copy holds those.
+        assert_eq!(Job::of(&modified(&old, &old, true)), None);
+        let moved = User {
+            email: Email::parse("jane.park@example.com").unwrap(),
+            ..old.clone()
+        };
+        assert_eq!(Job::of(&modified(&old, &moved, false)), None);
+    }
+}

@@ -611,6 +611,35 @@ mod tests {
         assert_eq!(guards(&tx).len(), 6);
     }
 
+    /// A copy of the user is made from the user as read: the user item's update holds only
+    /// while what the copy holds is unchanged; the two claims need not say so.
+    #[test]
+    fn a_membership_is_made_only_over_the_copied_fields_as_read() {
+        let org = OrgId::generate();
+        let joining = current(user(), org, None, 1);
+        let employee = Membership::new(org, &joining.user, Role::Employee, &Timestamp::now());
+        let tx = membership_move("t", &joining, org, Some(&employee));
+        let conditioned_on = |key: &Key| {
+            let (_, action) = tx
+                .actions()
+                .find(|(_, a)| a.update().is_some_and(|u| u.key() == &key.to_item()))
+                .expect("an update of the item");
+            let update = action.update().unwrap();
+            let mut names: Vec<&str> = update
+                .expression_attribute_names()
+                .map(|names| names.values().map(String::as_str).collect())
+                .unwrap_or_default();
+            names.sort_unstable();
+            names.join(" ")
+        };
+        let on_user = conditioned_on(&Key::user(joining.user.id));
+        for field in [FIRST_NAME, LAST_NAME, EMAIL_VERIFIED, MEMBERSHIPS] {
+            assert!(on_user.contains(field), "{field}: {on_user}");
+        }
+        let on_claim = conditioned_on(&Key::username(&joining.user.username));
+        assert!(!on_claim.contains(FIRST_NAME), "{on_claim}");
+    }
+
     #[test]
     fn the_last_owner_stays_and_every_cancellation_reads_again() {
         let org = OrgId::generate();
