@@ -246,3 +246,20 @@ async fn check_table_names_what_a_missed_job_left_and_repair_runs_it() {
     assert!(owned_by(&env, &m, &employee_id).await.is_empty());
     env.assert_invariants().await;
 }
+
+/// A copy job that never ran (its batch in the failure queue): `check-table` names the
+/// users listed by out-of-date copies, and `--repair` runs the same job.
+#[tokio::test]
+async fn check_table_names_out_of_date_copies_and_repair_brings_them_in_step() {
+    let env = TestEnv::new().await;
+    let jane = env.signed_up_user().await;
+    let items = env.scan().await;
+    assert!(crm_tests::invariants::stale_member_copies(&items).is_empty());
+    env.verify_email(&jane).await;
+    let stale = crm_tests::invariants::stale_member_copies(&env.scan().await);
+    assert_eq!(stale.len(), 1, "jane's copy, still unverified");
+    assert_eq!(stale[0].to_string(), jane["user"]["id"].as_str().unwrap());
+    assert_eq!(env.app.store.copy_member_names(stale[0]).await.unwrap(), 1);
+    assert!(crm_tests::invariants::stale_member_copies(&env.scan().await).is_empty());
+    env.assert_invariants().await;
+}

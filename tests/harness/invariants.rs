@@ -127,6 +127,34 @@ pub fn departed_owners(items: &[Item]) -> Vec<(OrgId, UserId)> {
     departed
 }
 
+/// Users whose memberships list them by a copy that is not what their user item says now
+/// (names, `email_verified`): what the table-stream function's copy job brings in step
+/// within seconds of a change, and `check-table --repair` runs again. Not a violation: a
+/// table being written to has some for those seconds.
+pub fn stale_member_copies(items: &[Item]) -> Vec<UserId> {
+    let table = Table::index(items);
+    let mut stale: Vec<UserId> = items
+        .iter()
+        .filter(|item| Entity::of(item) == Some(Entity::Member))
+        .filter_map(|item| {
+            serde_dynamo::aws_sdk_dynamodb_1::from_item::<Membership>(item.clone()).ok()
+        })
+        .filter(|membership| {
+            let user = table.get(&Key::user(membership.user_id));
+            let user = user
+                .and_then(|u| serde_dynamo::aws_sdk_dynamodb_1::from_item::<User>(u.clone()).ok());
+            match (&membership.member, user) {
+                (Some(copy), Some(user)) => *copy != shared::domain::MemberNames::of(&user),
+                _ => false,
+            }
+        })
+        .map(|membership| membership.user_id)
+        .collect();
+    stale.sort_by_key(ToString::to_string);
+    stale.dedup();
+    stale
+}
+
 struct Table<'a> {
     by_key: HashMap<(String, String), &'a Item>,
     /// user id to the roles their MEMBER items give them.
