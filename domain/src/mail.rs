@@ -68,6 +68,8 @@ pub enum MailKind {
     EmailVerification,
     /// To the address an account left: it now has another.
     EmailChanged,
+    /// A reset asked for an address no account has: said so, with no link.
+    ResetNoAccount,
 }
 
 /// One message: plain text, one recipient.
@@ -118,6 +120,24 @@ impl Mail {
                  minutes; only the newest link you were sent works):\n{link}\n\n\
                  If it was not you, ignore this mail: your password stays as it is.\n"
             ),
+        }
+    }
+}
+
+impl Mail {
+    /// A reset asked for `to`, which no account has: the same work as a real reset (the
+    /// asker cannot tell the two apart by the answer or its time), and the reader learns
+    /// why no link came. No link, nothing to act on.
+    pub fn reset_without_account(to: &Email) -> Self {
+        Self {
+            kind: MailKind::ResetNoAccount,
+            to: to.clone(),
+            subject: "Reset your password".to_owned(),
+            text: "Someone asked to reset the password of an account with this address, but \
+                   no account here has it. If it was you, you may have signed up with \
+                   another address: ask again with that one.\n\nIf it was not you, ignore \
+                   this mail.\n"
+                .to_owned(),
         }
     }
 }

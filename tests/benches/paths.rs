@@ -140,8 +140,11 @@ async fn main() {
     // A wrong password and an unknown user should cost the same: both verify one hash. An
     // account takes 5 failures before 429, so each sample fails on an account of its own.
     let mut accounts = Vec::new();
+    let mut emails = Vec::new();
     for _ in 0..few {
-        accounts.push(env.member().await.signup["user"]["username"].clone());
+        let user = env.member().await.signup["user"].clone();
+        accounts.push(user["username"].clone());
+        emails.push(user["email"].clone());
     }
     measure(
         (env, rows),
@@ -165,6 +168,30 @@ async fn main() {
             let body = json!({"username": format!("nobody{i}"), "password": "not the password"});
             async move { env.login(&body).await }
         },
+    )
+    .await;
+    // A reset asked for a known email and for an unknown one should look alike, in time
+    // too: the same two calls, a transaction of 3 items against 1. Once per email (3 an hour).
+    let reset = |email: serde_json::Value| {
+        let ask = post_json("/api/auth/password-reset/", &json!({ "email": email }));
+        async move { env.send(Function::Login, ask).await }
+    };
+    measure(
+        (env, rows),
+        "POST /api/auth/password-reset/ known (202)",
+        Function::Login,
+        few,
+        StatusCode::ACCEPTED,
+        |i| reset(emails[i].clone()),
+    )
+    .await;
+    measure(
+        (env, rows),
+        "POST /api/auth/password-reset/ unknown (202)",
+        Function::Login,
+        few,
+        StatusCode::ACCEPTED,
+        |i| reset(json!(format!("nobody{i}@example.com"))),
     )
     .await;
 

@@ -5,8 +5,10 @@
 //! whether or not an account has the email) allows [`super::hourly::MAX_PER_HOUR`] a window;
 //! past it nothing is written or sent. With an account, the same transaction replaces the
 //! user's reset (the digest of the newest token: older links stop working) and puts the
-//! mail in the outbox; without one, it counts alone. So both cases make the same calls, and
-//! only the mail itself tells them apart.
+//! mail in the outbox; without one, it puts a mail saying that no account has the address
+//! (no link). So both cases make the same calls and nearly the same writes (3 items and 2:
+//! `make bench` times both), and only the mail itself tells them apart, to the reader of
+//! that address.
 //!
 //! **Using** (`reset_password`): one `TransactWriteItems` of the user's three login items
 //! (the new hash, on condition that each still holds the hash read; the time it changed,
@@ -49,7 +51,7 @@ pub struct Reset {
 pub enum ResetRequested {
     /// The account's owner is mailed a link.
     Mailed(UserId),
-    /// No account has the email: counted, nothing sent.
+    /// No account has the email: counted, and the address told so (no link).
     NoAccount,
     /// The email asked too often this hour: nothing written or sent.
     TooOften,
@@ -104,6 +106,8 @@ impl WritePath for RequestReset<'_> {
         let mut tx = Transaction::new(table);
         tx.replace(Guard::Counter, counted, Some(&as_read));
         let Some(claim) = found.at(&Key::user_email(self.email)) else {
+            let mail = Mail::reset_without_account(self.email);
+            tx.create(Guard::Fresh, mail_item(self.mail, &mail, now));
             return Ok(Plan::Write(tx, ResetRequested::NoAccount));
         };
         let user: User = record(claim)?;
