@@ -2,7 +2,7 @@
 # The walk-through: a first session (sign up, create and change a customer, list them: the
 # README's copy is generated from it, tests/docs.rs), then sessions and a team: log in,
 # refresh, a new password, invite, verify, accept, work as an employee, be removed; a password
-# reset. The links come from the local mailbox.
+# reset; a new name and email. The links come from the local mailbox.
 # `make run` prints these lines; CI runs this file against the running API (API=... for
 # another, such as a deployed stack: docs/deploy.md).
 set -euo pipefail
@@ -122,3 +122,13 @@ curl -sS --fail-with-body -X POST "$API/api/auth/password-reset/confirm/" -H 'co
 curl -sS --fail-with-body -o /dev/null -w 'log-in with the new password: %{http_code}\n' -X POST \
   "$API/api/auth/login/" -H 'content-type: application/json' \
   -d "{\"username\":\"$U\",\"password\":\"my memorable passphrase\"}"
+# Jane's new last name counts at once; her new email once she uses the link mailed to it.
+curl -sS --fail-with-body -X PATCH "$API/api/users/me/" -H 'content-type: application/json' \
+  -H "authorization: Bearer $TOKEN" -d "{\"last_name\":\"Park\",\"email\":\"$U.park@example.com\"}"
+echo
+MOVE=$(mailed "$U.park" verify-email); [ -n "$MOVE" ]
+curl -sS --fail-with-body -X POST "$API/api/users/me/email/verify/" -H 'content-type: application/json' \
+  -H "authorization: Bearer $TOKEN" -d "{\"token\":\"$MOVE\"}" -w 'email moved: %{http_code}\n'
+curl -sS --fail-with-body -o /dev/null -w 'log-in with the new email: %{http_code}\n' -X POST \
+  "$API/api/auth/login/" -H 'content-type: application/json' \
+  -d "{\"email\":\"$U.park@example.com\",\"password\":\"my memorable passphrase\"}"
