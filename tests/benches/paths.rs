@@ -142,7 +142,7 @@ async fn main() {
     let mut accounts = Vec::new();
     let mut emails = Vec::new();
     for _ in 0..few {
-        let user = env.member().await.signup["user"].clone();
+        let user = env.unverified_member().await.signup["user"].clone();
         accounts.push(user["username"].clone());
         emails.push(user["email"].clone());
     }
@@ -209,7 +209,7 @@ async fn main() {
     .await;
     let mut users = Vec::new();
     for _ in 0..few {
-        users.push(env.member().await.user);
+        users.push(env.unverified_member().await.user);
     }
     measure((env, rows), "POST /api/customers/ new link (201)",
         Function::CreateCustomer, few, StatusCode::CREATED, |i| {
