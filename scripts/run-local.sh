@@ -6,6 +6,7 @@
 #   LOCAL_STATE=dir                  where data and the dev signing key live (.local)
 #   LOCAL_DYNAMODB_PORT, API_PORT    8000 and 9000 by default
 #   LOCAL_MAIL_PORT                  the local SES (mail lands in $LOCAL_STATE/mail), 8025
+#   LOCAL_SECRETS_PORT               the local Secrets Manager (the signing secret), 8026
 #   APP_URL                          where links in mail go (http://localhost:3000)
 #   WATCH_FLAGS                      extra `cargo lambda watch` flags (CI: --ignore-changes)
 #
@@ -31,7 +32,8 @@ if [[ "${FRESH:-0}" == 1 ]]; then
   rm -f "$state"/dynamodb.sqlite*
 fi
 
-# A development signing key, made once and kept beside the data; never committed.
+# A development signing secret, made once and kept beside the data; never committed. The
+# functions that issue tokens read it from the local Secrets Manager below, as on AWS.
 if [[ ! -s "$state/token-secret" ]]; then
   python3 -c 'import secrets; print(secrets.token_urlsafe(48))' > "$state/token-secret"
 fi
@@ -76,13 +78,26 @@ for _ in $(seq 1 100); do
 done
 echo "Mail: every message sent lands in $state/mail/ (local SES on http://127.0.0.1:$mail_port)"
 
+# The signing secret: the issuing functions' Secrets Manager client reads it here.
+secrets_port=${LOCAL_SECRETS_PORT:-$((ddb_port + 26))}
+"$local_dynamodb" secrets --port "$secrets_port" --secret "crm-token-signing=$state/token-secret" \
+  > "$state/secrets.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do
+  grep -q '^ready' "$state/secrets.log" 2>/dev/null && break
+  kill -0 "${pids[-1]}" 2>/dev/null || { cat "$state/secrets.log"; exit 1; }
+  sleep 0.1
+done
+echo "Secrets: the signing secret in a local Secrets Manager on http://127.0.0.1:$secrets_port"
+
 cat > "$state/watch.env" <<ENV
 TABLE_NAME=$table
 AWS_ENDPOINT_URL_DYNAMODB=$endpoint
 AWS_REGION=${AWS_REGION:-us-east-1}
 AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-local}
 AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-local}
-TOKEN_SECRET=$(cat "$state/token-secret")
+AWS_ENDPOINT_URL_SECRETS_MANAGER=http://127.0.0.1:$secrets_port
+TOKEN_SIGNING_SECRET_ARN=arn:aws:secretsmanager:us-east-1:000000000000:secret:crm-token-signing
 RUST_LOG=${RUST_LOG:-info}
 ALLOWED_ORIGINS=${ALLOWED_ORIGINS-http://localhost:*,http://127.0.0.1:*}
 AWS_ENDPOINT_URL_SESV2=http://127.0.0.1:$mail_port

@@ -2,10 +2,10 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crm_tests::{event_with, post_json, read, TestEnv, TEST_TOKEN_SECRET};
-use jsonwebtoken::{encode, EncodingKey, Header};
+use crm_tests::{event_with, post_json, read, test_signing_key, TestEnv};
 use lambda_http::http::{header, StatusCode};
 use serde_json::{json, Value};
+use shared::auth::SigningKey;
 use shared::domain::{OrgId, Role, UserId};
 
 fn now() -> u64 {
@@ -16,9 +16,10 @@ fn now() -> u64 {
 }
 
 /// A token as an attacker or a misconfigured peer might make one.
-fn forged(user: &str, key: &[u8], exp: u64, aud: &str) -> String {
+/// Signed with `key`, its header naming the test key (the one every function knows).
+fn forged(user: &str, key: &SigningKey, exp: u64, aud: &str) -> String {
     let claims = json!({"sub": user, "iat": now(), "exp": exp, "iss": "crm-api", "aud": aud});
-    encode(&Header::default(), &claims, &EncodingKey::from_secret(key)).unwrap()
+    key.sign_naming(&claims, test_signing_key().public().id())
 }
 
 fn password_of(signup: &Value) -> &'static str {
@@ -159,21 +160,16 @@ async fn bad_tokens_are_401_and_write_nothing() {
     let cases = [
         (
             "expired",
-            forged(&m.user, TEST_TOKEN_SECRET, now() - 3600, "crm-api"),
+            forged(&m.user, &test_signing_key(), now() - 3600, "crm-api"),
         ),
         ("tampered", tampered),
         (
-            "signed with another key",
-            forged(
-                &m.user,
-                b"another key that is also 32 bytes long!",
-                now() + 600,
-                "crm-api",
-            ),
+            "signed with another key, naming ours",
+            forged(&m.user, &SigningKey::throwaway(), now() + 600, "crm-api"),
         ),
         (
             "another audience",
-            forged(&m.user, TEST_TOKEN_SECRET, now() + 600, "billing-api"),
+            forged(&m.user, &test_signing_key(), now() + 600, "billing-api"),
         ),
         ("not a JWT", "hello".to_owned()),
     ];
@@ -208,7 +204,7 @@ async fn a_validly_signed_token_without_roles_belongs_nowhere() {
     let m = env.member().await;
     // Signed with the real key but carrying no organizations: a token minted before roles
     // were carried, or for a user who has none.
-    let token = forged(&m.user, TEST_TOKEN_SECRET, now() + 600, "crm-api");
+    let token = forged(&m.user, &test_signing_key(), now() + 600, "crm-api");
     let before = env.item_count().await;
     let body = json!({"organization": m.org, "email": "x@example.com"});
     let (status, answer) = env.create_customer(&token, &body).await;

@@ -29,10 +29,42 @@ async fn exercised() -> HashMap<Function, Actions> {
         used.entry(function).or_default().extend(actions.clone());
         used.entry(Function::Fallback).or_default().extend(actions);
     };
+    // Each function's cold start: its token keys read (and for an issuing function, its
+    // own secret, of its own, so that each publishes its key), then the warm-up.
+    let secrets: Vec<(String, String)> = Function::ALL
+        .iter()
+        .map(|f| {
+            (
+                format!("{f:?}"),
+                format!("{f:?}'s signing secret, 32 bytes or more"),
+            )
+        })
+        .collect();
+    let pairs: Vec<(&str, &str)> = secrets
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let local = crm_tests::secrets::start(&pairs).await;
+    let mut read_secret = Vec::new();
     for function in Function::ALL {
-        shared::serve::warm_up(&env.app, shared::http::Handlers::of(function)).await;
+        let secret = function.issues_tokens().then(|| {
+            let arn = crm_tests::secrets::local_arn(&format!("{function:?}"));
+            shared::secrets::SigningSecret::at(&local.url, &arn)
+        });
+        shared::app::start_tokens(
+            &crm_tests::test_token_config(),
+            &env.app.store,
+            secret.as_ref(),
+        )
+        .await
+        .expect("a cold start");
+        if !local.take_reads().is_empty() {
+            read_secret.push(function);
+        }
+        shared::serve::warm_up(env.app_of(function), shared::http::Handlers::of(function)).await;
         record(function, env);
     }
+
     let (owner, other, third) = (env.member().await, env.member().await, env.member().await);
     let unverified = env.signed_up_user().await;
     sign_up_every_way(env).await;
@@ -72,6 +104,11 @@ async fn exercised() -> HashMap<Function, Actions> {
     record(Function::Me, env);
     manage_members_every_way(env, &owner, &other).await;
     record(Function::Teams, env);
+    for function in read_secret {
+        used.entry(function)
+            .or_default()
+            .insert("secretsmanager:GetSecretValue(TokenSigningSecret)".into());
+    }
     used
 }
 
@@ -348,8 +385,10 @@ fn granted(template: &serde_norway::Value, binary: &str) -> Actions {
     {
         for statement in policy["Statement"].as_sequence().expect("a Statement list") {
             let text = |key: &str| serde_norway::to_string(&statement[key]).unwrap_or_default();
-            let scope = if text("Condition").contains("WARMUP") {
-                "(WARMUP)"
+            let scope = if text("Condition").contains("SIGNING_KEY") {
+                "(SIGNING_KEY)"
+            } else if text("Resource").contains("TokenSigningSecret") {
+                "(TokenSigningSecret)"
             } else if text("Resource").contains("/index/gsi1") {
                 "(index/gsi1)"
             } else if text("Resource").contains(":identity/${MailFrom}") {
@@ -384,7 +423,7 @@ async fn every_function_is_granted_exactly_the_actions_its_code_calls() {
         let covered = |action: &String| {
             granted.contains(action)
                 || action
-                    .strip_suffix("(WARMUP)")
+                    .strip_suffix("(SIGNING_KEY)")
                     .is_some_and(|bare| granted.contains(bare))
         };
         for action in used.iter().filter(|a| !covered(a)) {

@@ -18,6 +18,7 @@ Exits non-zero naming every mismatch. Run by .ci/run with the project's venv:
     .local/venv/bin/python tests/template_routes.py
 """
 import copy
+import json
 import fnmatch
 import os
 import sys
@@ -50,6 +51,34 @@ def translate():
 def function_of(integration):
     uri = integration["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
     return uri.split("${")[-1].split(".Arn}")[0]
+
+
+def signing_secret_problems(output):
+    """What the translator made of the signing secret (issue 28): no function's environment,
+    Globals merged in, resolves a secret; a function names the secret's ARN exactly when its
+    role may read it, and that role reads that secret alone."""
+    problems = []
+    resources = output["Resources"]
+    for name, r in resources.items():
+        if r["Type"] != "AWS::Lambda::Function":
+            continue
+        variables = r["Properties"].get("Environment", {}).get("Variables", {})
+        if "{{resolve:" in json.dumps(variables):
+            problems.append(f"{name}: its environment resolves a secret")
+        role = r["Properties"]["Role"]["Fn::GetAtt"][0]
+        statements = [
+            s
+            for policy in resources[role]["Properties"].get("Policies", [])
+            for s in policy["PolicyDocument"]["Statement"]
+        ]
+        reads = [s for s in statements if "secretsmanager:GetSecretValue" in json.dumps(s["Action"])]
+        named = variables.get("TOKEN_SIGNING_SECRET_ARN") == {"Ref": "TokenSigningSecret"}
+        if named != bool(reads):
+            problems.append(f"{name}: names the signing secret {named}, may read a secret {bool(reads)}")
+        for s in reads:
+            if s["Resource"] != {"Ref": "TokenSigningSecret"}:
+                problems.append(f"{name}: may read secrets other than the signing secret")
+    return problems
 
 
 def main():
@@ -135,6 +164,7 @@ def main():
                         f"{method} {form}: cargo lambda watch sends it to {local_function(method, form)}, "
                         f"API Gateway to {expected}"
                     )
+    problems += signing_secret_problems(output)
     for problem in problems:
         print("FAIL", problem)
     print(f"{checked} operations of openapi.yaml, {len(routes)} routes: {len(problems)} problems")

@@ -6,9 +6,10 @@ use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 
 use crate::auth::Tokens;
-use crate::config::{AwsSettings, Config, ConfigError, Origins};
+use crate::config::{AwsSettings, Config, ConfigError, Origins, TokenConfig};
 use crate::domain::AppUrl;
 use crate::metrics::MetricsConfig;
+use crate::secrets::SigningSecret;
 use crate::store::Store;
 
 pub struct App {
@@ -21,16 +22,40 @@ pub struct App {
     pub app_url: AppUrl,
 }
 
+/// What a function does with access tokens, which decides what its cold start reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenUse {
+    /// None (the table-stream function): nothing is read.
+    None,
+    /// Verifies them: reads the published public keys.
+    Verify,
+    /// Also issues them: reads the signing secret as well, and publishes its public key.
+    Issue,
+}
+
 impl App {
     /// Reads the configuration (see [`Config`]) and the standard AWS settings (see
-    /// [`AwsSettings`]). Fails, and so the function refuses to start, when any is missing or
-    /// unusable.
-    pub async fn from_env() -> Result<Self, ConfigError> {
+    /// [`AwsSettings`]), then the token keys `tokens` asks for ([`start_tokens`]). Fails, and
+    /// so the function refuses to start, when any is missing or unusable.
+    pub async fn from_env(tokens: TokenUse) -> Result<Self, ConfigError> {
         let config = Config::from_env()?;
-        let tokens = Tokens::new(&config.tokens)?;
         let aws = AwsSettings::from_env()?;
+        let secret = match (tokens, &config.tokens.signing_secret) {
+            (TokenUse::Issue, Some(id)) => Some(SigningSecret::new(&aws, id.clone())),
+            (TokenUse::Issue, None) => {
+                return Err(ConfigError(
+                    "TOKEN_SIGNING_SECRET_ARN must be set: this function issues tokens".into(),
+                ))
+            }
+            _ => None,
+        };
         let client = aws_sdk_dynamodb::Client::from_conf(dynamodb_config(sdk_config(aws)).build());
-        let app = Self::new(Store::new(client, config.table), tokens);
+        let store = Store::new(client, config.table);
+        let tokens = match tokens {
+            TokenUse::None => Tokens::new(&config.tokens, None),
+            _ => start_tokens(&config.tokens, &store, secret.as_ref()).await?,
+        };
+        let app = Self::new(store, tokens);
         Ok(Self {
             metrics: config.metrics,
             app_url: config.app_url,
@@ -52,6 +77,55 @@ impl App {
     pub fn allowing(self, origins: Origins) -> Self {
         Self { origins, ..self }
     }
+
+    /// Reads the published token keys again (one `Query`) and verifies with them from `now`
+    /// on. When they cannot be read, the keys known so far stay, and it says so in the log.
+    pub async fn read_token_keys(&self, now: std::time::Instant) {
+        match self.store.signing_keys().await {
+            Ok(keys) => self.tokens.learn(&keys, now),
+            Err(error) => {
+                tracing::warn!(error = %error.report(), "token keys not read; keeping those known");
+            }
+        }
+    }
+}
+
+/// Cold start's token keys: the signing key from `secret` (a function that issues tokens),
+/// read at the same time as the published public keys, which is also the call that opens the
+/// connection to DynamoDB. An issuing function then publishes its own key if it is not listed
+/// yet, and refuses to start when it cannot read its secret or publish its key (tokens it
+/// issued would not verify elsewhere); a function that only verifies starts without the keys
+/// when they cannot be read, and reads them at its first request.
+pub async fn start_tokens(
+    config: &TokenConfig,
+    store: &Store,
+    secret: Option<&SigningSecret>,
+) -> Result<Tokens, ConfigError> {
+    let signing = async {
+        match secret {
+            Some(secret) => secret.read().await.map(Some),
+            None => Ok(None),
+        }
+    };
+    let (signing, published) = tokio::join!(signing, store.signing_keys());
+    let tokens = Tokens::new(config, signing?);
+    let listed = match published {
+        Ok(keys) => {
+            tokens.learn(&keys, std::time::Instant::now());
+            tokens.signing_key().is_some_and(|own| keys.contains(own))
+        }
+        Err(error) => {
+            tracing::warn!(error = %error.report(), "token keys not read; reading them at the first request");
+            false
+        }
+    };
+    if let Some(own) = tokens.signing_key().filter(|_| !listed) {
+        store.publish_signing_key(own).await.map_err(|e| {
+            ConfigError(format!("publishing the token signing key: {}", e.report()))
+        })?;
+        tracing::info!(kid = own.id(), "token signing key published");
+    }
+    Ok(tokens)
 }
 
 /// The HTTP client every AWS call goes through: rustls on ring, the system's root

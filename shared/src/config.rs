@@ -19,10 +19,10 @@ impl std::error::Error for ConfigError {}
 /// How access and refresh tokens are made and checked.
 #[derive(Clone)]
 pub struct TokenConfig {
-    /// Signs new access tokens (`TOKEN_SECRET`).
-    pub secret: Vec<u8>,
-    /// Still accepted for verification while keys rotate (`TOKEN_PREVIOUS_SECRET`).
-    pub previous_secret: Option<Vec<u8>>,
+    /// The Secrets Manager secret the signing key is derived from, by ARN or name
+    /// (`TOKEN_SIGNING_SECRET_ARN`): set for the functions that issue tokens alone, which read
+    /// it at cold start. Not a secret itself.
+    pub signing_secret: Option<String>,
     /// Access token lifetime (`TOKEN_LIFETIME_SECONDS`, default 900).
     pub lifetime: Duration,
     /// Refresh token lifetime, renewed at each rotation (`REFRESH_TOKEN_LIFETIME_SECONDS`,
@@ -36,7 +36,7 @@ pub struct TokenConfig {
 impl std::fmt::Debug for TokenConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TokenConfig")
-            .field("previous_secret", &self.previous_secret.is_some())
+            .field("signing_secret", &self.signing_secret)
             .field("lifetime", &self.lifetime)
             .field("refresh_lifetime", &self.refresh_lifetime)
             .field("issuer", &self.issuer)
@@ -80,6 +80,9 @@ pub struct AwsSettings {
     /// Where SES is when not at AWS: `AWS_ENDPOINT_URL_SESV2`, else `AWS_ENDPOINT_URL`
     /// (the table-stream function's mail; `make run` points it at its local mailbox).
     pub mail_endpoint: Option<String>,
+    /// Where Secrets Manager is when not at AWS: `AWS_ENDPOINT_URL_SECRETS_MANAGER`, else
+    /// `AWS_ENDPOINT_URL` (the signing key; `make run` points it at its local one).
+    pub secrets_endpoint: Option<String>,
 }
 
 impl std::fmt::Debug for AwsSettings {
@@ -107,15 +110,12 @@ impl AwsSettings {
         };
         let ignore_endpoints = var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
             .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-        let endpoint = if ignore_endpoints {
-            None
-        } else {
-            var("AWS_ENDPOINT_URL_DYNAMODB").or_else(|| var("AWS_ENDPOINT_URL"))
-        };
-        let mail_endpoint = if ignore_endpoints {
-            None
-        } else {
-            var("AWS_ENDPOINT_URL_SESV2").or_else(|| var("AWS_ENDPOINT_URL"))
+        let endpoint = |service: &str| {
+            if ignore_endpoints {
+                None
+            } else {
+                var(&format!("AWS_ENDPOINT_URL_{service}")).or_else(|| var("AWS_ENDPOINT_URL"))
+            }
         };
         Ok(Self {
             region: var("AWS_REGION")
@@ -124,8 +124,9 @@ impl AwsSettings {
             access_key_id: required("AWS_ACCESS_KEY_ID")?,
             secret_access_key: required("AWS_SECRET_ACCESS_KEY")?,
             session_token: var("AWS_SESSION_TOKEN"),
-            endpoint,
-            mail_endpoint,
+            endpoint: endpoint("DYNAMODB"),
+            mail_endpoint: endpoint("SESV2"),
+            secrets_endpoint: endpoint("SECRETS_MANAGER"),
         })
     }
 }
@@ -215,12 +216,7 @@ impl Config {
         Ok(Self {
             table: required("TABLE_NAME", "the DynamoDB table")?,
             tokens: TokenConfig {
-                secret: required(
-                    "TOKEN_SECRET",
-                    "the functions refuse to start without a signing key",
-                )?
-                .into_bytes(),
-                previous_secret: var("TOKEN_PREVIOUS_SECRET").map(String::into_bytes),
+                signing_secret: var("TOKEN_SIGNING_SECRET_ARN"),
                 lifetime: seconds("TOKEN_LIFETIME_SECONDS", DEFAULT_LIFETIME)?,
                 refresh_lifetime: seconds(
                     "REFRESH_TOKEN_LIFETIME_SECONDS",
@@ -268,11 +264,10 @@ mod tests {
 
     #[test]
     fn missing_or_malformed_settings_are_refused() {
-        let key = "k".repeat(32);
-        let missing = from(&[("TABLE_NAME", "t")]).unwrap_err();
-        assert!(missing.0.contains("TOKEN_SECRET"), "{missing}");
-        assert!(from(&[("TOKEN_SECRET", &key)]).is_err(), "no table");
-        let base = [("TABLE_NAME", "t"), ("TOKEN_SECRET", key.as_str())];
+        let missing = from(&[]).unwrap_err();
+        assert!(missing.0.contains("TABLE_NAME"), "{missing}");
+        let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:signing-AbCdEf";
+        let base = [("TABLE_NAME", "t")];
         for (name, bad) in [
             ("TOKEN_LIFETIME_SECONDS", "0"),
             ("TOKEN_LIFETIME_SECONDS", "soon"),
@@ -288,8 +283,12 @@ mod tests {
             config.tokens.refresh_lifetime,
             Duration::from_secs(2_592_000)
         );
-        assert!(config.tokens.previous_secret.is_none());
-        assert!(!format!("{config:?}").contains(&key), "secrets never print");
+        assert_eq!(
+            config.tokens.signing_secret, None,
+            "a function that only verifies"
+        );
+        let issuing = from(&[base[0], ("TOKEN_SIGNING_SECRET_ARN", arn)]).unwrap();
+        assert_eq!(issuing.tokens.signing_secret.as_deref(), Some(arn));
     }
 
     fn aws(vars: &[(&str, &str)]) -> Result<AwsSettings, ConfigError> {
@@ -332,6 +331,14 @@ mod tests {
         );
         let ignore = ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true");
         assert_eq!(endpoint(&[general, dynamodb, ignore]), None);
+        let secrets = ("AWS_ENDPOINT_URL_SECRETS_MANAGER", "http://127.0.0.1:3");
+        let both = with(&[region, general, dynamodb, secrets]).unwrap();
+        assert_eq!(both.secrets_endpoint.as_deref(), Some("http://127.0.0.1:3"));
+        assert_eq!(both.mail_endpoint.as_deref(), Some("http://127.0.0.1:1"));
+        assert_eq!(
+            with(&[region, secrets, ignore]).unwrap().secrets_endpoint,
+            None
+        );
         for key in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
             let vars: Vec<_> = [keys[0], keys[1], region]
                 .into_iter()

@@ -15,6 +15,7 @@ pub use crm_domain as domain;
 pub mod http;
 pub mod mailer;
 pub mod metrics;
+pub mod secrets;
 pub mod serve;
 pub mod store;
 pub mod stream;

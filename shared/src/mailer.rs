@@ -126,5 +126,6 @@ pub fn client_at(endpoint: &str) -> aws_sdk_sesv2::Client {
         session_token: None,
         endpoint: None,
         mail_endpoint: Some(endpoint.to_owned()),
+        secrets_endpoint: None,
     })
 }

@@ -23,43 +23,38 @@ const WARM_UP_LIMIT: Duration = Duration::from_secs(1);
 pub async fn run(handlers: &'static Handlers) -> Result<(), lambda_http::Error> {
     crate::telemetry::init();
     // Lives as long as the execution environment; requests borrow it from their own tasks.
-    let app: &'static App = Box::leak(Box::new(App::from_env().await?));
+    let app = App::from_env(handlers.function.token_use()).await?;
+    let app: &'static App = Box::leak(Box::new(app));
     warm_up(app, handlers).await;
     lambda_http::run(service_fn(move |request| guarded(app, request, handlers))).await
 }
 
-/// Makes the first request cost what a warm one does. Resolves credentials and the endpoint
-/// and opens the connection (TLS included on AWS); where passwords are checked, faults in
-/// argon2's memory alongside; then runs the function's own kind of request once, end to end,
+/// Makes the first request cost what a warm one does. The connection to DynamoDB is open
+/// already (TLS included on AWS): configuration read the token keys through it
+/// (`app::start_tokens`). Where passwords are checked, faults in argon2's memory; then runs
+/// the function's own kind of request once, end to end,
 /// from the Lambda event's JSON to the response's, so that its code is paged in and whatever
 /// is built lazily is built before a caller waits. Under provisioned concurrency and Lambda's
 /// proactive initialization, init runs before any request arrives.
 ///
 /// The rehearsal ([`Function::rehearsal`]) comes last, so that what it warmed is still warm:
 /// run beside argon2's 19 MiB instead, it left the fallback's first request at 1.6–1.8× a
-/// warm one, against 1.3–1.4× after it (`make bench`). Where it is a read and nothing is
-/// hashed, its own read opens the connection, so nothing else is read.
+/// warm one, against 1.3–1.4× after it (`make bench`).
 ///
 /// The rehearsal is made as a caller nobody is: a member of one fresh organization only,
 /// asking for fresh ids, so its reads find nothing and it cannot write. A write route is
 /// sent an empty object, which validation refuses before any call, or which a change
-/// finds nothing to apply to. Its token never leaves this function, and it writes no
-/// metrics line.
+/// finds nothing to apply to. Its token is signed by a throwaway key, verified here until the
+/// rehearsal ends and never again ([`crate::auth::Tokens::rehearsal_token`]), so a function
+/// that only verifies rehearses too; it writes no metrics line.
 ///
 /// Whatever happens, init goes on: a function that cannot reach DynamoDB yet may later.
 /// Returns the rehearsal's status, when it finished in time.
 pub async fn warm_up(app: &'static App, handlers: &'static Handlers) -> Option<StatusCode> {
     let work = async {
-        let hashing = handlers.warm_passwords;
-        if hashing.is_some() || handlers.function.rehearsal().method != Method::GET {
-            let hashed = hashing.map(tokio::task::spawn_blocking);
-            if let Err(error) = app.store.warm_up().await {
-                tracing::warn!(error = %error.report(), "warm-up failed; serving anyway");
-            }
-            if let Some(hashed) = hashed {
-                if hashed.await.is_err() {
-                    tracing::warn!("the password hashing warm-up panicked; serving anyway");
-                }
+        if let Some(hashing) = handlers.warm_passwords {
+            if tokio::task::spawn_blocking(hashing).await.is_err() {
+                tracing::warn!("the password hashing warm-up panicked; serving anyway");
             }
         }
         rehearse(app, handlers)
@@ -78,11 +73,10 @@ pub async fn warm_up(app: &'static App, handlers: &'static Handlers) -> Option<S
 /// One request of the function's rehearsal route, through the same adapter and JSON as a real
 /// invocation. A failure is logged and ignored: the rehearsal only saves time.
 async fn rehearse(app: &'static App, handlers: &'static Handlers) -> Option<StatusCode> {
-    use lambda_http::{request::LambdaRequest, Context, LambdaEvent, Service};
     let organization = OrgId::generate();
     // RFC 2606's `.invalid`: nobody's address, so that the token carries one, as real ones do.
     let email = Email::parse("nobody@rehearsal.invalid").ok();
-    let token = app.tokens.issue(
+    let (token, kid) = app.tokens.rehearsal_token(
         UserId::generate(),
         email.as_ref(),
         &[OrgRole {
@@ -90,8 +84,26 @@ async fn rehearse(app: &'static App, handlers: &'static Handlers) -> Option<Stat
             role: Role::Owner,
         }],
     );
+    // Forgotten however the rehearsal ends: answered, or dropped at the warm-up's limit.
+    struct Forget<'a>(&'a crate::auth::Tokens, String);
+    impl Drop for Forget<'_> {
+        fn drop(&mut self) {
+            self.0.forget(&self.1);
+        }
+    }
+    let _forget = Forget(&app.tokens, kid);
     let route = handlers.function.rehearsal();
     let event = rehearsal_event(route, organization, &token.access_token);
+    rehearse_event(app, handlers, event).await
+}
+
+/// Runs `event` as an invocation of the function: its status.
+async fn rehearse_event(
+    app: &'static App,
+    handlers: &'static Handlers,
+    event: serde_json::Value,
+) -> Option<StatusCode> {
+    use lambda_http::{request::LambdaRequest, Context, LambdaEvent, Service};
     // From text, as the runtime has it: the same parsing code runs.
     let payload: LambdaRequest = match serde_json::from_str(&event.to_string()) {
         Ok(payload) => payload,

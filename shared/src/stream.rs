@@ -159,7 +159,7 @@ pub async fn handle(app: &App, mailer: &Mailer, event: Event) -> DynamoDbEventRe
 /// The table-stream function's main.
 pub async fn run() -> Result<(), lambda_runtime::Error> {
     crate::telemetry::init();
-    let app: &'static App = Box::leak(Box::new(App::from_env().await?));
+    let app: &'static App = Box::leak(Box::new(App::from_env(crate::app::TokenUse::None).await?));
     let mailer: &'static Mailer = Box::leak(Box::new(Mailer::from_env()?));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| async move {
         Ok::<_, std::convert::Infallible>(handle(app, mailer, event.payload).await)

@@ -86,6 +86,37 @@ async fn main() {
         .collect();
     report("argon2id hash (one)", hashes);
 
+    // What every authenticated request pays before its handler (verify), and what sign-up,
+    // log-in and refresh pay to sign (issue): EdDSA on ring, a token of one organization.
+    let tokens = crm_tests::test_tokens();
+    let roles = [shared::domain::OrgRole {
+        organization: shared::domain::OrgId::generate(),
+        role: shared::domain::Role::Owner,
+    }];
+    let user = shared::domain::UserId::generate();
+    let one = |f: &mut dyn FnMut()| {
+        (0..n.max(1000))
+            .map(|_| {
+                let start = Instant::now();
+                f();
+                start.elapsed()
+            })
+            .collect::<Vec<_>>()
+    };
+    report(
+        "access token: issue (sign)",
+        one(&mut || {
+            std::hint::black_box(tokens.issue(user, None, &roles).is_ok());
+        }),
+    );
+    let token = tokens.issue(user, None, &roles).unwrap().access_token;
+    report(
+        "access token: verify",
+        one(&mut || {
+            std::hint::black_box(tokens.verify(&token).is_ok());
+        }),
+    );
+
     let env = TestEnv::new().await;
     let owner = env.member().await;
     let (org, token) = (owner.org.clone(), owner.token.clone());

@@ -10,9 +10,10 @@ use aws_sdk_dynamodb::config::interceptors::{
     BeforeTransmitInterceptorContextRef,
 };
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
-use aws_sdk_dynamodb::operation::get_item::GetItemInput;
+use aws_sdk_dynamodb::operation::put_item::PutItemInput;
 use aws_sdk_dynamodb::operation::query::QueryInput;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsInput;
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::Input;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
@@ -100,9 +101,10 @@ impl Intercept for CallLog {
 
 /// The IAM actions one call needs, as `tests/permissions.rs` compares them with the template:
 /// `TransactWriteItems` is no action of its own but one per item (`PutItem`, `UpdateItem`,
-/// `DeleteItem`, `ConditionCheckItem`); a `GetItem` of the warm-up key alone is
-/// `GetItem(WARMUP)`, which a statement limited to that leading key grants; a `Query` of an
-/// index is `Query(index/NAME)`, whose resource is the index's ARN.
+/// `DeleteItem`, `ConditionCheckItem`); a `Query` or `PutItem` of the signing keys' partition
+/// is `Query(SIGNING_KEY)` or `PutItem(SIGNING_KEY)`, which a statement limited to that
+/// leading key grants; a `Query` of an index is `Query(index/NAME)`, whose resource is the
+/// index's ARN.
 pub fn iam_actions(operation: &str, input: &Input) -> Vec<String> {
     if let Some(tx) = input.downcast_ref::<TransactWriteItemsInput>() {
         return tx
@@ -122,15 +124,28 @@ pub fn iam_actions(operation: &str, input: &Input) -> Vec<String> {
             })
             .collect();
     }
-    if let Some(get) = input.downcast_ref::<GetItemInput>() {
-        let warm_up = get
-            .key()
-            .and_then(|key| key.get("pk"))
-            .and_then(|pk| pk.as_s().ok())
-            .is_some_and(|pk| pk == "WARMUP");
-        if warm_up {
-            return vec!["GetItem(WARMUP)".to_owned()];
+    let signing_keys = |value: Option<&AttributeValue>| {
+        value
+            .and_then(|v| v.as_s().ok())
+            .is_some_and(|pk| pk == shared::store::keys::SIGNING_KEYS)
+    };
+    let scoped = match (
+        input.downcast_ref::<QueryInput>(),
+        input.downcast_ref::<PutItemInput>(),
+    ) {
+        (Some(query), _) => {
+            query.index_name().is_none()
+                && signing_keys(
+                    query
+                        .expression_attribute_values()
+                        .and_then(|v| v.get(":pk")),
+                )
         }
+        (_, Some(put)) => signing_keys(put.item().and_then(|item| item.get("pk"))),
+        _ => false,
+    };
+    if scoped {
+        return vec![format!("{operation}(SIGNING_KEY)")];
     }
     if let Some(index) = input
         .downcast_ref::<QueryInput>()

@@ -43,7 +43,7 @@ async fn answer(State(env): State<Arc<TestEnv>>, request: HttpRequest) -> Respon
     let mut request = lambda_http::http::Request::from_parts(parts, body);
     request = request.with_query_string_parameters(query);
     let response = Function::Fallback
-        .handle(&env.app, request)
+        .handle(env.app_of(Function::Fallback), request)
         .await
         .expect("handlers answer every request");
     let (parts, body) = response.into_parts();

@@ -82,6 +82,7 @@ pub fn check(items: &[Item]) -> Report {
             Some(Entity::ResetRequests) => hourly(item, &key, "EMAIL#", &mut problems),
             Some(Entity::EmailVerification) => table.email_verification(item, &key, &mut problems),
             Some(Entity::VerificationRequests) => hourly(item, &key, "USER#", &mut problems),
+            Some(Entity::SigningKey) => signing_key(item, &key, &mut problems),
             None => problems.push(format!("unknown entity {entity:?}")),
         }
         report
@@ -686,6 +687,24 @@ fn hourly(item: &Item, key: &Key, beside: &str, problems: &mut Vec<String>) {
     let (start, expires) = (number(item, "window_start"), number(item, "expires_at"));
     if start.zip(expires).is_none_or(|(s, e)| e != s + 3600) {
         problems.push("no window_start, or expires_at not an hour after it".into());
+    }
+}
+
+/// A published public key: in the keys' partition under its own `kid`, an Ed25519 key whose
+/// id is that `kid`, with the time it was published.
+fn signing_key(item: &Item, key: &Key, problems: &mut Vec<String>) {
+    let kid = text(item, "kid").unwrap_or_default();
+    if *key != Key::signing_key(kid) {
+        problems.push(format!("not at its kid's key ({kid:?})"));
+    }
+    let public = text(item, "public_key").unwrap_or_default();
+    if text(item, "algorithm") != Some("EdDSA")
+        || shared::auth::PublicKey::parse(kid, public).is_none()
+    {
+        problems.push("not an Ed25519 public key whose id is its kid".into());
+    }
+    if number(item, "published_at").is_none() {
+        problems.push("no published_at".into());
     }
 }
 

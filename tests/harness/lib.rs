@@ -10,6 +10,7 @@ pub mod invariants;
 pub mod key;
 pub mod mailbox;
 pub mod operator;
+pub mod secrets;
 mod server;
 pub mod stream;
 mod table;
@@ -24,7 +25,7 @@ use lambda_http::http::{header, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 use shared::app::{dynamodb_config, App};
-use shared::auth::Tokens;
+use shared::auth::{SigningKey, Tokens};
 use shared::http::Function;
 use shared::store::Store;
 
@@ -35,25 +36,54 @@ pub use table::create_table;
 
 pub type Item = HashMap<String, AttributeValue>;
 
-/// The signing key of every app the tests build.
-pub const TEST_TOKEN_SECRET: &[u8] = b"test-only signing key, at least 32 bytes long";
+/// The secret the signing key of every app the tests build is derived from (as a Secrets
+/// Manager secret's string would be).
+pub const TEST_SIGNING_SECRET: &str = "test-only signing secret, at least 32 bytes long";
 
-pub fn test_tokens() -> Tokens {
-    Tokens::new(&shared::config::TokenConfig {
-        secret: TEST_TOKEN_SECRET.to_vec(),
-        previous_secret: None,
+pub fn test_token_config() -> shared::config::TokenConfig {
+    shared::config::TokenConfig {
+        signing_secret: None,
         lifetime: std::time::Duration::from_secs(900),
         refresh_lifetime: std::time::Duration::from_secs(30 * 24 * 3600),
         issuer: "crm-api".into(),
         audience: "crm-api".into(),
-    })
-    .expect("a valid test key")
+    }
+}
+
+pub fn test_signing_key() -> SigningKey {
+    SigningKey::from_secret(TEST_SIGNING_SECRET).expect("a valid test secret")
+}
+
+/// Tokens as a function that issues them holds them: the test key, and its public half as
+/// if just read from the table.
+pub fn test_tokens() -> Tokens {
+    let tokens = Tokens::new(&test_token_config(), Some(test_signing_key()));
+    tokens.learn(
+        &[test_signing_key().public().clone()],
+        std::time::Instant::now(),
+    );
+    tokens
+}
+
+/// Tokens as a function that only verifies holds them: the test key's public half, as if
+/// just read from the table.
+pub fn verifying_tokens() -> Tokens {
+    let tokens = Tokens::new(&test_token_config(), None);
+    tokens.learn(
+        &[test_signing_key().public().clone()],
+        std::time::Instant::now(),
+    );
+    tokens
 }
 
 /// One test's world: its own table, the app under test (whose calls are counted and pass
 /// through a [`DynamoFront`]), and an uncounted client for looking at the table.
 pub struct TestEnv {
+    /// As a function that issues tokens has it (the test key).
     pub app: App,
+    /// The same, as a function that only verifies tokens has it: what [`TestEnv::send`] hands
+    /// the routes of such functions, so that one that tried to issue a token would fail.
+    pub verifier: App,
     pub calls: CallLog,
     pub front: DynamoFront,
     /// The app's own client: counted, and through the front.
@@ -126,8 +156,12 @@ impl TestEnv {
             )
             .build(),
         );
+        // The test key is known to both apps without being published: a test's table holds
+        // only what its requests wrote (tests/signing_keys.rs publishes keys).
+        let store = Store::new(client.clone(), table.clone());
         Self {
-            app: App::new(Store::new(client.clone(), table.clone()), test_tokens()),
+            app: App::new(store.clone(), test_tokens()),
+            verifier: App::new(store, verifying_tokens()),
             client,
             calls,
             front,
@@ -141,6 +175,7 @@ impl TestEnv {
     pub fn freeze_clock(&mut self) -> shared::domain::Clock {
         let clock = shared::domain::Clock::frozen(shared::domain::Clock::system().now());
         self.app.store = self.app.store.clone().with_clock(clock.clone());
+        self.verifier.store = self.app.store.clone();
         clock
     }
 
@@ -245,7 +280,10 @@ impl TestEnv {
     /// POST /api/users/ with a JSON body; returns the status and the JSON answer.
     pub async fn signup(&self, body: &Value) -> (StatusCode, Value) {
         let response = shared::http::Function::Signup
-            .handle(&self.app, post_json("/api/users/", body))
+            .handle(
+                self.app_of(shared::http::Function::Signup),
+                post_json("/api/users/", body),
+            )
             .await
             .expect("handlers answer every request");
         read(response)
@@ -255,7 +293,7 @@ impl TestEnv {
     pub async fn create_customer(&self, token: &str, body: &Value) -> (StatusCode, Value) {
         let request = with_token(post_json("/api/customers/", body), token);
         let response = shared::http::Function::CreateCustomer
-            .handle(&self.app, request)
+            .handle(self.app_of(shared::http::Function::CreateCustomer), request)
             .await
             .expect("handlers answer every request");
         read(response)
@@ -271,7 +309,7 @@ impl TestEnv {
         let body = serde_json::json!({"organization": organization, "customers": rows});
         let request = with_token(post_json("/api/customers/batch/", &body), token);
         let response = shared::http::Function::ChangeCustomer
-            .handle(&self.app, request)
+            .handle(self.app_of(shared::http::Function::ChangeCustomer), request)
             .await
             .expect("handlers answer every request");
         read(response)
@@ -280,7 +318,10 @@ impl TestEnv {
     /// POST /api/auth/login/.
     pub async fn login(&self, body: &Value) -> (StatusCode, Value) {
         let response = shared::http::Function::Login
-            .handle(&self.app, post_json("/api/auth/login/", body))
+            .handle(
+                self.app_of(shared::http::Function::Login),
+                post_json("/api/auth/login/", body),
+            )
             .await
             .expect("handlers answer every request");
         read(response)
@@ -290,7 +331,7 @@ impl TestEnv {
     pub async fn get_customers(&self, token: &str, path_and_query: &str) -> (StatusCode, Value) {
         let request = with_token(get(path_and_query), token);
         let response = shared::http::Function::ReadCustomers
-            .handle(&self.app, request)
+            .handle(self.app_of(shared::http::Function::ReadCustomers), request)
             .await
             .expect("handlers answer every request");
         read(response)
@@ -329,7 +370,7 @@ impl TestEnv {
             HashMap::from([("id".to_owned(), id.to_owned())]),
         );
         let response = shared::http::Function::ChangeCustomer
-            .handle(&self.app, request)
+            .handle(self.app_of(shared::http::Function::ChangeCustomer), request)
             .await
             .expect("handlers answer every request");
         let headers = response.headers().clone();
@@ -578,6 +619,7 @@ impl TestEnv {
                 None,
                 &[shared::domain::OrgRole { organization, role }],
             )
+            .expect("the test app issues tokens")
             .access_token
     }
 }
@@ -672,6 +714,7 @@ impl TestEnv {
         self.app
             .tokens
             .issue(user, Some(&email), &roles)
+            .expect("the test app issues tokens")
             .access_token
     }
 }
@@ -681,13 +724,22 @@ impl TestEnv {
     /// answer (`Null` for a 204).
     pub async fn send(&self, function: Function, request: Request) -> (StatusCode, Value) {
         let response = function
-            .handle(&self.app, request)
+            .handle(self.app_of(function), request)
             .await
             .expect("handlers answer every request");
         if response.status() == StatusCode::NO_CONTENT {
             return (response.status(), Value::Null);
         }
         read(response)
+    }
+
+    /// The app as `function` has it: holding the signing key or not.
+    pub fn app_of(&self, function: Function) -> &App {
+        if function.issues_tokens() {
+            &self.app
+        } else {
+            &self.verifier
+        }
     }
 
     /// GET /api/users/me as the holder of `token`.

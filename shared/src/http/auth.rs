@@ -90,21 +90,23 @@ impl Admission {
 pub(super) async fn admit(app: &App, request: &Request, gate: Gate) -> Result<Granted, ApiError> {
     Ok(match gate {
         Gate::Public => Granted::Anyone,
-        Gate::Caller => Granted::Caller(caller(app, request)?),
+        Gate::Caller => Granted::Caller(caller(app, request).await?),
         Gate::Member(action) => {
-            let caller = caller(app, request)?;
+            let caller = caller(app, request).await?;
             let org = org_in_path(request)?;
             Granted::Member(authorized(app, caller, action, org).await?)
         }
         Gate::Named(action) => Granted::Named(Admission {
-            caller: caller(app, request)?,
+            caller: caller(app, request).await?,
             action,
         }),
     })
 }
 
-/// The caller and their roles, as the token says; no read (see `auth::tokens`).
-fn caller(app: &App, request: &Request) -> Result<Caller, ApiError> {
+/// The caller and their roles, as the token says; no read (see `auth::tokens`), unless this
+/// function's public keys are old or the token names a key it does not know: then one
+/// `Query` of the keys first ([`App::read_token_keys`]), and the token is verified with them.
+async fn caller(app: &App, request: &Request) -> Result<Caller, ApiError> {
     let value = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -117,10 +119,21 @@ fn caller(app: &App, request: &Request) -> Result<Caller, ApiError> {
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(ApiError::Unauthorized(MISSING));
     }
-    app.tokens.verify(token.trim()).map_err(|e| {
+    let token = token.trim();
+    let mut verified = app.tokens.verify(token);
+    let now = std::time::Instant::now();
+    if app
+        .tokens
+        .wants_keys(now, verified == Err(TokenError::UnknownKey))
+    {
+        app.read_token_keys(now).await;
+        verified = app.tokens.verify(token);
+    }
+    verified.map_err(|e| {
         let reason = match e {
             TokenError::Expired => "expired",
             TokenError::Invalid => "invalid",
+            TokenError::UnknownKey => "unknown key",
         };
         tracing::info!(reason, "access token refused");
         ApiError::Unauthorized(REFUSED)

@@ -64,6 +64,12 @@ pub enum ApiError {
     Internal(Cause),
 }
 
+impl From<crate::auth::NoSigningKey> for ApiError {
+    fn from(error: crate::auth::NoSigningKey) -> Self {
+        Self::internal(error)
+    }
+}
+
 impl ApiError {
     /// A 500 that keeps what caused it, for the log.
     pub fn internal(cause: impl Into<Cause>) -> Self {

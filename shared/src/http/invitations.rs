@@ -223,7 +223,9 @@ pub(super) async fn accept(
             roles,
         } => {
             tracing::info!(organization = %organization.id, role = ?role, "invitation accepted");
-            let token = app.tokens.issue(caller.user, caller.email.as_ref(), &roles);
+            let token = app
+                .tokens
+                .issue(caller.user, caller.email.as_ref(), &roles)?;
             let view = AcceptedView {
                 organization,
                 role,
@@ -237,7 +239,9 @@ pub(super) async fn accept(
         Accepted::Replayed { answer, roles } => {
             let mut kept: serde_json::Value = serde_json::from_str(&answer.body)
                 .map_err(|e| ApiError::internal(format!("an unreadable kept answer: {e}")))?;
-            let token = app.tokens.issue(caller.user, caller.email.as_ref(), &roles);
+            let token = app
+                .tokens
+                .issue(caller.user, caller.email.as_ref(), &roles)?;
             kept["access_token"] = serde_json::Value::String(token.access_token);
             Ok(no_store(idempotency::replay_json(answer.status, &kept)))
         }

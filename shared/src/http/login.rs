@@ -51,7 +51,7 @@ pub(super) async fn log_in(app: &App, request: Request) -> Result<Response<Body>
             started?;
             forgotten?;
             tracing::info!(user_id = %user.id, "logged in");
-            let tokens = pair(app, (user.id, &user.email), &roles, &refresh);
+            let tokens = pair(app, (user.id, &user.email), &roles, &refresh)?;
             Ok(no_store(json_response(
                 StatusCode::OK,
                 &LoggedIn {

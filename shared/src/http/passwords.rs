@@ -67,7 +67,7 @@ pub(super) async fn change_password(
         (caller.user, &account.user.email),
         &account.roles,
         &refresh,
-    );
+    )?;
     Ok(no_store(json_response(StatusCode::OK, &tokens)))
 }
 

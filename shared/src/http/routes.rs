@@ -38,15 +38,44 @@ pub enum Function {
 impl Function {
     /// Whether some route of the function checks or hashes a password.
     pub fn checks_passwords(self) -> bool {
+        self.serves_any(|operation| {
+            matches!(
+                operation,
+                Operation::SignUp
+                    | Operation::LogIn
+                    | Operation::ChangePassword
+                    | Operation::ResetPassword
+            )
+        })
+    }
+
+    /// Whether some route of the function issues access tokens, and so holds the signing key
+    /// (read at cold start from Secrets Manager: `crate::secrets`). The others only verify.
+    pub fn issues_tokens(self) -> bool {
+        self.serves_any(|operation| {
+            matches!(
+                operation,
+                Operation::SignUp
+                    | Operation::LogIn
+                    | Operation::ChangePassword
+                    | Operation::Refresh
+                    | Operation::AcceptInvitation
+            )
+        })
+    }
+
+    /// What the function's cold start reads for tokens.
+    pub fn token_use(self) -> crate::app::TokenUse {
+        if self.issues_tokens() {
+            crate::app::TokenUse::Issue
+        } else {
+            crate::app::TokenUse::Verify
+        }
+    }
+
+    fn serves_any(self, operation: impl Fn(Operation) -> bool) -> bool {
         ROUTES.iter().any(|route| {
-            (route.function == self || self == Self::Fallback)
-                && matches!(
-                    route.operation,
-                    Operation::SignUp
-                        | Operation::LogIn
-                        | Operation::ChangePassword
-                        | Operation::ResetPassword
-                )
+            (route.function == self || self == Self::Fallback) && operation(route.operation)
         })
     }
 }

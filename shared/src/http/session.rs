@@ -11,7 +11,7 @@ use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 
 use crate::app::App;
-use crate::auth::{AccessToken, RefreshToken};
+use crate::auth::{AccessToken, NoSigningKey, RefreshToken};
 use crate::domain::{Email, OrgRole, UserId};
 use crate::store::Rotation;
 
@@ -43,12 +43,12 @@ pub(crate) fn pair(
     (user, email): (UserId, &Email),
     roles: &[OrgRole],
     refresh: &RefreshToken,
-) -> TokenPair {
-    TokenPair {
-        access: app.tokens.issue(user, Some(email), roles),
+) -> Result<TokenPair, NoSigningKey> {
+    Ok(TokenPair {
+        access: app.tokens.issue(user, Some(email), roles)?,
         refresh_token: refresh.expose(),
         refresh_expires_in: app.tokens.refresh_lifetime().as_secs(),
-    }
+    })
 }
 
 fn presented(request: &Request) -> Result<Result<RefreshToken, ()>, ApiError> {
@@ -62,7 +62,7 @@ fn presented(request: &Request) -> Result<Result<RefreshToken, ()>, ApiError> {
 
 pub(super) async fn refresh(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let token = presented(&request)?.map_err(|()| ApiError::Unauthorized(REFUSED))?;
-    let next = app.tokens.successor(&token);
+    let next = app.tokens.successor(&token)?;
     let now = app.store.now();
     let expires_at = now.unix() + app.tokens.refresh_lifetime().as_secs();
     match app
@@ -74,7 +74,7 @@ pub(super) async fn refresh(app: &App, request: Request) -> Result<Response<Body
             tracing::info!(user_id = %token.user, session = %token.log_tag(), "session refreshed");
             Ok(no_store(json_response(
                 StatusCode::OK,
-                &pair(app, (token.user, &email), &roles, &next),
+                &pair(app, (token.user, &email), &roles, &next)?,
             )))
         }
         Rotation::Reused => {

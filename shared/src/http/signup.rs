@@ -73,7 +73,7 @@ pub(super) async fn sign_up(app: &App, request: Request) -> Result<Response<Body
         SignupSaved::New => {
             tracing::info!(user_id = %signup.user.id, organization = %signup.organization.id, "signed up");
             let user = (signup.user.id, &signup.user.email);
-            let tokens = pair(app, user, &[signup.membership.grant()], &refresh);
+            let tokens = pair(app, user, &[signup.membership.grant()], &refresh)?;
             let body = WithTokens { tokens, created };
             Ok(no_store(located(
                 json_response(StatusCode::CREATED, &body),
@@ -143,7 +143,7 @@ async fn replay(
         return Err(ApiError::IdempotencyKeyReused);
     }
     app.store.forget_login_failures(&who).await?;
-    let tokens = app.tokens.issue(user, Some(email), roles);
+    let tokens = app.tokens.issue(user, Some(email), roles)?;
     let body = serde_json::to_value(WithTokens { tokens, created }).expect("JSON");
     Ok(no_store(located(
         idempotency::replay_json(answer.status, &body),

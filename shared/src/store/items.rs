@@ -59,10 +59,12 @@ pub enum Entity {
     EmailVerification,
     /// The verification mails a user asked for again this hour, beside the user.
     VerificationRequests,
+    /// The public half of a key that signs access tokens, in the keys' own partition.
+    SigningKey,
 }
 
 impl Entity {
-    pub const ALL: [Entity; 28] = [
+    pub const ALL: [Entity; 29] = [
         Self::User,
         Self::Username,
         Self::UsernameSkeleton,
@@ -91,6 +93,7 @@ impl Entity {
         Self::ResetRequests,
         Self::EmailVerification,
         Self::VerificationRequests,
+        Self::SigningKey,
     ];
 
     /// The tag as stored.
@@ -124,6 +127,7 @@ impl Entity {
             Self::ResetRequests => "PASSWORD_RESET_REQUESTS",
             Self::EmailVerification => "EMAIL_VERIFICATION",
             Self::VerificationRequests => "EMAIL_VERIFICATION_REQUESTS",
+            Self::SigningKey => "SIGNING_KEY",
         }
     }
 

@@ -35,6 +35,8 @@ pub struct ListKey {
 }
 
 const MEMBER: &str = "MEMBER#";
+/// The partition key of the token signing keys (IAM policies name it: `template.yaml`).
+pub const SIGNING_KEYS: &str = "SIGNING_KEY";
 const INVITATION: &str = "INVITATION#";
 
 fn key(pk: String, sk: &str) -> Key {
@@ -45,10 +47,15 @@ fn key(pk: String, sk: &str) -> Key {
 }
 
 impl Key {
-    /// Never written: what cold start reads to open the connection (IAM allows every function
-    /// `GetItem` on this key alone).
-    pub fn warm_up() -> Self {
-        key("WARMUP".to_owned(), "WARMUP")
+    /// The partition of the public keys that verify access tokens (`store::signing_keys`);
+    /// IAM lets every function read it, and the issuing functions write it, alone.
+    pub fn signing_keys() -> String {
+        SIGNING_KEYS.to_owned()
+    }
+
+    /// One published public key, by its `kid` (hex, made by `auth::PublicKey`).
+    pub fn signing_key(kid: &str) -> Self {
+        key(SIGNING_KEYS.to_owned(), &format!("KID#{kid}"))
     }
 
     pub fn user(user: UserId) -> Self {

@@ -18,7 +18,8 @@
 //! | [`Store::start_session`] | `sessions` | `PutItem` |
 //! | [`Store::rotate_session`] | `sessions` | `TransactWriteItems` with `GetItem`; when the token is not current, `GetItem`, and `UpdateItem` on reuse |
 //! | [`Store::log_out`] | `sessions` | `UpdateItem`; when the token is not current, `GetItem`, and `UpdateItem` when it was issued |
-//! | [`Store::warm_up`] | `mod` | `GetItem` of a key never written |
+//! | [`Store::signing_keys`] | `signing_keys` | `Query` of the keys' partition (cold start; a token naming an unknown key) |
+//! | [`Store::publish_signing_key`] | `signing_keys` | `PutItem` (an issuing function's cold start, when its key is not listed) |
 //! | [`Store::create_customer`] | `customers` | `TransactWriteItems`, after a `BatchGetItem` when naming another user |
 //! | [`Store::change_customer`] | `customer_changes` | `BatchGetItem`, then `TransactWriteItems` |
 //! | [`Store::customer`], [`Store::customer_by`], [`Store::organization`], [`Store::member_role`] | `reads` | `GetItem` |
@@ -59,6 +60,7 @@ mod password_resets;
 mod passwords;
 mod reads;
 mod sessions;
+mod signing_keys;
 mod signup;
 pub mod table;
 mod transaction;
@@ -130,19 +132,6 @@ impl Store {
     /// Now, by the store's clock: every request's one source of the time.
     pub fn now(&self) -> Now {
         self.clock.now()
-    }
-
-    /// One cheap read of a key that never exists: resolves credentials and the endpoint and
-    /// opens the connection, so the first request does not pay for them.
-    pub async fn warm_up(&self) -> Result<(), StoreError> {
-        self.client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(keys::Key::warm_up().to_item()))
-            .projection_expression("pk")
-            .send()
-            .await?;
-        Ok(())
     }
 
     /// The item at `key`, read strongly consistently, so a write that just returned is seen.

@@ -25,7 +25,7 @@ use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::Router;
-use crm_tests::{event_json, TestEnv, TEST_TOKEN_SECRET};
+use crm_tests::{event_json, TestEnv, TEST_SIGNING_SECRET};
 use serde_json::{json, Value};
 use tokio::sync::Notify;
 
@@ -205,6 +205,9 @@ fn peak_rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// The name of the signing secret in the local Secrets Manager.
+const SIGNING_SECRET: &str = "crm-token-signing";
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -220,6 +223,15 @@ async fn main() {
         .unwrap_or(100);
 
     let env = TestEnv::new().await;
+    // The issuing functions read the test key from a local Secrets Manager, as on AWS.
+    let secrets = crm_tests::secrets::start(&[(SIGNING_SECRET, TEST_SIGNING_SECRET)]).await;
+    // Published, as the first issuing function to start would: the functions that only
+    // verify read it at their cold start.
+    env.app
+        .store
+        .publish_signing_key(crm_tests::test_signing_key().public())
+        .await
+        .expect("publishing the test key");
     let m = env.member().await;
     let customer = m.signup["customer"]["id"].as_str().unwrap().to_owned();
     let refresh = m.signup["refresh_token"].as_str().unwrap().to_owned();
@@ -338,9 +350,10 @@ async fn main() {
                 .env("AWS_SECRET_ACCESS_KEY", "local")
                 .env("AWS_ENDPOINT_URL_DYNAMODB", crm_tests::endpoint())
                 .env("TABLE_NAME", &env.table)
+                .env("AWS_ENDPOINT_URL_SECRETS_MANAGER", &secrets.url)
                 .env(
-                    "TOKEN_SECRET",
-                    String::from_utf8_lossy(TEST_TOKEN_SECRET).to_string(),
+                    "TOKEN_SIGNING_SECRET_ARN",
+                    crm_tests::secrets::local_arn(SIGNING_SECRET),
                 )
                 .env("RUST_LOG", "warn")
                 .stdout(Stdio::null())

@@ -10,13 +10,17 @@
 //! `local-dynamodb mail --port 8025 --dir .local/mail`: the local SES (`SendEmail` of API
 //! v2, `crm_tests::mailbox`): each message an `.eml` file in the folder and a line on
 //! standard output; prints `ready <url>` first.
+//!
+//! `local-dynamodb secrets --port 8026 --secret crm-token-signing=.local/token-secret`: the
+//! local Secrets Manager (`GetSecretValue`, `crm_tests::secrets`), each secret's string read
+//! from its file at start; prints `ready <url>` first.
 
 use std::process::ExitCode;
 
 use aws_sdk_dynamodb::operation::describe_table::DescribeTableError;
 use aws_sdk_dynamodb::Client;
 
-const USAGE: &str = "usage:\n  local-dynamodb serve --port <port> --data <file> --table <name>\n  local-dynamodb ensure-table --endpoint <url> --table <name>\n  local-dynamodb mail --port <port> --dir <folder>";
+const USAGE: &str = "usage:\n  local-dynamodb serve --port <port> --data <file> --table <name>\n  local-dynamodb ensure-table --endpoint <url> --table <name>\n  local-dynamodb mail --port <port> --dir <folder>\n  local-dynamodb secrets --port <port> --secret <name>=<file>...";
 
 fn option(args: &[String], name: &str) -> Option<String> {
     args.iter()
@@ -38,6 +42,10 @@ async fn main() -> ExitCode {
             let port = option(&args, "--port").unwrap_or_else(|| "8025".into());
             let dir = option(&args, "--dir").unwrap_or_else(|| ".local/mail".into());
             mail(&port, &dir).await
+        }
+        (Some("secrets"), _) => {
+            let port = option(&args, "--port").unwrap_or_else(|| "8026".into());
+            secrets(&port, &args).await
         }
         (Some("ensure-table"), Some(table)) => match option(&args, "--endpoint") {
             Some(endpoint) => ensure_table(&endpoint, &table).await,
@@ -78,6 +86,30 @@ async fn serve(port: &str, data: &str, table: &str) -> Result<(), Error> {
     ensure_table(&url, table).await?;
     println!("ready {url} table={table} data={data}");
     server.await??;
+    Ok(())
+}
+
+async fn secrets(port: &str, args: &[String]) -> Result<(), Error> {
+    let mut secrets = std::collections::HashMap::new();
+    for pair in args
+        .windows(2)
+        .filter(|w| w[0] == "--secret")
+        .map(|w| &w[1])
+    {
+        let (name, file) = pair.split_once('=').ok_or(USAGE)?;
+        let value = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
+        secrets.insert(name.to_owned(), value.trim().to_owned());
+    }
+    let listener = tokio::net::TcpListener::bind(format!("127.0.0.1:{port}")).await?;
+    println!(
+        "ready http://{} secrets={}",
+        listener.local_addr()?,
+        secrets.len()
+    );
+    tokio::select! {
+        () = crm_tests::secrets::serve(listener, secrets) => {}
+        () = shutdown() => {}
+    }
     Ok(())
 }
 
