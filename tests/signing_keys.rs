@@ -20,7 +20,8 @@ const SECRET: &str = "a signing secret as Secrets Manager generates one, 64 char
 /// The function's tokens after its cold start, reading `NAME` from `url` when it issues.
 async fn cold_start(env: &TestEnv, url: &str, issues: bool) -> Tokens {
     let secret = issues.then(|| SigningSecret::at(url, &local_arn(NAME)));
-    start_tokens(&test_token_config(), &env.app.store, secret.as_ref())
+    let read = secret.as_ref().map(SigningSecret::reading);
+    start_tokens(&test_token_config(), &env.app.store, read)
         .await
         .expect("a cold start")
 }
@@ -138,7 +139,7 @@ async fn an_issuing_cold_start_without_its_secret_or_the_table_refuses_to_start(
     let missing = start_tokens(
         &test_token_config(),
         &env.app.store,
-        Some(&SigningSecret::at(&secrets.url, &local_arn(NAME))),
+        Some(SigningSecret::at(&secrets.url, &local_arn(NAME)).reading()),
     )
     .await
     .unwrap_err();
@@ -147,7 +148,7 @@ async fn an_issuing_cold_start_without_its_secret_or_the_table_refuses_to_start(
     let short = start_tokens(
         &test_token_config(),
         &env.app.store,
-        Some(&SigningSecret::at(&secrets.url, "short")),
+        Some(SigningSecret::at(&secrets.url, "short").reading()),
     )
     .await
     .unwrap_err();
@@ -161,7 +162,7 @@ async fn an_issuing_cold_start_without_its_secret_or_the_table_refuses_to_start(
     let issuing = start_tokens(
         &test_token_config(),
         &down.store,
-        Some(&SigningSecret::at(&secrets.url, NAME)),
+        Some(SigningSecret::at(&secrets.url, NAME).reading()),
     )
     .await;
     assert!(issuing.is_err());

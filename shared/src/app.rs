@@ -9,7 +9,7 @@ use crate::auth::Tokens;
 use crate::config::{AwsSettings, Config, ConfigError, Origins, TokenConfig};
 use crate::domain::AppUrl;
 use crate::metrics::MetricsConfig;
-use crate::secrets::SigningSecret;
+use crate::secrets::KeyRead;
 use crate::store::Store;
 
 pub struct App {
@@ -22,15 +22,20 @@ pub struct App {
     pub app_url: AppUrl,
 }
 
+/// Reads the signing key from the secret named by ARN, through the function's AWS settings
+/// (`crate::secrets::read_signing_key`, in the issuing functions' tables alone).
+pub type ReadSigningKey = fn(&AwsSettings, &str) -> KeyRead<'static>;
+
 /// What a function does with access tokens, which decides what its cold start reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 pub enum TokenUse {
     /// None (the table-stream function): nothing is read.
     None,
     /// Verifies them: reads the published public keys.
     Verify,
-    /// Also issues them: reads the signing secret as well, and publishes its public key.
-    Issue,
+    /// Also issues them: reads the signing secret with this as well, and publishes its
+    /// public key.
+    Issue(ReadSigningKey),
 }
 
 impl App {
@@ -40,9 +45,9 @@ impl App {
     pub async fn from_env(tokens: TokenUse) -> Result<Self, ConfigError> {
         let config = Config::from_env()?;
         let aws = AwsSettings::from_env()?;
-        let secret = match (tokens, &config.tokens.signing_secret) {
-            (TokenUse::Issue, Some(id)) => Some(SigningSecret::new(&aws, id.clone())),
-            (TokenUse::Issue, None) => {
+        let signing = match (tokens, &config.tokens.signing_secret) {
+            (TokenUse::Issue(read), Some(id)) => Some(read(&aws, id)),
+            (TokenUse::Issue(_), None) => {
                 return Err(ConfigError(
                     "TOKEN_SIGNING_SECRET_ARN must be set: this function issues tokens".into(),
                 ))
@@ -53,7 +58,7 @@ impl App {
         let store = Store::new(client, config.table);
         let tokens = match tokens {
             TokenUse::None => Tokens::new(&config.tokens, None),
-            _ => start_tokens(&config.tokens, &store, secret.as_ref()).await?,
+            _ => start_tokens(&config.tokens, &store, signing).await?,
         };
         let app = Self::new(store, tokens);
         Ok(Self {
@@ -90,8 +95,8 @@ impl App {
     }
 }
 
-/// Cold start's token keys: the signing key from `secret` (a function that issues tokens),
-/// read at the same time as the published public keys, which is also the call that opens the
+/// Cold start's token keys: the signing key from `signing` (a function that issues tokens:
+/// the secret's read), at the same time as the published public keys, which is also the call that opens the
 /// connection to DynamoDB. An issuing function then publishes its own key if it is not listed
 /// yet, and refuses to start when it cannot read its secret or publish its key (tokens it
 /// issued would not verify elsewhere); a function that only verifies starts without the keys
@@ -99,11 +104,11 @@ impl App {
 pub async fn start_tokens(
     config: &TokenConfig,
     store: &Store,
-    secret: Option<&SigningSecret>,
+    signing: Option<KeyRead<'_>>,
 ) -> Result<Tokens, ConfigError> {
     let signing = async {
-        match secret {
-            Some(secret) => secret.read().await.map(Some),
+        match signing {
+            Some(read) => read.await.map(Some),
             None => Ok(None),
         }
     };

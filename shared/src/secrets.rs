@@ -4,6 +4,8 @@
 //! their environment holds its ARN, never its value. Locally it is `make run`'s local Secrets
 //! Manager (`AWS_ENDPOINT_URL_SECRETS_MANAGER`), reached by this same call.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use aws_sdk_secretsmanager::config::timeout::TimeoutConfig;
@@ -12,6 +14,18 @@ use aws_sdk_secretsmanager::error::DisplayErrorContext;
 
 use crate::auth::SigningKey;
 use crate::config::{AwsSettings, ConfigError};
+
+/// A read of the signing key, under way.
+pub type KeyRead<'a> = Pin<Box<dyn Future<Output = Result<SigningKey, ConfigError>> + Send + 'a>>;
+
+/// Reads the signing key from the secret `id` through the function's AWS settings: what the
+/// issuing functions' tables point to (`Handlers::read_signing_key`). Only through that
+/// pointer is this module reached, so the functions that only verify link no Secrets
+/// Manager client.
+pub fn read_signing_key(aws: &AwsSettings, id: &str) -> KeyRead<'static> {
+    let secret = SigningSecret::new(aws, id.to_owned());
+    Box::pin(async move { secret.read().await })
+}
 
 /// The secret the signing key is derived from: its current version's string.
 pub struct SigningSecret {
@@ -41,6 +55,11 @@ impl SigningSecret {
             secrets_endpoint: Some(endpoint.to_owned()),
         };
         Self::new(&aws, id.to_owned())
+    }
+
+    /// [`SigningSecret::read`], boxed, for [`crate::app::start_tokens`].
+    pub fn reading(&self) -> KeyRead<'_> {
+        Box::pin(self.read())
     }
 
     /// The signing key, from the secret's current version: one `GetSecretValue`. The error

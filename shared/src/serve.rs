@@ -23,7 +23,7 @@ const WARM_UP_LIMIT: Duration = Duration::from_secs(1);
 pub async fn run(handlers: &'static Handlers) -> Result<(), lambda_http::Error> {
     crate::telemetry::init();
     // Lives as long as the execution environment; requests borrow it from their own tasks.
-    let app = App::from_env(handlers.function.token_use()).await?;
+    let app = App::from_env(handlers.token_use()).await?;
     let app: &'static App = Box::leak(Box::new(app));
     warm_up(app, handlers).await;
     lambda_http::run(service_fn(move |request| guarded(app, request, handlers))).await

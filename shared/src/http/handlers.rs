@@ -9,8 +9,9 @@ use std::pin::Pin;
 
 use lambda_http::{Body, Request, Response};
 
-use crate::app::App;
+use crate::app::{App, ReadSigningKey, TokenUse};
 use crate::domain::PasswordHash;
+use crate::secrets::read_signing_key;
 
 use super::auth::Granted;
 use super::routes::{Function, Operation};
@@ -31,6 +32,19 @@ pub struct Handlers {
     dispatch: Dispatch,
     /// Faults argon2's memory in at cold start: only where a route checks a password.
     pub warm_passwords: Option<fn()>,
+    /// Reads the token signing key at cold start: only where a route issues tokens, so that
+    /// no other binary links the Secrets Manager client.
+    pub read_signing_key: Option<ReadSigningKey>,
+}
+
+impl Handlers {
+    /// What the function's cold start reads for tokens.
+    pub fn token_use(&self) -> TokenUse {
+        match self.read_signing_key {
+            Some(read) => TokenUse::Issue(read),
+            None => TokenUse::Verify,
+        }
+    }
 }
 
 use Function as F;
@@ -41,46 +55,55 @@ pub static SIGNUP: Handlers = Handlers {
     function: F::Signup,
     dispatch: signups,
     warm_passwords: Some(PasswordHash::warm_up),
+    read_signing_key: Some(read_signing_key),
 };
 pub static LOGIN: Handlers = Handlers {
     function: F::Login,
     dispatch: logins,
     warm_passwords: Some(PasswordHash::warm_up),
+    read_signing_key: Some(read_signing_key),
 };
 pub static SESSION: Handlers = Handlers {
     function: F::Session,
     dispatch: sessions,
     warm_passwords: None,
+    read_signing_key: Some(read_signing_key),
 };
 pub static CREATE_CUSTOMER: Handlers = Handlers {
     function: F::CreateCustomer,
     dispatch: creations,
     warm_passwords: None,
+    read_signing_key: None,
 };
 pub static READ_CUSTOMERS: Handlers = Handlers {
     function: F::ReadCustomers,
     dispatch: customer_reads,
     warm_passwords: None,
+    read_signing_key: None,
 };
 pub static CHANGE_CUSTOMER: Handlers = Handlers {
     function: F::ChangeCustomer,
     dispatch: customer_changes,
     warm_passwords: None,
+    read_signing_key: None,
 };
 pub static ME: Handlers = Handlers {
     function: F::Me,
     dispatch: own_views,
     warm_passwords: None,
+    read_signing_key: None,
 };
 pub static TEAMS: Handlers = Handlers {
     function: F::Teams,
     dispatch: team_routes,
     warm_passwords: None,
+    read_signing_key: Some(read_signing_key),
 };
 pub static FALLBACK: Handlers = Handlers {
     function: F::Fallback,
     dispatch: every_route,
     warm_passwords: Some(PasswordHash::warm_up),
+    read_signing_key: Some(read_signing_key),
 };
 
 impl Handlers {

@@ -64,15 +64,6 @@ impl Function {
         })
     }
 
-    /// What the function's cold start reads for tokens.
-    pub fn token_use(self) -> crate::app::TokenUse {
-        if self.issues_tokens() {
-            crate::app::TokenUse::Issue
-        } else {
-            crate::app::TokenUse::Verify
-        }
-    }
-
     fn serves_any(self, operation: impl Fn(Operation) -> bool) -> bool {
         ROUTES.iter().any(|route| {
             (route.function == self || self == Self::Fallback) && operation(route.operation)
@@ -615,5 +606,25 @@ mod tests {
             assert_eq!(routes == 0, function == Function::Fallback, "{function:?}");
             assert!(ROUTES.iter().all(|r| Function::Fallback.serves(r)));
         }
+    }
+
+    /// A function reads the signing secret (and links the Secrets Manager client) exactly
+    /// when one of its routes issues tokens; the customer routes and `/users/me` only verify.
+    #[test]
+    fn only_the_functions_that_issue_tokens_read_the_signing_key() {
+        use crate::http::Handlers;
+        for function in Function::ALL {
+            let reads = Handlers::of(function).read_signing_key.is_some();
+            assert_eq!(reads, function.issues_tokens(), "{function:?}");
+        }
+        let issuing: Vec<Function> = Function::ALL
+            .into_iter()
+            .filter(|f| f.issues_tokens())
+            .collect();
+        use Function as F;
+        assert_eq!(
+            issuing,
+            [F::Signup, F::Login, F::Session, F::Teams, F::Fallback]
+        );
     }
 }
