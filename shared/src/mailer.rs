@@ -9,7 +9,6 @@
 use std::time::Duration;
 
 use aws_sdk_sesv2::config::timeout::TimeoutConfig;
-use aws_sdk_sesv2::config::{BehaviorVersion, Region};
 use aws_sdk_sesv2::error::{DisplayErrorContext, SdkError};
 use aws_sdk_sesv2::operation::send_email::SendEmailError;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
@@ -99,14 +98,10 @@ fn refusal(
     }
 }
 
-/// The SES client: the shared HTTPS client, the role's credentials, timeouts that fail a
+/// The SES client: what every client starts from (`app::client_config`), timeouts that fail a
 /// stalled call within the function's run.
 fn client(aws: &AwsSettings) -> aws_sdk_sesv2::Client {
-    let mut config = aws_sdk_sesv2::config::Builder::new()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(aws.region.clone()))
-        .credentials_provider(crate::app::credentials(aws))
-        .http_client(crate::app::https_client())
+    let mut config = crate::app::client_config!(aws_sdk_sesv2::config::Builder, aws)
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(2))

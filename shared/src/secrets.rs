@@ -9,7 +9,6 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use aws_sdk_secretsmanager::config::timeout::TimeoutConfig;
-use aws_sdk_secretsmanager::config::{BehaviorVersion, Region};
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
 
 use crate::auth::SigningKey;
@@ -88,14 +87,10 @@ impl SigningSecret {
     }
 }
 
-/// Secrets Manager's client: the shared HTTPS client, the execution role's credentials, and
+/// Secrets Manager's client: what every client starts from (`app::client_config`), and
 /// timeouts that let a cold start fail within Lambda's 10 s of init rather than hang.
 fn client(aws: &AwsSettings) -> aws_sdk_secretsmanager::Client {
-    let mut config = aws_sdk_secretsmanager::config::Builder::new()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(aws.region.clone()))
-        .credentials_provider(crate::app::credentials(aws))
-        .http_client(crate::app::https_client())
+    let mut config = crate::app::client_config!(aws_sdk_secretsmanager::config::Builder, aws)
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(1))
