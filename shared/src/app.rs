@@ -95,12 +95,12 @@ impl App {
     }
 }
 
-/// Cold start's token keys: the signing key from `signing` (a function that issues tokens:
-/// the secret's read), at the same time as the published public keys, which is also the call that opens the
-/// connection to DynamoDB. An issuing function then publishes its own key if it is not listed
-/// yet, and refuses to start when it cannot read its secret or publish its key (tokens it
-/// issued would not verify elsewhere); a function that only verifies starts without the keys
-/// when they cannot be read, and reads them at its first request.
+/// Cold start's token keys: the signing key from `signing` (in a function that issues tokens,
+/// the secret's read), at the same time as the published public keys, whose `Query` is also
+/// what opens the connection to DynamoDB. An issuing function then publishes its own key if
+/// it is not listed yet, and refuses to start when it cannot read its secret or publish its
+/// key (tokens it issued would not verify elsewhere); a function that only verifies starts
+/// without the keys when they cannot be read, and reads them at its first request.
 pub async fn start_tokens(
     config: &TokenConfig,
     store: &Store,
