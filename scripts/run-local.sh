@@ -39,6 +39,14 @@ if [[ ! -s "$state/token-secret" ]]; then
 fi
 
 pids=()
+# Waits until the server started last says `ready` in its log $1, or stops with the log.
+wait_ready() {
+  for _ in $(seq 1 100); do
+    grep -q '^ready' "$1" 2>/dev/null && return 0
+    kill -0 "${pids[-1]}" 2>/dev/null || { cat "$1"; exit 1; }
+    sleep 0.1
+  done
+}
 cleanup() {
   trap - EXIT INT TERM
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -54,11 +62,7 @@ if [[ -z "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]]; then
   "$local_dynamodb" serve --port "$ddb_port" --data "$state/dynamodb.sqlite" --table "$table" \
     > "$state/dynamodb.log" 2>&1 &
   pids+=($!)
-  for _ in $(seq 1 100); do
-    grep -q '^ready' "$state/dynamodb.log" 2>/dev/null && break
-    kill -0 "${pids[0]}" 2>/dev/null || { cat "$state/dynamodb.log"; exit 1; }
-    sleep 0.1
-  done
+  wait_ready "$state/dynamodb.log"
   grep -q '^ready' "$state/dynamodb.log" || { echo "local DynamoDB did not start"; cat "$state/dynamodb.log"; exit 1; }
   echo "Local DynamoDB: $endpoint (data in $state/dynamodb.sqlite; FRESH=1 starts clean)"
 else
@@ -83,11 +87,7 @@ secrets_port=${LOCAL_SECRETS_PORT:-$((ddb_port + 26))}
 "$local_dynamodb" secrets --port "$secrets_port" --secret "crm-token-signing=$state/token-secret" \
   > "$state/secrets.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 100); do
-  grep -q '^ready' "$state/secrets.log" 2>/dev/null && break
-  kill -0 "${pids[-1]}" 2>/dev/null || { cat "$state/secrets.log"; exit 1; }
-  sleep 0.1
-done
+wait_ready "$state/secrets.log"
 echo "Secrets: the signing secret in a local Secrets Manager on http://127.0.0.1:$secrets_port"
 
 cat > "$state/watch.env" <<ENV

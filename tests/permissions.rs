@@ -47,13 +47,8 @@ async fn exercised() -> HashMap<Function, Actions> {
     let local = crm_tests::secrets::start(&pairs).await;
     let mut read_secret = Vec::new();
     let aws = shared::config::AwsSettings {
-        region: "us-east-1".into(),
-        access_key_id: "local".into(),
-        secret_access_key: "local".into(),
-        session_token: None,
-        endpoint: None,
-        mail_endpoint: None,
         secrets_endpoint: Some(local.url.clone()),
+        ..shared::config::AwsSettings::local()
     };
     for function in Function::ALL {
         // The function's own table says whether it reads the secret, as its cold start does.

@@ -96,6 +96,20 @@ impl std::fmt::Debug for AwsSettings {
 }
 
 impl AwsSettings {
+    /// A local server's settings, for tests and tools: `us-east-1`, credentials any local
+    /// server takes, no endpoint (each caller sets the one it needs).
+    pub fn local() -> Self {
+        Self {
+            region: "us-east-1".into(),
+            access_key_id: "local".into(),
+            secret_access_key: "local".into(),
+            session_token: None,
+            endpoint: None,
+            mail_endpoint: None,
+            secrets_endpoint: None,
+        }
+    }
+
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_vars(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
     }

@@ -115,12 +115,7 @@ fn client(aws: &AwsSettings) -> aws_sdk_sesv2::Client {
 /// A client for tests and tools: SES at `endpoint`, any credentials.
 pub fn client_at(endpoint: &str) -> aws_sdk_sesv2::Client {
     client(&AwsSettings {
-        region: "us-east-1".into(),
-        access_key_id: "local".into(),
-        secret_access_key: "local".into(),
-        session_token: None,
-        endpoint: None,
         mail_endpoint: Some(endpoint.to_owned()),
-        secrets_endpoint: None,
+        ..AwsSettings::local()
     })
 }

@@ -45,13 +45,8 @@ impl SigningSecret {
     /// and tools.
     pub fn at(endpoint: &str, id: &str) -> Self {
         let aws = AwsSettings {
-            region: "us-east-1".into(),
-            access_key_id: "local".into(),
-            secret_access_key: "local".into(),
-            session_token: None,
-            endpoint: None,
-            mail_endpoint: None,
             secrets_endpoint: Some(endpoint.to_owned()),
+            ..AwsSettings::local()
         };
         Self::new(&aws, id.to_owned())
     }
